@@ -1,0 +1,72 @@
+"""Commands that prove the ledger is intact: verify, head, backup."""
+
+from __future__ import annotations
+
+import click
+
+from .options import json_option, note, open_ledger, print_json
+
+
+@click.command()
+@click.option("--contains", metavar="HASH",
+              help="Also check that a head hash published earlier is in the chain: everything up to it is unchanged.")
+@json_option
+@click.pass_context
+def verify(ctx, contains, as_json):
+    """Recompute the hash chain and check every forecast and resolution against it.
+
+    Exits 1 and names the first broken entry and what differs if anything was changed,
+    deleted or reordered behind the ledger's back.
+    """
+    with open_ledger(ctx) as ledger:
+        result = ledger.verify(contains=contains)
+    if as_json:
+        print_json(result.to_json())
+    elif result.problems:
+        for problem in result.problems:
+            note(f"FAILED {problem}")
+    elif result.contains_found is False:
+        note(f"FAILED the hash {contains} is not in this ledger's chain")
+    else:
+        found = " and contains the published hash" if result.contains else ""
+        click.echo(
+            f"OK: {result.entries} entries ({result.forecasts} forecasts, {result.resolutions} resolutions) "
+            f"verify{found}; head {result.head}"
+        )
+    if not result.ok:
+        if not as_json:
+            first = result.problems[0] if result.problems else f"published hash {contains} not found"
+            raise click.ClickException(f"verification failed: {first}")
+        ctx.exit(1)
+
+
+@click.command()
+@json_option
+@click.pass_context
+def head(ctx, as_json):
+    """Print the chain's current hash: publish it to commit to everything recorded so far.
+
+    Later, `predictions verify --contains HASH` shows the ledger still holds exactly what it
+    held when HASH was published.
+    """
+    with open_ledger(ctx) as ledger:
+        current = ledger.head()
+        count = ledger.count()
+    if as_json:
+        print_json({"hash": current.hash, "entries": current.seq, "forecasts": count, "recorded_at": current.recorded_at})
+    else:
+        click.echo(current.hash)
+        note(f"entry {current.seq} of the chain, {count} forecasts, last recorded {current.recorded_at or '-'}")
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.pass_context
+def backup(ctx, path):
+    """Copy the ledger to PATH with SQLite's online backup: consistent even while others write."""
+    with open_ledger(ctx) as ledger:
+        target = ledger.backup(path)
+    note(f"Backed up {ledger.path} to {target}")
+
+
+COMMANDS = (verify, head, backup)

@@ -1,0 +1,71 @@
+"""The `predictions` command: a click group whose commands are thin layers over the library.
+
+Errors are handled in one place (`LedgerGroup.invoke`): the library's LedgerErrors become one
+line on stderr and exit 1; click's usage errors keep exit 2; nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+
+import click
+
+from predictions.errors import LedgerError
+
+from . import browse, integrity, record, transfer
+from .options import DATE
+
+
+class LedgerGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except LedgerError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):  # `predictions export | head`: the reader left
+                sys.stderr.close()
+                ctx.exit(1)
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug: still one line, the traceback only on request
+            if os.environ.get("PREDICTIONS_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"unexpected {type(exc).__name__}: {exc} (set PREDICTIONS_DEBUG=1 for the traceback)"
+            ) from None
+
+
+@click.group(cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False),
+    envvar="PREDICTIONS_DB",
+    default="ledger.db",
+    show_default=True,
+    help="The ledger file (or set PREDICTIONS_DB). Created by the first command that writes.",
+)
+@click.option(
+    "--today",
+    type=DATE,
+    default=None,
+    help="Treat DATE as today when deciding what is due or in the future (reproducible reports).",
+)
+@click.version_option(package_name="predictions")
+@click.pass_context
+def cli(ctx: click.Context, db: str, today: dt.date | None):
+    """Keep an honest, tamper-evident ledger of forecasts and score who made them.
+
+    Record forecasts with `add` or `import`, settle them with `resolve`, check the hash chain
+    with `verify`, and judge sources with `score` and `report`.
+    """
+    ctx.obj = {"db": db, "today": today or dt.date.today()}
+
+
+for module in (record, browse, transfer, integrity):
+    for command in module.COMMANDS:
+        cli.add_command(command)

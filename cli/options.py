@@ -1,0 +1,55 @@
+"""Options and helpers shared by the commands: the ledger, --json, --today, date parsing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+import click
+
+from predictions import Ledger
+from predictions.model import parse_date
+from predictions.errors import ValidationError
+
+
+class DateType(click.ParamType):
+    """A YYYY-MM-DD date; a bad one is a usage error naming the option."""
+
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return parse_date(value, param.name if param else "date")
+        except ValidationError as exc:
+            self.fail(exc.message, param, ctx)
+
+
+DATE = DateType()
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
+
+
+def today(ctx: click.Context) -> dt.date:
+    return ctx.find_root().obj["today"]
+
+
+def open_ledger(ctx: click.Context, *, create: bool = False) -> Ledger:
+    """The ledger named by --db. Commands that only read never create one."""
+    return Ledger(ctx.find_root().obj["db"], create=create)
+
+
+def print_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def note(message: str) -> None:
+    """A message for the person at the terminal: stderr, so stdout stays clean for results."""
+    click.echo(message, err=True)
+
+
+def stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()

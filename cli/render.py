@@ -1,0 +1,105 @@
+"""Text rendering of forecasts for the terminal (JSON output uses the export records instead)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import textwrap
+
+from predictions.model import Resolution
+from predictions.store import TrackedForecast
+
+
+def _width() -> int:
+    return max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def forecast_table(rows: list[TrackedForecast], today: dt.date) -> str:
+    """One line per forecast: id, status, deadline, probability, source, claim."""
+    if not rows:
+        return "No forecasts match."
+    id_width = max(len(t.id) for t in rows)
+    source_width = min(24, max(len(t.forecast.source) for t in rows))
+    claim_width = max(20, _width() - id_width - source_width - 38)
+    lines = [f"{'ID':<{id_width}}  {'STATUS':<13} {'DEADLINE':<10}  {'P':>4}  {'SOURCE':<{source_width}}  CLAIM"]
+    for tracked in rows:
+        f = tracked.forecast
+        status = tracked.status if tracked.current is None else tracked.current.outcome
+        if tracked.status == "due":
+            status = f"due {(today - f.deadline).days}d"
+        lines.append(
+            f"{f.id:<{id_width}}  {status:<13} {f.deadline.isoformat()}  {f.probability:>4.2f}  "
+            f"{_clip(f.source, source_width):<{source_width}}  {_clip(f.claim, claim_width)}"
+        )
+    return "\n".join(lines)
+
+
+def _field(label: str, value: str | None, width: int) -> list[str]:
+    if value is None:
+        return []
+    wrapped = []
+    for paragraph in str(value).splitlines() or [""]:
+        wrapped.extend(textwrap.wrap(paragraph, width - 14) or [""])
+    return [f"{label + ':':<13} {wrapped[0]}"] + [f"{'':<13} {line}" for line in wrapped[1:]]
+
+
+def forecast_story(tracked: TrackedForecast, today: dt.date) -> str:
+    """The whole story of one forecast: what was said, how it will be judged, what happened."""
+    f, width = tracked.forecast, _width()
+    if tracked.status == "due":
+        status = f"due: deadline passed {(today - f.deadline).days} days ago, not yet resolved"
+    elif tracked.status == "open":
+        status = f"open: {(f.deadline - today).days} days to the deadline"
+    else:
+        status = f"resolved {tracked.current.outcome}"
+    lines = [f"{f.id}  [{status}]", ""]
+    source = f.source + (f" ({f.source_kind})" if f.source_kind else "")
+    lines += _field("Source", source, width)
+    if f.document:
+        d = f.document
+        parts = [f'"{d.title}"' if d.title else None, d.outlet, d.author,
+                 (d.published_text or (d.published_on.isoformat() if d.published_on else None)),
+                 "date estimated" if d.published_on_estimated else None, d.url, d.file]  # fmt: skip
+        lines += _field("Document", ", ".join(p for p in parts if p), width)
+        if d.note:
+            lines += _field("", d.note, width)
+    lines += _field("Claim", f.claim, width)
+    lines += _field("Quote", f'"{f.quote}"' if f.quote else None, width)
+    lines += _field("Question", f.question, width)
+    lines += _field("Criteria", f.resolution_criteria, width)
+    lines += _field("Made on", f.made_on.isoformat(), width)
+    deadline = f.deadline.isoformat()
+    if f.deadline_text:
+        deadline += f' ("{f.deadline_text}")'
+    if f.deadline_assumed:
+        deadline += " (editorial deadline: assumed, not the source's words)"
+    lines += _field("Deadline", deadline, width)
+    basis = f.probability_basis + (f', "{f.phrase}"' if f.phrase else "")
+    lines += _field("Probability", f"{f.probability:g} ({basis})", width)
+    lines += _field("Tags", ", ".join(f.tags) if f.tags else None, width)
+    lines += _field("Note", f.note, width)
+    lines += _field("Recorded", f.recorded_at, width)
+    if tracked.history:
+        lines.append("")
+        lines.extend(history_lines(tracked.history, width))
+    return "\n".join(lines)
+
+
+def history_lines(history: tuple[Resolution, ...], width: int | None = None) -> list[str]:
+    width = width or _width()
+    lines = []
+    for number, r in enumerate(history, start=1):
+        kind = "Correction" if r.correction_reason else "Resolution"
+        head = f"{kind} {number}: {r.outcome} on {r.resolved_on} (recorded {r.recorded_at}"
+        head += f" by {r.recorded_by})" if r.recorded_by else ")"
+        lines.append(head)
+        lines += _field("  Evidence", r.evidence, width)
+        lines += _field("  Reason", r.correction_reason, width)
+        lines += _field("  Early no", r.early_reason, width)
+        lines += _field("  Note", r.note, width)
+    return lines

@@ -1,0 +1,114 @@
+"""Commands that move forecasts in and out: import, export, seed."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import click
+
+from predictions import Ledger
+from predictions.io import FORMATS, read_records, write_records
+from predictions.seeds import read_seeds
+
+from .options import json_option, note, open_ledger, print_json, today
+
+
+def _summary(summary, as_json: bool, what: str) -> None:
+    if as_json:
+        print_json({"forecasts": summary.forecasts, "resolutions": summary.resolutions, "head": summary.head})
+    else:
+        click.echo(f"{what} {summary.forecasts} forecasts and {summary.resolutions} resolutions; chain head {summary.head}")
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the file name (.jsonl, .json, .csv).")
+@json_option
+@click.pass_context
+def import_(ctx, file, fmt, as_json):
+    """Add every forecast in FILE, all or nothing.
+
+    FILE holds records with the keys `export` writes (outcome, resolved_on and evidence are
+    optional; so is the id, derived from the content when missing). One bad record and nothing
+    is written: the error names FILE:LINE and the field.
+    """
+    size = os.path.getsize(file)
+    with open_ledger(ctx, create=True) as ledger:
+        with click.progressbar(length=size, label="Importing", file=click.get_text_stream("stderr")) as bar:
+            records = read_records(file, fmt, progress=bar.update)
+            summary = ledger.import_records(records, today=today(ctx))
+    _summary(summary, as_json, "Imported")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.pass_context
+def export(ctx, fmt, output):
+    """Write every forecast with its outcome and full resolution history.
+
+    The output imports into a new ledger without loss (`predictions --db new.db import FILE`).
+    """
+    with open_ledger(ctx) as ledger:
+        records = ledger.export_records(today=today(ctx))
+        if output is None:
+            write_records(records, click.get_text_stream("stdout"), fmt)
+            return
+        with _atomic_text(Path(output)) as out:
+            count = write_records(records, out, fmt)
+    note(f"Exported {count} forecasts to {output}")
+
+
+@contextlib.contextmanager
+def _atomic_text(path: Path):
+    """Write beside the target and rename over it, so a failed export leaves no half file."""
+    handle = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", dir=path.parent or ".", prefix=f".{path.name}.", delete=False
+    )
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    finally:
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--rebuild", is_flag=True,
+              help="Build a new ledger from the seeds and replace the --db file with it (atomically).")
+@json_option
+@click.pass_context
+def seed(ctx, paths, rebuild, as_json):
+    """Load seed files (TOML, one per article; default: the seeds/ folder).
+
+    \b
+    Rebuild the example ledger, deterministically:
+      predictions --db ledger.db.example seed --rebuild seeds/
+    """
+    paths = list(paths) or ["seeds"]
+    target = Path(ctx.find_root().obj["db"])
+    if not rebuild:
+        with open_ledger(ctx, create=True) as ledger:
+            summary = ledger.import_records(read_seeds(paths), today=today(ctx))
+        _summary(summary, as_json, "Seeded")
+        return
+    fd, scratch = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".building")
+    os.close(fd)
+    os.unlink(scratch)
+    try:
+        with Ledger(scratch) as ledger:
+            summary = ledger.import_records(read_seeds(paths), today=today(ctx))
+        os.replace(scratch, target)
+    finally:
+        for leftover in (scratch, scratch + "-wal", scratch + "-shm"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    _summary(summary, as_json, f"Rebuilt {target} from")
+
+
+COMMANDS = (import_, export, seed)

@@ -1,0 +1,156 @@
+"""The ledger's schema, as numbered migrations recorded in the file itself.
+
+The list is append-only: never edit a migration that has shipped; add the next one. Each runs in
+its own transaction (sqlite-utils' Migrations), and the names applied are kept in the table
+`_sqlite_migrations`, which is how a file written by a newer version is recognised and refused.
+
+CHECK constraints repeat the model's rules so that the database refuses bad rows even when
+someone writes to it with raw SQL; triggers make history append-only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "predictions"
+migrations = Migrations(MIGRATION_SET)
+
+_ISO_DATE = "{col} IS NULL OR (typeof({col}) = 'text' AND date({col}) IS {col})"
+
+
+def _date_check(col: str, *, nullable: bool = False) -> str:
+    check = _ISO_DATE.format(col=col)
+    return check if nullable else f"{col} IS NOT NULL AND ({check})"
+
+
+def _run_script(db: Database, script: str) -> None:
+    """Run statements one by one: executescript() would commit the migration's transaction."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+    if statement.strip():
+        raise ValueError(f"incomplete SQL statement in migration: {statement[:60]!r}")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    _run_script(
+        db,
+        f"""
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            title TEXT,
+            outlet TEXT,
+            author TEXT,
+            url TEXT,
+            published_on TEXT CHECK ({_date_check("published_on", nullable=True)}),
+            published_on_estimated INTEGER NOT NULL DEFAULT 0 CHECK (published_on_estimated IN (0, 1)),
+            published_text TEXT,
+            note TEXT,
+            file TEXT
+        );
+
+        CREATE TABLE forecasts (
+            id TEXT PRIMARY KEY
+                CHECK (length(id) BETWEEN 3 AND 40 AND id NOT GLOB '*[^a-z0-9-]*' AND id NOT GLOB '-*'),
+            source TEXT NOT NULL CHECK (length(trim(source)) > 0),
+            source_kind TEXT CHECK (source_kind IN ('outlet', 'person', 'organisation', 'estimate', 'other')),
+            document_id TEXT REFERENCES documents(id),
+            claim TEXT NOT NULL CHECK (length(trim(claim)) > 0),
+            quote TEXT,
+            question TEXT,
+            resolution_criteria TEXT NOT NULL CHECK (length(trim(resolution_criteria)) > 0),
+            made_on TEXT NOT NULL CHECK ({_date_check("made_on")}),
+            deadline TEXT NOT NULL CHECK ({_date_check("deadline")} AND deadline >= made_on),
+            deadline_text TEXT,
+            deadline_assumed INTEGER NOT NULL DEFAULT 0 CHECK (deadline_assumed IN (0, 1)),
+            probability REAL NOT NULL
+                CHECK (typeof(probability) = 'real' AND probability >= 0.0 AND probability <= 1.0),
+            probability_basis TEXT NOT NULL CHECK (probability_basis IN ('stated', 'verbal', 'assigned')),
+            phrase TEXT CHECK (probability_basis <> 'verbal' OR phrase IS NOT NULL),
+            note TEXT,
+            recorded_at TEXT NOT NULL,
+            -- The current outcome: a projection of the latest row in resolutions, kept here so that
+            -- scoring reads one table. `verify` checks it against the resolution history.
+            outcome TEXT CHECK (outcome IN ('yes', 'no', 'ambiguous', 'annulled')),
+            resolved_on TEXT CHECK ({_date_check("resolved_on", nullable=True)}),
+            CHECK ((outcome IS NULL) = (resolved_on IS NULL))
+        );
+        CREATE INDEX forecasts_source ON forecasts(source);
+        CREATE INDEX forecasts_deadline ON forecasts(deadline);
+        CREATE INDEX forecasts_document ON forecasts(document_id);
+
+        CREATE TABLE forecast_tags (
+            forecast_id TEXT NOT NULL REFERENCES forecasts(id),
+            tag TEXT NOT NULL CHECK (length(tag) BETWEEN 1 AND 40 AND tag NOT GLOB '*[^a-z0-9._-]*'),
+            PRIMARY KEY (forecast_id, tag)
+        ) WITHOUT ROWID;
+        CREATE INDEX forecast_tags_tag ON forecast_tags(tag);
+
+        CREATE TABLE resolutions (
+            id INTEGER PRIMARY KEY,
+            forecast_id TEXT NOT NULL REFERENCES forecasts(id),
+            outcome TEXT NOT NULL CHECK (outcome IN ('yes', 'no', 'ambiguous', 'annulled')),
+            resolved_on TEXT NOT NULL CHECK ({_date_check("resolved_on")}),
+            evidence TEXT NOT NULL CHECK (length(trim(evidence)) > 0),
+            note TEXT,
+            correction_reason TEXT,
+            early_reason TEXT,
+            recorded_at TEXT NOT NULL,
+            recorded_by TEXT
+        );
+        CREATE INDEX resolutions_forecast ON resolutions(forecast_id, id);
+
+        -- The hash chain: one entry per change to what the ledger says, in order. `payload` is the
+        -- canonical JSON of the forecast or resolution; hash = sha256(prev_hash, a newline, payload).
+        CREATE TABLE entries (
+            seq INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('forecast', 'resolution')),
+            forecast_id TEXT NOT NULL,
+            resolution_id INTEGER,
+            payload TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            CHECK ((kind = 'resolution') = (resolution_id IS NOT NULL))
+        );
+
+        -- History is append-only. These stop accidents and casual edits; `verify` catches the rest.
+        CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries
+            BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
+        CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
+            BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
+        CREATE TRIGGER resolutions_no_update BEFORE UPDATE ON resolutions
+            BEGIN SELECT RAISE(ABORT, 'resolutions are append-only: record a correction'); END;
+        CREATE TRIGGER resolutions_no_delete BEFORE DELETE ON resolutions
+            BEGIN SELECT RAISE(ABORT, 'resolutions are append-only: record a correction'); END;
+        CREATE TRIGGER forecasts_no_delete BEFORE DELETE ON forecasts
+            BEGIN SELECT RAISE(ABORT, 'forecasts are never deleted: resolve one as annulled'); END;
+        CREATE TRIGGER forecasts_no_edit BEFORE UPDATE OF
+            id, source, source_kind, document_id, claim, quote, question, resolution_criteria,
+            made_on, deadline, deadline_text, deadline_assumed, probability, probability_basis,
+            phrase, note, recorded_at ON forecasts
+            BEGIN SELECT RAISE(ABORT, 'a recorded forecast cannot be changed'); END;
+        CREATE TRIGGER forecast_tags_no_change BEFORE DELETE ON forecast_tags
+            BEGIN SELECT RAISE(ABORT, 'tags are part of the recorded forecast'); END;
+        CREATE TRIGGER documents_no_change BEFORE UPDATE ON documents
+            BEGIN SELECT RAISE(ABORT, 'documents are content-addressed and never change'); END;
+
+        -- One row per forecast resolved yes or no, outcome as 0/1: what every score is computed from.
+        CREATE VIEW scored AS
+            SELECT f.id, f.source, f.probability,
+                   CASE f.outcome WHEN 'yes' THEN 1 ELSE 0 END AS outcome,
+                   f.made_on, f.deadline, f.resolved_on, f.probability_basis, f.phrase, f.document_id
+            FROM forecasts f
+            WHERE f.outcome IN ('yes', 'no');
+        """
+    )
+
+
+def known_names() -> list[str]:
+    """Names of every migration this version knows, in order."""
+    return [m.name for m in migrations._migrations]

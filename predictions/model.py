@@ -1,0 +1,377 @@
+"""The values the ledger holds: documents, forecasts and resolutions.
+
+Every class is frozen and validates itself on construction, so a value that exists is a value the
+ledger would accept. Validation errors are `ValidationError`s naming the field. The classes know
+nothing of SQLite: `to_record()` / `from_record()` convert to and from plain JSON-able dicts, the
+one format shared by the hash chain, export and import.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import re
+from typing import Any
+
+import attrs
+
+from .errors import ValidationError
+
+OUTCOMES = ("yes", "no", "ambiguous", "annulled")
+SCORED_OUTCOMES = ("yes", "no")
+PROBABILITY_BASES = ("stated", "verbal", "assigned")
+SOURCE_KINDS = ("outlet", "person", "organisation", "estimate", "other")
+
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{2,39}")
+TAG_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
+MAX_TEXT = 20_000  # characters in a free-text field: a long article quote fits, a pasted book does not
+MAX_LINE = 300  # characters in a one-line field (source, phrase, deadline wording, title)
+
+# Free text may hold newlines and tabs; no other control characters (NUL, escape sequences...).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LINE_BREAK = re.compile(r"[\r\n\t]")
+
+
+# --- field checks ------------------------------------------------------------------------------
+
+
+def _checked_text(value: Any, field: str, *, optional: bool, single_line: bool) -> str | None:
+    if value is None or (optional and value == ""):
+        if optional:
+            return None
+        raise ValidationError(field, "is required")
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be text, not {type(value).__name__}")
+    if not value.strip():
+        if optional:
+            return None
+        raise ValidationError(field, "must not be empty")
+    limit = MAX_LINE if single_line else MAX_TEXT
+    if len(value) > limit:
+        raise ValidationError(field, f"is {len(value):,} characters long; the limit is {limit:,}")
+    if _CONTROL.search(value):
+        raise ValidationError(field, "contains a control character (such as NUL); remove it")
+    if single_line and _LINE_BREAK.search(value):
+        raise ValidationError(field, "must be a single line")
+    return value
+
+
+def _text(field: str, *, single_line: bool = False):
+    return attrs.Converter(
+        lambda v: _checked_text(v, field, optional=False, single_line=single_line)
+    )
+
+
+def _optional_text(field: str, *, single_line: bool = False):
+    return attrs.Converter(
+        lambda v: _checked_text(v, field, optional=True, single_line=single_line)
+    )
+
+
+def parse_date(value: Any, field: str) -> dt.date:
+    """A date from a `date` or an ISO `YYYY-MM-DD` string; anything else is refused."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            try:
+                return dt.date.fromisoformat(text)
+            except ValueError as exc:
+                raise ValidationError(field, f"{value!r} is not a real date ({exc})") from None
+        raise ValidationError(field, f"{value!r} is not a date in YYYY-MM-DD form")
+    raise ValidationError(field, f"must be a date (YYYY-MM-DD), not {type(value).__name__}")
+
+
+def _date(field: str):
+    return attrs.Converter(lambda v: parse_date(v, field))
+
+
+def _optional_date(field: str):
+    return attrs.Converter(lambda v: None if v in (None, "") else parse_date(v, field))
+
+
+def parse_probability(value: Any, field: str = "probability") -> float:
+    """A float in [0, 1]. Strings such as "0.7" are accepted; NaN, inf and booleans are not."""
+    if isinstance(value, bool):
+        raise ValidationError(field, "must be a number between 0 and 1, not a boolean")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValidationError(field, f"{text!r} is not a number") from None
+    if not isinstance(value, (int, float)):
+        raise ValidationError(field, f"must be a number between 0 and 1, not {type(value).__name__}")
+    p = float(value)
+    if math.isnan(p) or math.isinf(p):
+        raise ValidationError(field, f"must be a number between 0 and 1, not {p}")
+    if not 0.0 <= p <= 1.0:
+        raise ValidationError(field, f"{p} is outside [0, 1]")
+    return p
+
+
+def _choice(field: str, choices: tuple[str, ...], optional: bool = False):
+    def convert(value):
+        if value in (None, "") and optional:
+            return None
+        if value not in choices:
+            raise ValidationError(field, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    return attrs.Converter(convert)
+
+
+def _flag(field: str):
+    def convert(value):
+        if isinstance(value, bool):
+            return value
+        if value in (0, 1):
+            return bool(value)
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", ""):
+            return value.strip().lower() in ("true", "1")
+        raise ValidationError(field, f"must be true or false, not {value!r}")
+
+    return attrs.Converter(convert)
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        value = [t for t in value.split(",")]
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise ValidationError("tags", f"must be a list of tags, not {type(value).__name__}")
+    tags = set()
+    for tag in value:
+        if not isinstance(tag, str):
+            raise ValidationError("tags", f"each tag must be text, not {type(tag).__name__}")
+        tag = tag.strip()
+        if not TAG_PATTERN.fullmatch(tag):
+            raise ValidationError(
+                "tags", f"{tag!r} is not a tag: use lower-case letters, digits, '.', '_' or '-'"
+            )
+        tags.add(tag)
+    return tuple(sorted(tags))
+
+
+def check_id(value: Any, field: str = "id") -> str:
+    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
+        raise ValidationError(
+            field,
+            f"{value!r} is not an id: 3-40 characters of lower-case letters, digits and '-', "
+            "starting with a letter or digit",
+        )
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """The one serialisation used for hashing: sorted keys, no spaces, UTF-8 text, no NaN."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def utc_now() -> str:
+    """The current time as the ledger records it: ISO 8601, UTC, microseconds, 'Z'."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def check_timestamp(value: Any, field: str = "recorded_at") -> str:
+    if not isinstance(value, str) or not re.fullmatch(
+        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z", value
+    ):
+        raise ValidationError(field, f"{value!r} is not a UTC timestamp like 2026-11-22T09:30:00Z")
+    try:
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError(field, f"{value!r} is not a real time ({exc})") from None
+    return value
+
+
+# --- the values --------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Document:
+    """Where a forecast was published. Every field is optional; an empty document is None."""
+
+    title: str | None = attrs.field(default=None, converter=_optional_text("document.title", single_line=True))
+    outlet: str | None = attrs.field(default=None, converter=_optional_text("document.outlet", single_line=True))
+    author: str | None = attrs.field(default=None, converter=_optional_text("document.author", single_line=True))
+    url: str | None = attrs.field(default=None, converter=_optional_text("document.url", single_line=True))
+    published_on: dt.date | None = attrs.field(default=None, converter=_optional_date("document.published_on"))
+    published_on_estimated: bool = attrs.field(default=False, converter=_flag("document.published_on_estimated"))
+    published_text: str | None = attrs.field(
+        default=None, converter=_optional_text("document.published_text", single_line=True)
+    )
+    note: str | None = attrs.field(default=None, converter=_optional_text("document.note"))
+    file: str | None = attrs.field(default=None, converter=_optional_text("document.file", single_line=True))
+
+    FIELDS = ("title", "outlet", "author", "url", "published_on", "published_on_estimated",
+              "published_text", "note", "file")  # fmt: skip
+
+    def to_record(self) -> dict[str, Any]:
+        record = attrs.asdict(self)
+        record["published_on"] = self.published_on.isoformat() if self.published_on else None
+        return record
+
+    @classmethod
+    def from_record(cls, record: Any) -> "Document | None":
+        if record is None or record == {}:
+            return None
+        if not isinstance(record, dict):
+            raise ValidationError("document", f"must be an object, not {type(record).__name__}")
+        unknown = set(record) - set(cls.FIELDS)
+        if unknown:
+            raise ValidationError("document", f"unknown key {sorted(unknown)[0]!r}")
+        document = cls(**record)
+        return None if document == cls() else document
+
+    @property
+    def id(self) -> str:
+        """Content-addressed: the same document metadata always gets the same id."""
+        return "d" + hashlib.sha256(canonical_json(self.to_record()).encode()).hexdigest()[:15]
+
+
+@attrs.frozen(kw_only=True)
+class Forecast:
+    """One forecast as it was made. Never changes once recorded; outcomes live in Resolution."""
+
+    id: str = attrs.field(converter=attrs.Converter(check_id))
+    source: str = attrs.field(converter=_text("source", single_line=True))
+    source_kind: str | None = attrs.field(default=None, converter=_choice("source_kind", SOURCE_KINDS, optional=True))
+    document: Document | None = None
+    claim: str = attrs.field(converter=_text("claim"))
+    quote: str | None = attrs.field(default=None, converter=_optional_text("quote"))
+    question: str | None = attrs.field(default=None, converter=_optional_text("question"))
+    resolution_criteria: str = attrs.field(converter=_text("resolution_criteria"))
+    made_on: dt.date = attrs.field(converter=_date("made_on"))
+    deadline: dt.date = attrs.field(converter=_date("deadline"))
+    deadline_text: str | None = attrs.field(default=None, converter=_optional_text("deadline_text", single_line=True))
+    deadline_assumed: bool = attrs.field(default=False, converter=_flag("deadline_assumed"))
+    probability: float = attrs.field(converter=attrs.Converter(parse_probability))
+    probability_basis: str = attrs.field(converter=_choice("probability_basis", PROBABILITY_BASES))
+    phrase: str | None = attrs.field(default=None, converter=_optional_text("phrase", single_line=True))
+    tags: tuple[str, ...] = attrs.field(default=(), converter=attrs.Converter(_tags))
+    note: str | None = attrs.field(default=None, converter=_optional_text("note"))
+    recorded_at: str = attrs.field(converter=attrs.Converter(check_timestamp))
+
+    FIELDS = ("id", "source", "source_kind", "document", "claim", "quote", "question",
+              "resolution_criteria", "made_on", "deadline", "deadline_text", "deadline_assumed",
+              "probability", "probability_basis", "phrase", "tags", "note", "recorded_at")  # fmt: skip
+
+    def __attrs_post_init__(self):
+        if self.deadline < self.made_on:
+            raise ValidationError(
+                "deadline", f"{self.deadline} is before made_on {self.made_on}"
+            )
+        if self.probability_basis == "verbal" and self.phrase is None:
+            raise ValidationError("phrase", "is required when probability_basis is verbal")
+        if self.document is not None and not isinstance(self.document, Document):
+            raise ValidationError("document", "must be a Document")
+
+    def to_record(self) -> dict[str, Any]:
+        """The forecast as plain JSON-able values: the hashed payload and the core of an export."""
+        return {
+            "id": self.id,
+            "source": self.source,
+            "source_kind": self.source_kind,
+            "document": self.document.to_record() if self.document else None,
+            "claim": self.claim,
+            "quote": self.quote,
+            "question": self.question,
+            "resolution_criteria": self.resolution_criteria,
+            "made_on": self.made_on.isoformat(),
+            "deadline": self.deadline.isoformat(),
+            "deadline_text": self.deadline_text,
+            "deadline_assumed": self.deadline_assumed,
+            "probability": self.probability,
+            "probability_basis": self.probability_basis,
+            "phrase": self.phrase,
+            "tags": list(self.tags),
+            "note": self.note,
+            "recorded_at": self.recorded_at,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> "Forecast":
+        """Build from a record; keys outside FIELDS must have been removed by the caller."""
+        values = dict(record)
+        values["document"] = Document.from_record(values.get("document"))
+        return cls(**values)
+
+    @staticmethod
+    def content_id(record: dict[str, Any]) -> str:
+        """A stable id for a forecast recorded without one: a hash of what was forecast."""
+        keys = ("source", "claim", "made_on", "deadline", "probability", "resolution_criteria")
+        content = {k: str(record.get(k)) for k in keys}
+        return hashlib.sha256(canonical_json(content).encode()).hexdigest()[:12]
+
+
+@attrs.frozen(kw_only=True)
+class Resolution:
+    """An outcome recorded for a forecast. Appended, never changed: a correction is a new one."""
+
+    forecast_id: str = attrs.field(converter=attrs.Converter(lambda v: check_id(v, "forecast_id")))
+    outcome: str = attrs.field(converter=_choice("outcome", OUTCOMES))
+    resolved_on: dt.date = attrs.field(converter=_date("resolved_on"))
+    evidence: str = attrs.field(converter=_text("evidence"))
+    note: str | None = attrs.field(default=None, converter=_optional_text("note"))
+    correction_reason: str | None = attrs.field(default=None, converter=_optional_text("correction_reason"))
+    early_reason: str | None = attrs.field(default=None, converter=_optional_text("early_reason"))
+    recorded_at: str = attrs.field(converter=attrs.Converter(check_timestamp))
+    recorded_by: str | None = attrs.field(
+        default=None, converter=_optional_text("recorded_by", single_line=True)
+    )
+
+    FIELDS = ("forecast_id", "outcome", "resolved_on", "evidence", "note", "correction_reason",
+              "early_reason", "recorded_at", "recorded_by")  # fmt: skip
+
+    def to_record(self) -> dict[str, Any]:
+        record = attrs.asdict(self)
+        record["resolved_on"] = self.resolved_on.isoformat()
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> "Resolution":
+        return cls(**record)
+
+
+def check_resolution(forecast: Forecast, current: Resolution | None, new: Resolution, today: dt.date) -> None:
+    """The rules a new resolution must satisfy, given the forecast and its current resolution."""
+    if new.resolved_on > today:
+        raise ValidationError("resolved_on", f"{new.resolved_on} is in the future (today is {today})")
+    if new.resolved_on < forecast.made_on:
+        raise ValidationError(
+            "resolved_on", f"{new.resolved_on} is before the forecast was made ({forecast.made_on})"
+        )
+    if current is not None and new.correction_reason is None:
+        raise ValidationError(
+            "outcome",
+            f"{forecast.id} is already resolved {current.outcome} on {current.resolved_on}; "
+            "to change that, record a correction with a reason",
+        )
+    if current is None and new.correction_reason is not None:
+        raise ValidationError("correction_reason", f"{forecast.id} has no resolution to correct")
+    if new.outcome == "yes" and new.resolved_on > forecast.deadline:
+        raise ValidationError(
+            "resolved_on",
+            f"{new.resolved_on} is after the deadline {forecast.deadline}: "
+            "a forecast that came true late resolves no",
+        )
+    if new.outcome == "no" and new.resolved_on < forecast.deadline and new.early_reason is None:
+        raise ValidationError(
+            "early_reason",
+            f"resolving no on {new.resolved_on}, before the deadline {forecast.deadline}, "
+            "needs a reason why it can no longer come true",
+        )
+
+
+def status_of(forecast: Forecast, current: Resolution | None, today: dt.date) -> str:
+    """open (deadline not passed), due (passed, unresolved) or resolved."""
+    if current is not None:
+        return "resolved"
+    return "due" if forecast.deadline < today else "open"

@@ -1,0 +1,126 @@
+"""Plain records (dicts, as in export files) to validated forecasts and resolutions, and back.
+
+One record is one forecast: the Forecast fields, plus its outcome, either flat (`outcome`,
+`resolved_on`, `evidence`) or as the full history (`resolutions`, as `export` writes it).
+Missing conveniences are filled in here, the one place for them: an id from the content, the
+deadline from its wording, the probability from a hedge phrase, the basis from which was given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .deadlines import DeadlineError, parse_deadline
+from .errors import ValidationError
+from .hedges import UnknownPhraseError, probability_from_phrase
+from .model import Forecast, Resolution, check_resolution, parse_date, status_of
+
+FLAT_OUTCOME_KEYS = ("outcome", "resolved_on", "evidence", "early_reason")
+DERIVED_KEYS = ("status",)  # written by export, ignored by import: derived from the rest
+RECORD_KEYS = frozenset(Forecast.FIELDS) | {"resolutions", *FLAT_OUTCOME_KEYS, *DERIVED_KEYS}
+HISTORY_KEYS = frozenset(Resolution.FIELDS) - {"forecast_id"}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def complete_forecast_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """Fill deadline from deadline_text, probability from phrase, basis from which one was given."""
+    values = dict(values)
+    if _blank(values.get("deadline")):
+        if _blank(values.get("deadline_text")):
+            raise ValidationError("deadline", "is required (give a date or a wording such as 'within 18 months')")
+        made_on = parse_date(values.get("made_on"), "made_on")
+        try:
+            values["deadline"] = parse_deadline(values["deadline_text"], made_on)
+        except DeadlineError as exc:
+            raise ValidationError("deadline_text", str(exc)) from None
+    if _blank(values.get("probability")) and not _blank(values.get("phrase")):
+        try:
+            values["probability"] = probability_from_phrase(values["phrase"])
+        except UnknownPhraseError as exc:
+            raise ValidationError("phrase", str(exc)) from None
+        values.setdefault("probability_basis", "verbal")
+    if _blank(values.get("probability")):
+        raise ValidationError("probability", "is required (give a number or a hedge phrase)")
+    if _blank(values.get("probability_basis")):
+        values["probability_basis"] = "verbal" if not _blank(values.get("phrase")) else "assigned"
+    if _blank(values.get("id")):
+        values["id"] = Forecast.content_id(values)
+    return values
+
+
+def forecast_from_record(
+    record: Any, *, recorded_at: str, today: dt.date
+) -> tuple[Forecast, list[Resolution]]:
+    """Validate one record. Raises ValidationError naming the field; nothing is written here."""
+    if not isinstance(record, dict):
+        raise ValidationError(None, f"a record must be an object, not {type(record).__name__}")
+    unknown = [key for key in record if key not in RECORD_KEYS]
+    if unknown:
+        raise ValidationError(str(unknown[0]), "is not a known key")
+    values = {k: v for k, v in record.items() if k in Forecast.FIELDS}
+    if _blank(values.get("recorded_at")):
+        values["recorded_at"] = recorded_at
+    try:
+        forecast = Forecast.from_record(complete_forecast_fields(values))
+    except TypeError as exc:  # a required field missing entirely
+        missing = str(exc).split("'")[1] if "'" in str(exc) else None
+        raise ValidationError(missing, "is required") from None
+    history = _history(record, forecast, recorded_at)
+    current = None
+    for resolution in history:
+        check_resolution(forecast, current, resolution, today)
+        current = resolution
+    return forecast, history
+
+
+def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> list[Resolution]:
+    flat = {k: record[k] for k in FLAT_OUTCOME_KEYS if not _blank(record.get(k))}
+    entries = record.get("resolutions")
+    if not _blank(entries) and entries != []:
+        if not isinstance(entries, list):
+            raise ValidationError("resolutions", "must be a list of resolutions")
+        history = []
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict):
+                raise ValidationError(f"resolutions[{i}]", "must be an object")
+            unknown = set(entry) - HISTORY_KEYS
+            if unknown:
+                raise ValidationError(f"resolutions[{i}].{sorted(unknown)[0]}", "is not a known key")
+            values = {"recorded_at": recorded_at, **entry, "forecast_id": forecast.id}
+            try:
+                history.append(Resolution.from_record(values))
+            except ValidationError as exc:
+                raise ValidationError(f"resolutions[{i}].{exc.field}", exc.message) from None
+            except TypeError:
+                raise ValidationError(f"resolutions[{i}]", "needs outcome, resolved_on and evidence") from None
+        last = history[-1].to_record()
+        for key in ("outcome", "resolved_on", "evidence"):
+            if key in flat and str(flat[key]) != str(last[key]):
+                raise ValidationError(key, f"{flat[key]!r} disagrees with the last entry of resolutions")
+        return history
+    if not flat:
+        return []
+    if "outcome" not in flat:
+        raise ValidationError("outcome", f"is required when {sorted(flat)[0]} is given")
+    for key in ("resolved_on", "evidence"):
+        if key not in flat:
+            raise ValidationError(key, "is required when an outcome is given")
+    return [Resolution(forecast_id=forecast.id, recorded_at=recorded_at, **flat)]
+
+
+def export_record(forecast: Forecast, history: list[Resolution], today: dt.date) -> dict[str, Any]:
+    """The export format: the forecast, its current outcome, its status and full history."""
+    current = history[-1] if history else None
+    record = forecast.to_record()
+    record["status"] = status_of(forecast, current, today)
+    record["outcome"] = current.outcome if current else None
+    record["resolved_on"] = current.resolved_on.isoformat() if current else None
+    record["evidence"] = current.evidence if current else None
+    record["resolutions"] = [
+        {k: v for k, v in r.to_record().items() if k != "forecast_id"} for r in history
+    ]
+    return record

@@ -1,0 +1,180 @@
+"""Seed files: the forecasts of one article as TOML, turned into import records.
+
+A seed file has one `[document]` table and a `[[forecasts]]` array (see docs/seeds.md). Beyond
+the checks every import gets, seeds are held to their own conventions: a deadline worded in a
+form `parse_deadline` understands must be the date it gives (unless marked assumed), a verbal
+probability must be the hedge scale's value for its phrase, and editorial choices need a note.
+TOML gives no line numbers for values, so errors point at the line of the forecast's `id`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Iterator
+
+from .deadlines import DeadlineError, parse_deadline
+from .errors import ValidationError
+from .hedges import UnknownPhraseError, probability_from_phrase
+from .model import parse_date, parse_probability
+
+DOCUMENT_KEYS = {"file", "title", "outlet", "author", "url", "published_text", "published_on",
+                 "published_on_estimated", "published_on_note", "recorded_at"}  # fmt: skip
+FORECAST_KEYS = {"id", "source", "source_kind", "claim", "quote", "question", "resolution_criteria",
+                 "made_on", "deadline_text", "deadline", "deadline_assumed", "probability",
+                 "probability_basis", "phrase", "tags", "note", "resolution"}  # fmt: skip
+RESOLUTION_KEYS = {"outcome", "resolved_on", "evidence", "early_reason", "note"}
+
+
+def seed_files(paths: list[str | Path]) -> list[Path]:
+    """The .toml files named, directories expanded in name order."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.toml")))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise ValidationError(None, f"no such seed file or directory: {path}")
+    if not files:
+        raise ValidationError(None, f"no .toml seed files in {', '.join(map(str, paths))}")
+    return files
+
+
+def read_seeds(paths: list[str | Path]) -> Iterator[tuple[str, dict[str, Any]]]:
+    for path in seed_files(paths):
+        yield from read_seed_file(path)
+
+
+def read_seed_file(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (FILE:LINE, import record) for each forecast in one seed file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(None, f"cannot read it ({exc})", str(path)) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = re.search(r"line (\d+)", str(exc))
+        where = f"{path}:{line.group(1)}" if line else str(path)
+        raise ValidationError(None, f"not valid TOML ({exc})", where) from None
+    lines = text.splitlines()
+
+    def line_of(pattern: str, default: int = 1) -> int:
+        for number, line in enumerate(lines, start=1):
+            if re.match(pattern, line.strip()):
+                return number
+        return default
+
+    unknown = set(data) - {"document", "forecasts"}
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "is not a known table (expected [document] and [[forecasts]])", f"{path}:1")
+    doc_line = line_of(r"\[document\]")
+    doc_where = f"{path}:{doc_line}"
+    try:
+        document, recorded_at = _document(data.get("document"))
+    except ValidationError as exc:
+        raise exc.located(doc_where) from None
+    forecasts = data.get("forecasts")
+    if not isinstance(forecasts, list) or not forecasts:
+        raise ValidationError("forecasts", "a seed file needs at least one [[forecasts]] entry", doc_where)
+    for index, entry in enumerate(forecasts, start=1):
+        forecast_id = entry.get("id") if isinstance(entry, dict) else None
+        if forecast_id:
+            id_line = line_of(r"id\s*=\s*[\"']" + re.escape(str(forecast_id)) + r"[\"']")
+            where = f"{path}:{id_line}"
+        else:
+            where = f"{path}: forecast #{index}"
+        try:
+            yield where, _forecast_record(entry, document, recorded_at)
+        except ValidationError as exc:
+            raise exc.located(where) from None
+
+
+def _document(table: Any) -> tuple[dict[str, Any], str]:
+    if not isinstance(table, dict):
+        raise ValidationError("document", "a seed file needs a [document] table")
+    unknown = set(table) - DOCUMENT_KEYS
+    if unknown:
+        raise ValidationError(f"document.{sorted(unknown)[0]}", "is not a known key")
+    if not table.get("recorded_at"):
+        raise ValidationError("document.recorded_at", "is required: when these forecasts were entered (UTC)")
+    if table.get("published_on_estimated") and not table.get("published_on_note"):
+        raise ValidationError("document.published_on_note", "is required when the publication date is estimated")
+    document = {
+        "file": table.get("file"), "title": table.get("title"), "outlet": table.get("outlet"),
+        "author": table.get("author"), "url": table.get("url"),
+        "published_text": table.get("published_text"),
+        "published_on": _iso(table.get("published_on")),
+        "published_on_estimated": table.get("published_on_estimated", False),
+        "note": table.get("published_on_note"),
+    }  # fmt: skip
+    return document, _timestamp(table["recorded_at"])
+
+
+def _iso(value: Any) -> Any:
+    """TOML has native dates; the ledger's records carry ISO text."""
+    if isinstance(value, dt.datetime):
+        return value
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _timestamp(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(dt.timezone.utc) if value.tzinfo else value
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+def _forecast_record(entry: Any, document: dict[str, Any], recorded_at: str) -> dict[str, Any]:
+    if not isinstance(entry, dict):
+        raise ValidationError(None, "each [[forecasts]] entry must be a table")
+    unknown = set(entry) - FORECAST_KEYS
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "is not a known key")
+    record = {k: _iso(v) for k, v in entry.items() if k != "resolution"}
+    record.setdefault("made_on", document["published_on"])
+    record["document"] = document
+    record["recorded_at"] = recorded_at
+    _check_conventions(record)
+    resolution = entry.get("resolution")
+    if resolution is not None:
+        if not isinstance(resolution, dict):
+            raise ValidationError("resolution", "must be a table")
+        unknown = set(resolution) - RESOLUTION_KEYS
+        if unknown:
+            raise ValidationError(f"resolution.{sorted(unknown)[0]}", "is not a known key")
+        record["resolutions"] = [{**{k: _iso(v) for k, v in resolution.items()}, "recorded_at": recorded_at}]
+    return record
+
+
+def _check_conventions(record: dict[str, Any]) -> None:
+    """The seed-specific rules from docs/seeds.md."""
+    made_on = parse_date(record.get("made_on"), "made_on")
+    deadline_text = record.get("deadline_text") or ""
+    assumed = bool(record.get("deadline_assumed"))
+    if assumed and not record.get("note"):
+        raise ValidationError("note", "is required when deadline_assumed is true: say why that deadline")
+    if not assumed:
+        if not deadline_text:
+            raise ValidationError("deadline_text", "is empty: an editorial deadline must set deadline_assumed = true")
+        try:
+            expected = parse_deadline(deadline_text, made_on)
+        except DeadlineError as exc:
+            raise ValidationError("deadline_text", f"{exc}; mark the deadline as assumed if it is editorial") from None
+        if record.get("deadline") and parse_date(record["deadline"], "deadline") != expected:
+            raise ValidationError("deadline", f"{record['deadline']} but {deadline_text!r} from {made_on} is {expected}")
+    if record.get("probability_basis") == "verbal":
+        phrase = record.get("phrase")
+        if not phrase:
+            raise ValidationError("phrase", "is required when probability_basis is verbal")
+        try:
+            expected_p = probability_from_phrase(phrase)
+        except UnknownPhraseError as exc:
+            raise ValidationError("phrase", str(exc)) from None
+        if "probability" in record and parse_probability(record["probability"]) != expected_p:
+            raise ValidationError("probability", f"{record['probability']} but the scale gives {phrase!r} {expected_p}")
+    if "probability" in record and parse_probability(record["probability"]) in (0.0, 1.0):
+        raise ValidationError("probability", "a seeded forecast is never certain: use the hedge scale")

@@ -1,0 +1,536 @@
+"""The Ledger: one SQLite file holding forecasts, their resolutions and the hash chain.
+
+This is the only module that writes SQL. Every write is one `BEGIN IMMEDIATE` transaction that
+applies completely or not at all; the file runs in WAL mode with a busy timeout, so several
+processes can share one ledger. Values come in through `records.forecast_from_record` (the single
+validation path for `add`, import and seeds) and every change is appended to the hash chain in the
+same transaction as the rows it describes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import attrs
+from sqlite_utils import Database
+
+from . import chain
+from .errors import (
+    AmbiguousIdError,
+    LedgerError,
+    NotALedgerError,
+    NotFoundError,
+    ValidationError,
+)
+from .migrations import MIGRATION_SET, known_names, migrations
+from .model import Forecast, Resolution, check_resolution, status_of, utc_now
+from .records import export_record, forecast_from_record
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_SECONDS = 60
+BATCH_SIZE = 2000
+STATUSES = ("open", "due", "resolved", "all")
+
+
+@attrs.frozen
+class TrackedForecast:
+    """A forecast with its resolution history and its status on a given day."""
+
+    forecast: Forecast
+    history: tuple[Resolution, ...]
+    status: str
+
+    @property
+    def id(self) -> str:
+        return self.forecast.id
+
+    @property
+    def current(self) -> Resolution | None:
+        return self.history[-1] if self.history else None
+
+
+@attrs.frozen
+class Head:
+    seq: int
+    hash: str
+    recorded_at: str | None
+
+
+@attrs.frozen
+class ImportSummary:
+    forecasts: int
+    resolutions: int
+    head: str
+
+
+_HISTORY_COLUMN = """(SELECT json_group_array(json_object(
+        'outcome', outcome, 'resolved_on', resolved_on, 'evidence', evidence, 'note', note,
+        'correction_reason', correction_reason, 'early_reason', early_reason,
+        'recorded_at', recorded_at, 'recorded_by', recorded_by))
+    FROM (SELECT * FROM resolutions r WHERE r.forecast_id = f.id ORDER BY r.id)) AS history_json"""
+TRACKED_SQL = f"SELECT {chain.FORECAST_COLUMNS}, {_HISTORY_COLUMN} {chain.FORECAST_FROM}"
+
+
+def _today(today: dt.date | None) -> dt.date:
+    return today or dt.date.today()
+
+
+@contextlib.contextmanager
+def _sqlite_errors(path: Path) -> Iterator[None]:
+    """Turn SQLite's failures into one-line LedgerErrors that say what happened to the data."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        text = str(exc)
+        if "disk is full" in text or "disk I/O error" in text:
+            raise LedgerError(f"{path}: the disk is full ({text}); nothing was written") from None
+        if "readonly" in text or "read-only" in text:
+            raise LedgerError(f"{path} is read-only; nothing was written") from None
+        if "locked" in text or "busy" in text:
+            raise LedgerError(
+                f"{path} stayed locked by another process for {BUSY_TIMEOUT_SECONDS} s; nothing was written, try again"
+            ) from None
+        if "unable to open" in text:
+            raise LedgerError(f"cannot open {path}: {text}") from None
+        raise LedgerError(f"{path}: database error: {text}") from None
+    except sqlite3.IntegrityError as exc:
+        raise LedgerError(f"{path}: the database refused the change ({exc}); nothing was written") from None
+    except sqlite3.DatabaseError as exc:
+        raise NotALedgerError(f"{path}: {exc}") from None
+
+
+class Ledger:
+    """A forecast ledger in one SQLite file.
+
+    >>> with Ledger("ledger.db") as ledger:                     # doctest: +SKIP
+    ...     f = ledger.add(source="The Economist", claim="...", resolution_criteria="...",
+    ...                    made_on=date(2026, 5, 1), deadline=date(2027, 11, 1), probability=0.7)
+    ...     ledger.resolve(f.id, "yes", on=date(2027, 3, 2), evidence="...")
+    """
+
+    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+        self.path = Path(path)
+        self._check_file(create)
+        with _sqlite_errors(self.path):
+            self.conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+            )
+            try:
+                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+                self._migrate()
+                self.conn.execute("PRAGMA foreign_keys = ON")
+            except BaseException:
+                self.conn.close()
+                raise
+        self.db = Database(self.conn)
+
+    # --- opening ----------------------------------------------------------------------------
+
+    def _check_file(self, create: bool) -> None:
+        if self.path.is_dir():
+            raise NotALedgerError(f"{self.path} is a directory, not a ledger file")
+        if not self.path.exists():
+            if not create:
+                raise NotALedgerError(f"no ledger at {self.path} (add or import a forecast to create one)")
+            return
+        try:
+            with open(self.path, "rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise LedgerError(f"cannot read {self.path}: {exc.strerror}") from None
+        if header and header != SQLITE_HEADER:
+            raise NotALedgerError(f"{self.path} is not a SQLite database; refusing to touch it")
+
+    def _applied(self) -> list[str] | None:
+        """Migration names applied to this file, or None if the file has no tables at all."""
+        tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return None
+        if migrations.migrations_table not in tables:
+            raise NotALedgerError(f"{self.path} is a SQLite database but not a predictions ledger")
+        names = [
+            row[0]
+            for row in self.conn.execute(
+                f"SELECT name FROM {migrations.migrations_table} WHERE migration_set = ? ORDER BY rowid",
+                [MIGRATION_SET],
+            )
+        ]
+        if not names:
+            raise NotALedgerError(f"{self.path} is a SQLite database but not a predictions ledger")
+        newer = [name for name in names if name not in known_names()]
+        if newer:
+            raise NotALedgerError(
+                f"{self.path} was written by a newer version of predictions (schema step {newer[0]}); "
+                "upgrade predictions to use it"
+            )
+        return names
+
+    def _migrate(self) -> None:
+        applied = self._applied()
+        if applied is not None and len(applied) == len(known_names()):
+            return
+        if applied is None:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+        with self._transaction():
+            # Checked again under the write lock: another process may have migrated meanwhile.
+            migrations.apply(Database(self.conn, execute_plugins=False))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with _sqlite_errors(self.path):
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def add(
+        self,
+        *,
+        source: str,
+        claim: str,
+        resolution_criteria: str,
+        made_on: dt.date | str,
+        deadline: dt.date | str | None = None,
+        deadline_text: str | None = None,
+        deadline_assumed: bool = False,
+        probability: float | None = None,
+        phrase: str | None = None,
+        probability_basis: str | None = None,
+        quote: str | None = None,
+        question: str | None = None,
+        document: dict[str, Any] | None = None,
+        source_kind: str | None = None,
+        tags: Iterable[str] = (),
+        note: str | None = None,
+        id: str | None = None,
+        recorded_at: str | None = None,
+    ) -> Forecast:
+        """Record one forecast and return it (with its `.id`).
+
+        `deadline` may be left out when `deadline_text` is a wording `parse_deadline` understands;
+        `probability` may be left out when `phrase` is on the hedge scale. Raises ValidationError.
+        """
+        record = {
+            "id": id, "source": source, "source_kind": source_kind, "document": document,
+            "claim": claim, "quote": quote, "question": question,
+            "resolution_criteria": resolution_criteria, "made_on": made_on, "deadline": deadline,
+            "deadline_text": deadline_text, "deadline_assumed": deadline_assumed,
+            "probability": probability, "probability_basis": probability_basis, "phrase": phrase,
+            "tags": list(tags), "note": note, "recorded_at": recorded_at,
+        }  # fmt: skip
+        forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=dt.date.today())
+        with self._transaction():
+            self._append([("add", forecast, [])], *self._chain_state())
+        return forecast
+
+    def import_records(
+        self,
+        records: Iterable[tuple[str, Any]],
+        *,
+        recorded_at: str | None = None,
+        today: dt.date | None = None,
+    ) -> ImportSummary:
+        """Validate and write (where, record) pairs all-or-nothing; errors name `where` and the field."""
+        recorded_at = recorded_at or utc_now()
+        today = _today(today)
+        forecasts = resolutions = 0
+        with self._transaction():
+            seq, prev, next_rid = self._chain_state()
+            batch: list[tuple[str, Forecast, list[Resolution]]] = []
+            for where, record in records:
+                try:
+                    forecast, history = forecast_from_record(record, recorded_at=recorded_at, today=today)
+                except ValidationError as exc:
+                    raise exc.located(where) from None
+                batch.append((where, forecast, history))
+                forecasts += 1
+                resolutions += len(history)
+                if len(batch) >= BATCH_SIZE:
+                    seq, prev, next_rid = self._append(batch, seq, prev, next_rid)
+                    batch = []
+            seq, prev, next_rid = self._append(batch, seq, prev, next_rid)
+        return ImportSummary(forecasts=forecasts, resolutions=resolutions, head=prev)
+
+    def resolve(
+        self,
+        forecast_id: str,
+        outcome: str,
+        *,
+        on: dt.date | str,
+        evidence: str,
+        note: str | None = None,
+        correction: str | None = None,
+        early_reason: str | None = None,
+        by: str | None = None,
+        today: dt.date | None = None,
+    ) -> Resolution:
+        """Append a resolution. `forecast_id` may be a unique prefix. Raises ValidationError.
+
+        A forecast already resolved needs `correction` (the reason) to be resolved again; a NO
+        before the deadline needs `early_reason`; a YES after the deadline is refused.
+        """
+        with self._transaction():
+            tracked = self.get(forecast_id, today=today)
+            resolution = Resolution(
+                forecast_id=tracked.id, outcome=outcome, resolved_on=on, evidence=evidence,
+                note=note, correction_reason=correction, early_reason=early_reason,
+                recorded_at=utc_now(), recorded_by=by,
+            )  # fmt: skip
+            check_resolution(tracked.forecast, tracked.current, resolution, _today(today))
+            seq, prev, next_rid = self._chain_state()
+            self._write_resolutions([resolution], seq, prev, next_rid)
+            self.conn.execute(
+                "UPDATE forecasts SET outcome = ?, resolved_on = ? WHERE id = ?",
+                [resolution.outcome, resolution.resolved_on.isoformat(), tracked.id],
+            )
+        return resolution
+
+    def _chain_state(self) -> tuple[int, str, int]:
+        """(last entry's seq, its hash, the next resolution id)."""
+        row = self.conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = row if row else (0, chain.GENESIS)
+        next_rid = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM resolutions").fetchone()[0]
+        return seq, prev, next_rid
+
+    def _append(
+        self, batch: list[tuple[str, Forecast, list[Resolution]]], seq: int, prev: str, next_rid: int
+    ) -> tuple[int, str, int]:
+        """Write forecasts (each followed by its history) and their chain entries. Inside a transaction."""
+        if not batch:
+            return seq, prev, next_rid
+        documents, forecasts, tags, entries, resolutions = {}, [], [], [], []
+        for _, forecast, history in batch:
+            record = forecast.to_record()
+            payload = chain.canonical_json(record)
+            seq += 1
+            digest = chain.chain_hash(prev, payload)
+            entries.append((seq, "forecast", forecast.id, None, payload, prev, digest))
+            prev = digest
+            document_id = None
+            if forecast.document is not None:
+                document_id = forecast.document.id
+                documents[document_id] = record["document"]
+            current = history[-1] if history else None
+            forecasts.append((
+                forecast.id, forecast.source, forecast.source_kind, document_id, forecast.claim,
+                forecast.quote, forecast.question, forecast.resolution_criteria, record["made_on"],
+                record["deadline"], forecast.deadline_text, int(forecast.deadline_assumed),
+                forecast.probability, forecast.probability_basis, forecast.phrase, forecast.note,
+                forecast.recorded_at, current.outcome if current else None,
+                current.resolved_on.isoformat() if current else None,
+            ))  # fmt: skip
+            tags.extend((forecast.id, tag) for tag in forecast.tags)
+            for resolution in history:
+                seq, prev, next_rid = self._resolution_rows(resolution, seq, prev, next_rid, entries, resolutions)
+        self.conn.execute("SAVEPOINT batch")
+        try:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (doc_id, d["title"], d["outlet"], d["author"], d["url"], d["published_on"],
+                     int(d["published_on_estimated"]), d["published_text"], d["note"], d["file"])
+                    for doc_id, d in documents.items()
+                ],
+            )  # fmt: skip
+            self.conn.executemany(
+                "INSERT INTO forecasts (id, source, source_kind, document_id, claim, quote, question, "
+                "resolution_criteria, made_on, deadline, deadline_text, deadline_assumed, probability, "
+                "probability_basis, phrase, note, recorded_at, outcome, resolved_on) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                forecasts,
+            )
+            self.conn.executemany("INSERT INTO forecast_tags VALUES (?, ?)", tags)
+            self._insert_resolutions(resolutions)
+            self.conn.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", entries)
+        except sqlite3.IntegrityError as exc:
+            self.conn.execute("ROLLBACK TO batch")
+            raise self._explain_refusal(batch, exc) from None
+        self.conn.execute("RELEASE batch")
+        return seq, prev, next_rid
+
+    @staticmethod
+    def _resolution_rows(resolution, seq, prev, rid, entries, rows):
+        payload = chain.canonical_json(resolution.to_record())
+        seq += 1
+        digest = chain.chain_hash(prev, payload)
+        entries.append((seq, "resolution", resolution.forecast_id, rid, payload, prev, digest))
+        record = resolution.to_record()
+        rows.append((rid, *(record[key] for key in chain.RESOLUTION_COLUMNS)))
+        return seq, digest, rid + 1
+
+    def _insert_resolutions(self, rows) -> None:
+        self.conn.executemany(
+            f"INSERT INTO resolutions (id, {', '.join(chain.RESOLUTION_COLUMNS)}) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def _write_resolutions(self, history: list[Resolution], seq: int, prev: str, rid: int) -> None:
+        entries, rows = [], []
+        for resolution in history:
+            seq, prev, rid = self._resolution_rows(resolution, seq, prev, rid, entries, rows)
+        self._insert_resolutions(rows)
+        self.conn.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", entries)
+
+    def _explain_refusal(self, batch, exc: sqlite3.IntegrityError) -> LedgerError:
+        """Name the record behind a database refusal (almost always a duplicate id)."""
+        ids = [forecast.id for _, forecast, _ in batch]
+        existing = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            existing.update(r[0] for r in self.conn.execute(f"SELECT id FROM forecasts WHERE id IN ({marks})", chunk))
+        seen: Counter[str] = Counter()
+        for where, forecast, _ in batch:
+            seen[forecast.id] += 1
+            if forecast.id in existing:
+                return ValidationError("id", f"{forecast.id!r} is already in the ledger", where)
+            if seen[forecast.id] > 1:
+                return ValidationError("id", f"{forecast.id!r} appears twice in this input", where)
+        return LedgerError(f"the database refused the change ({exc}); nothing was written")
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def resolve_id(self, prefix: str) -> str:
+        """The full id of the one forecast whose id starts with `prefix`."""
+        prefix = (prefix or "").strip()
+        if not prefix:
+            raise NotFoundError("give a forecast id (or the start of one)")
+        with _sqlite_errors(self.path):
+            rows = self.conn.execute(
+                "SELECT id FROM forecasts WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
+                [prefix, prefix + "\U0010ffff"],
+            ).fetchall()
+        if not rows:
+            raise NotFoundError(f"no forecast has an id starting with {prefix!r}")
+        ids = [row[0] for row in rows]
+        if prefix in ids:
+            return prefix
+        if len(ids) > 1:
+            shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+            raise AmbiguousIdError(f"{prefix!r} matches several forecasts ({shown}); type more of the id")
+        return ids[0]
+
+    def _tracked(self, where: str, params: list[Any], today: dt.date | None, order: str = "f.rowid"):
+        today = _today(today)
+        with _sqlite_errors(self.path):
+            cursor = self.conn.execute(f"{TRACKED_SQL} {where} ORDER BY {order}", params)
+            cursor.row_factory = sqlite3.Row
+            for row in cursor:
+                forecast = Forecast.from_record(chain.forecast_record_from_row(row))
+                history = tuple(
+                    Resolution.from_record({**item, "forecast_id": forecast.id})
+                    for item in json.loads(row["history_json"])
+                )
+                current = history[-1] if history else None
+                yield TrackedForecast(forecast, history, status_of(forecast, current, today))
+
+    def get(self, id_or_prefix: str, *, today: dt.date | None = None) -> TrackedForecast:
+        forecast_id = self.resolve_id(id_or_prefix)
+        return list(self._tracked("WHERE f.id = ?", [forecast_id], today))[0]
+
+    def forecasts(
+        self,
+        *,
+        status: str = "all",
+        source: str | None = None,
+        tag: str | None = None,
+        today: dt.date | None = None,
+    ) -> list[TrackedForecast]:
+        """Forecasts filtered by status (open, due, resolved, all), exact source and tag; by deadline."""
+        return list(self.iter_forecasts(status=status, source=source, tag=tag, today=today))
+
+    def iter_forecasts(self, *, status="all", source=None, tag=None, today=None, order="f.deadline, f.id"):
+        if status not in STATUSES:
+            raise ValidationError("status", f"{status!r} is not one of {', '.join(STATUSES)}")
+        today_text = _today(today).isoformat()
+        clauses, params = [], []
+        if status == "open":
+            clauses.append("f.outcome IS NULL AND f.deadline >= ?")
+            params.append(today_text)
+        elif status == "due":
+            clauses.append("f.outcome IS NULL AND f.deadline < ?")
+            params.append(today_text)
+        elif status == "resolved":
+            clauses.append("f.outcome IS NOT NULL")
+        if source is not None:
+            clauses.append("f.source = ?")
+            params.append(source)
+        if tag is not None:
+            clauses.append("f.id IN (SELECT forecast_id FROM forecast_tags WHERE tag = ?)")
+            params.append(tag)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return self._tracked(where, params, today, order=order)
+
+    def due(self, *, today: dt.date | None = None) -> list[TrackedForecast]:
+        """Past their deadline and unresolved, oldest deadline first."""
+        return self.forecasts(status="due", today=today)
+
+    def history(self, id_or_prefix: str) -> tuple[Resolution, ...]:
+        return self.get(id_or_prefix).history
+
+    def export_records(self, *, today: dt.date | None = None) -> Iterator[dict[str, Any]]:
+        """Every forecast in the order it was recorded, in the export format (streamed)."""
+        today = _today(today)
+        for tracked in self._tracked("", [], today):
+            yield export_record(tracked.forecast, list(tracked.history), today)
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM forecasts").fetchone()[0]
+
+    # --- integrity --------------------------------------------------------------------------
+
+    def head(self) -> Head:
+        """The chain's latest entry: its hash commits to everything the ledger has said."""
+        row = self.conn.execute("SELECT seq, hash, payload FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        if row is None:
+            return Head(0, chain.GENESIS, None)
+        return Head(row[0], row[1], json.loads(row[2]).get("recorded_at"))
+
+    def verify(self, *, contains: str | None = None) -> chain.Verification:
+        with _sqlite_errors(self.path):
+            self.conn.execute("BEGIN")  # one consistent snapshot, even while others write
+            try:
+                return chain.verify(self.conn, contains=contains)
+            finally:
+                self.conn.execute("ROLLBACK")
+
+    def backup(self, target: str | os.PathLike, *, progress: Callable[[int, int], None] | None = None) -> Path:
+        """A consistent copy made with SQLite's online backup while others may be writing."""
+        target = Path(target)
+        if target.exists():
+            raise LedgerError(f"{target} already exists; choose a new path")
+        partial = target.with_name(target.name + ".partial")
+        try:
+            with _sqlite_errors(target):
+                dest = sqlite3.connect(partial)
+                try:
+                    self.conn.backup(dest, progress=(lambda _s, left, total: progress(total - left, total)) if progress else None)
+                finally:
+                    dest.close()
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return target
