@@ -1,0 +1,49 @@
+"""Shared fixtures. No test touches a real user file: PREDICTIONS_DB points into tmp_path."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from predictions import Ledger
+
+TODAY = dt.date(2026, 11, 22)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_ledger_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("PREDICTIONS_DB", str(tmp_path / "env-ledger.db"))
+    monkeypatch.delenv("PREDICTIONS_USER", raising=False)
+    monkeypatch.delenv("PREDICTIONS_DEBUG", raising=False)
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "ledger.db"
+
+
+@pytest.fixture
+def ledger(db_path):
+    with Ledger(db_path) as opened:
+        yield opened
+
+
+def forecast_fields(**overrides):
+    """Keyword arguments for Ledger.add describing a valid forecast; override any of them."""
+    fields = {
+        "source": "Example Outlet",
+        "claim": "Widget sales double",
+        "resolution_criteria": "YES if reported widget sales for 2026 are at least twice 2025's.",
+        "made_on": dt.date(2026, 1, 15),
+        "deadline": dt.date(2026, 12, 31),
+        "probability": 0.7,
+    }
+    fields.update(overrides)
+    return fields
+
+
+@pytest.fixture
+def add(ledger):
+    """Add a forecast to the fixture ledger: add(probability=0.2, ...) -> Forecast."""
+    return lambda **overrides: ledger.add(**forecast_fields(**overrides))
