@@ -14,7 +14,7 @@ import click
 
 from predictions.errors import LedgerError
 
-from . import browse, integrity, record, transfer
+from . import browse, integrity, record, scores, transfer
 from .options import DATE
 
 
@@ -66,6 +66,6 @@ def cli(ctx: click.Context, db: str, today: dt.date | None):
     ctx.obj = {"db": db, "today": today or dt.date.today()}
 
 
-for module in (record, browse, transfer, integrity):
+for module in (record, browse, transfer, integrity, scores):
     for command in module.COMMANDS:
         cli.add_command(command)

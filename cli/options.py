@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-import sys
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import click
@@ -51,5 +54,16 @@ def note(message: str) -> None:
     click.echo(message, err=True)
 
 
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()
+@contextlib.contextmanager
+def atomic_output(path: Path):
+    """Write beside the target and rename over it, so a failed export leaves no half file."""
+    handle = tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", newline="", dir=path.parent or ".", prefix=f".{path.name}.", delete=False
+    )
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    finally:
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)

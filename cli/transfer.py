@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -13,7 +12,7 @@ from predictions import Ledger
 from predictions.io import FORMATS, read_records, write_records
 from predictions.seeds import read_seeds
 
-from .options import json_option, note, open_ledger, print_json, today
+from .options import atomic_output, json_option, note, open_ledger, print_json, today
 
 
 def _summary(summary, as_json: bool, what: str) -> None:
@@ -57,24 +56,9 @@ def export(ctx, fmt, output):
         if output is None:
             write_records(records, click.get_text_stream("stdout"), fmt)
             return
-        with _atomic_text(Path(output)) as out:
+        with atomic_output(Path(output)) as out:
             count = write_records(records, out, fmt)
     note(f"Exported {count} forecasts to {output}")
-
-
-@contextlib.contextmanager
-def _atomic_text(path: Path):
-    """Write beside the target and rename over it, so a failed export leaves no half file."""
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", dir=path.parent or ".", prefix=f".{path.name}.", delete=False
-    )
-    try:
-        with handle:
-            yield handle
-        os.replace(handle.name, path)
-    finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
 
 
 @click.command()

@@ -1,0 +1,84 @@
+"""Commands that judge sources: score and report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from predictions.aggregate import GROUPINGS, score_table
+from predictions.report import PERIOD_KINDS, Period, build_report
+from predictions.report_formats import FORMATS, render, score_table_json, score_table_text
+
+from .options import DATE, atomic_output, json_option, note, open_ledger, print_json, today
+
+min_n_option = click.option(
+    "--min-n", type=click.IntRange(min=1), metavar="N",
+    help="Rank only groups with at least N forecasts resolved yes or no; smaller ones are listed unranked.",
+)  # fmt: skip
+
+
+@click.command()
+@click.option("--by", type=click.Choice(list(GROUPINGS)), default="source", show_default=True,
+              help="Group by source, document author, tag, hedge phrase, probability basis, or period resolved.")
+@click.option("--since", type=DATE, help="Only forecasts resolved on or after DATE.")
+@click.option("--until", type=DATE, help="Only forecasts resolved on or before DATE.")
+@min_n_option
+@json_option
+@click.pass_context
+def score(ctx, by, since, until, min_n, as_json):
+    """Rank groups by Brier score (lower is better) over forecasts resolved yes or no.
+
+    Ambiguous and annulled outcomes are never scored: they are counted in the `excl.` column.
+    The 95% interval of each Brier score is analytic (normal approximation); see docs/scoring.md.
+    JSON gives every score, including the two-category Brier form (0-2, as Good Judgment Open
+    reports it) as `brier_two_category`.
+    """
+    with open_ledger(ctx) as ledger:
+        table = score_table(ledger.conn, by=by, since=since, until=until, min_n=min_n or 1)
+    if as_json:
+        print_json(score_table_json(table))
+    else:
+        click.echo(score_table_text(table))
+
+
+@click.command()
+@click.option("--period", type=click.Choice(PERIOD_KINDS), help="Period length (default month, or the form of --for).")
+@click.option("--for", "period_label", metavar="PERIOD",
+              help="Which period: 2026-10 (month), 2026-Q3 (quarter) or 2026 (year). Default: the latest complete one.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@min_n_option
+@click.pass_context
+def report(ctx, period, period_label, fmt, output, min_n):
+    """The periodic calibration report: what the period settled and how every source stands.
+
+    Shows forecasts resolved in the period and their scores by source, the leaderboard with
+    intervals and counts, the calibration table and reliability diagram, score changes since
+    the previous period, what is due now and the deadlines of the next period. Ready for cron:
+
+    \b
+      0 6 1 * *  predictions --db ~/ledger.db report --format html -o ~/reports/latest.html
+    """
+    day = today(ctx)
+    if period_label:
+        chosen = Period.parse(period_label)
+        if period and period != chosen.kind:
+            raise click.UsageError(f"--for {period_label} is a {chosen.kind}, not a {period}")
+    else:
+        chosen = Period.latest_complete(period or "month", day)
+    with open_ledger(ctx) as ledger:
+        data = build_report(
+            ledger.conn, ledger=str(ledger.path), chain_head=ledger.head().hash, period=chosen,
+            today=day, min_n=min_n or 5,
+        )  # fmt: skip
+    text = render(data, fmt)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    with atomic_output(Path(output)) as out:
+        out.write(text)
+    note(f"Wrote the {chosen.label} report to {output}")
+
+
+COMMANDS = (score, report)

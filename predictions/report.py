@@ -1,0 +1,189 @@
+"""The periodic calibration report, as data: what a month (quarter, year) settled and how sources stand.
+
+`build_report` reads the ledger and returns a `Report`; `report_formats` renders it as text,
+Markdown, HTML or JSON. Scores "as of" a period count every forecast resolved (resolved_on) up to
+the period's last day, using each forecast's current outcome.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from typing import Any
+
+import attrs
+from dateutil.relativedelta import relativedelta
+
+from .aggregate import GroupScore, ScoreTable, score_table
+from .errors import ValidationError
+
+PERIOD_KINDS = ("month", "quarter", "year")
+LIST_LIMIT = 50  # forecasts listed per section; the rest are counted
+
+
+@attrs.frozen
+class Period:
+    kind: str
+    start: dt.date
+    end: dt.date  # inclusive
+
+    @property
+    def label(self) -> str:
+        if self.kind == "year":
+            return str(self.start.year)
+        if self.kind == "quarter":
+            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+        return f"{self.start.year}-{self.start.month:02d}"
+
+    @property
+    def _months(self) -> int:
+        return {"month": 1, "quarter": 3, "year": 12}[self.kind]
+
+    def shifted(self, periods: int) -> "Period":
+        start = self.start + relativedelta(months=self._months * periods)
+        return Period(self.kind, start, start + relativedelta(months=self._months) - dt.timedelta(days=1))
+
+    @classmethod
+    def containing(cls, kind: str, day: dt.date) -> "Period":
+        if kind not in PERIOD_KINDS:
+            raise ValidationError("period", f"{kind!r} is not one of {', '.join(PERIOD_KINDS)}")
+        month = {"month": day.month, "quarter": (day.month - 1) // 3 * 3 + 1, "year": 1}[kind]
+        start = dt.date(day.year, month, 1)
+        return cls(kind, start, start).shifted(0)
+
+    @classmethod
+    def latest_complete(cls, kind: str, today: dt.date) -> "Period":
+        """The last period of this kind that ended before today."""
+        return cls.containing(kind, today).shifted(-1)
+
+    @classmethod
+    def parse(cls, text: str) -> "Period":
+        """'2026' (year), '2026-Q3' (quarter) or '2026-10' (month)."""
+        text = (text or "").strip()
+        if m := re.fullmatch(r"(\d{4})", text):
+            return cls.containing("year", dt.date(int(m[1]), 1, 1))
+        if m := re.fullmatch(r"(\d{4})-[Qq]([1-4])", text):
+            return cls.containing("quarter", dt.date(int(m[1]), 3 * int(m[2]) - 2, 1))
+        if (m := re.fullmatch(r"(\d{4})-(\d{2})", text)) and 1 <= int(m[2]) <= 12:
+            return cls.containing("month", dt.date(int(m[1]), int(m[2]), 1))
+        raise ValidationError("for", f"{text!r} is not a period: use 2026 (year), 2026-Q3 (quarter) or 2026-10 (month)")
+
+
+@attrs.frozen
+class ForecastLine:
+    id: str
+    source: str
+    claim: str
+    probability: float
+    deadline: str
+    outcome: str | None
+    resolved_on: str | None
+
+
+@attrs.frozen
+class Listing:
+    """Up to LIST_LIMIT forecasts of a section, and how many there are in all."""
+
+    lines: tuple[ForecastLine, ...]
+    total: int
+
+
+@attrs.frozen
+class Movement:
+    group: str
+    brier_before: float | None  # as of the end of the previous period; None if nothing was scored then
+    brier_now: float
+    n_before: int
+    n_now: int
+
+    @property
+    def change(self) -> float | None:
+        return None if self.brier_before is None else self.brier_now - self.brier_before
+
+
+@attrs.frozen
+class Report:
+    ledger: str
+    generated_on: dt.date
+    chain_head: str
+    period: Period
+    resolved: Listing  # forecasts resolved within the period
+    outcomes: dict[str, int]  # outcome -> count, within the period
+    period_scores: ScoreTable  # by source, forecasts resolved within the period
+    leaderboard: ScoreTable  # by source, everything resolved up to the period's end
+    due: Listing  # past deadline and unresolved, as of generated_on
+    upcoming: Listing  # deadlines within the next period
+    next_period: Period
+    movement: tuple[Movement, ...]
+
+    @property
+    def calibration(self) -> GroupScore | None:
+        return self.leaderboard.overall
+
+
+_LINE_SQL = "SELECT id, source, claim, probability, deadline, outcome, resolved_on FROM forecasts"
+
+
+def _listing(conn: sqlite3.Connection, where: str, params: list[Any], order: str) -> Listing:
+    total = conn.execute(f"SELECT count(*) FROM forecasts WHERE {where}", params).fetchone()[0]
+    rows = conn.execute(f"{_LINE_SQL} WHERE {where} ORDER BY {order} LIMIT {LIST_LIMIT}", params)
+    return Listing(tuple(ForecastLine(*row) for row in rows), total)
+
+
+def build_report(
+    conn: sqlite3.Connection,
+    *,
+    ledger: str,
+    chain_head: str,
+    period: Period,
+    today: dt.date,
+    min_n: int = 5,
+) -> Report:
+    start, end = period.start.isoformat(), period.end.isoformat()
+    following = period.shifted(1)
+    previous = period.shifted(-1)
+    resolved = _listing(conn, "resolved_on BETWEEN ? AND ?", [start, end], "resolved_on, id")
+    outcomes = dict(
+        conn.execute(
+            "SELECT outcome, count(*) FROM forecasts WHERE resolved_on BETWEEN ? AND ? GROUP BY outcome",
+            [start, end],
+        ).fetchall()
+    )
+    due = _listing(conn, "outcome IS NULL AND deadline < ?", [today.isoformat()], "deadline, id")
+    upcoming = _listing(
+        conn,
+        "outcome IS NULL AND deadline BETWEEN ? AND ?",
+        [following.start.isoformat(), following.end.isoformat()],
+        "deadline, id",
+    )
+    period_scores = score_table(conn, by="source", since=period.start, until=period.end, min_n=1)
+    leaderboard = score_table(conn, by="source", until=period.end, min_n=min_n)
+    before = score_table(conn, by="source", until=previous.end, min_n=1)
+    return Report(
+        ledger=ledger,
+        generated_on=today,
+        chain_head=chain_head,
+        period=period,
+        resolved=resolved,
+        outcomes=outcomes,
+        period_scores=period_scores,
+        leaderboard=leaderboard,
+        due=due,
+        upcoming=upcoming,
+        next_period=following,
+        movement=_movement(before, leaderboard),
+    )
+
+
+def _movement(before: ScoreTable, now: ScoreTable) -> tuple[Movement, ...]:
+    earlier = {g.group: g.scores for g in before.groups}
+    moves = []
+    for group in now.groups:
+        old = earlier.get(group.group)
+        if old is not None and old.n == group.scores.n:
+            continue  # nothing new was resolved for this source
+        moves.append(
+            Movement(group.group, old.brier if old else None, group.scores.brier, old.n if old else 0, group.scores.n)
+        )
+    return tuple(sorted(moves, key=lambda m: (m.change is None, -(abs(m.change or 0)), m.group)))

@@ -1,0 +1,401 @@
+"""Renderers for score tables and the periodic report: text, Markdown, HTML, JSON.
+
+Every piece of text that comes from the ledger (sources, claims, ids) is untrusted: the HTML
+renderer escapes all of it with html.escape, and Markdown escapes table-breaking characters.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from typing import Any, Callable
+
+from .aggregate import GroupScore, ScoreTable
+from .charts import PLOT_HINT, reliability_svg, reliability_text
+from .report import Listing, Report
+
+FORMATS = ("text", "md", "html", "json")
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _ci(group: GroupScore) -> str:
+    ci = group.scores.brier_ci
+    return "–" if ci is None else f"{ci[0]:.3f}–{ci[1]:.3f}"
+
+
+SCORE_COLUMNS: tuple[tuple[str, Callable[[GroupScore], str]], ...] = (
+    ("rank", lambda g: str(g.rank) if g.rank else "–"),
+    ("n", lambda g: str(g.scores.n)),
+    ("yes", lambda g: str(g.scores.yes)),
+    ("Brier", lambda g: _num(g.scores.brier)),
+    ("95% CI", _ci),
+    ("log", lambda g: _num(g.scores.log_score)),
+    ("skill", lambda g: _num(g.scores.brier_skill, 2)),
+    ("reliab.", lambda g: _num(g.scores.reliability)),
+    ("resol.", lambda g: _num(g.scores.resolution)),
+    ("uncert.", lambda g: _num(g.scores.uncertainty)),
+    ("excl.", lambda g: str(g.ambiguous + g.annulled)),
+)
+
+
+def _score_rows(table: ScoreTable, include_overall: bool = True) -> list[GroupScore]:
+    rows = list(table.groups)
+    if include_overall and table.overall is not None:
+        rows.append(table.overall)
+    return rows
+
+
+def score_table_text(table: ScoreTable, include_overall: bool = True) -> str:
+    rows = _score_rows(table, include_overall)
+    if not rows:
+        return "No forecasts resolved yes or no in this window: nothing to score."
+    label = table.by
+    name_width = min(32, max(len(label), *(len(g.group) for g in rows)))
+    header = [f"{label:<{name_width}}"] + [f"{title:>8}" if title != "95% CI" else f"{title:>11}" for title, _ in SCORE_COLUMNS]
+    lines = ["  ".join(header)]
+    for g in rows:
+        cells = [f"{_clip(g.group, name_width):<{name_width}}"]
+        for title, cell in SCORE_COLUMNS:
+            cells.append(f"{cell(g):>11}" if title == "95% CI" else f"{cell(g):>8}")
+        lines.append("  ".join(cells))
+    if table.unranked:
+        lines.append(f"(unranked: fewer than {table.min_n} forecasts resolved yes/no)")
+    return "\n".join(lines)
+
+
+def _clip(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def score_table_json(table: ScoreTable) -> list[dict[str, Any]]:
+    return [g.to_json() for g in table.groups]
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt == "text":
+        return _text(report)
+    if fmt == "md":
+        return _markdown(report)
+    if fmt == "html":
+        return _html(report)
+    if fmt == "json":
+        return json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n"
+    raise ValueError(f"unknown report format {fmt!r}")
+
+
+def _calibration_summary(report: Report) -> str:
+    c = report.calibration
+    if c is None:
+        return "No forecasts resolved yes or no yet."
+    s = c.scores
+    z = "–" if s.spiegelhalter_z is None else f"{s.spiegelhalter_z:.2f} (p = {s.spiegelhalter_p:.3f})"
+    return (
+        f"{s.n} forecasts scored ({s.yes} resolved yes), Brier {_num(s.brier)} "
+        f"(95% CI {_ci(c)}), log score {_num(s.log_score)}, expected calibration error {_num(s.ece)}, "
+        f"Spiegelhalter z {z}"
+    )
+
+
+def _line_text(line) -> str:
+    outcome = f"{line.outcome} on {line.resolved_on}" if line.outcome else f"deadline {line.deadline}"
+    return f"  {line.id}  p={line.probability:.2f}  {outcome}  {_clip(line.source, 24)}: {_clip(line.claim, 60)}"
+
+
+def _listing_text(listing: Listing, empty: str) -> list[str]:
+    if not listing.total:
+        return [f"  {empty}"]
+    lines = [_line_text(line) for line in listing.lines]
+    if listing.total > len(listing.lines):
+        lines.append(f"  … and {listing.total - len(listing.lines)} more")
+    return lines
+
+
+def _movement_text(report: Report) -> list[str]:
+    if not report.movement:
+        return ["  No source had new forecasts scored in this period."]
+    lines = []
+    for m in report.movement:
+        if m.change is None:
+            lines.append(f"  {_clip(m.group, 32)}: first scored, Brier {m.brier_now:.3f} (n={m.n_now})")
+        else:
+            direction = "better" if m.change < 0 else "worse" if m.change > 0 else "unchanged"
+            lines.append(
+                f"  {_clip(m.group, 32)}: Brier {m.brier_before:.3f} → {m.brier_now:.3f} "
+                f"({m.change:+.3f}, {direction}; n {m.n_before} → {m.n_now})"
+            )
+    return lines
+
+
+def _text(report: Report) -> str:
+    p = report.period
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())) or "none"
+    out = [
+        f"Calibration report for {p.label} ({p.start} to {p.end})",
+        f"Ledger {report.ledger}, chain head {report.chain_head}, generated {report.generated_on}",
+        "",
+        f"Resolved in {p.label}: {counts}",
+        *_listing_text(report.resolved, "Nothing was resolved in this period."),
+        "",
+        f"Scores for forecasts resolved in {p.label}, by source:",
+        score_table_text(report.period_scores, include_overall=False),
+        "",
+        f"Leaderboard: everything resolved up to {p.end} (ranked with at least {report.leaderboard.min_n} scored):",
+        score_table_text(report.leaderboard),
+        "",
+        "Calibration: " + _calibration_summary(report),
+        "",
+        reliability_text(report.calibration.scores.bins if report.calibration else ()),
+        "",
+        f"Score changes since the end of {p.shifted(-1).label}:",
+        *_movement_text(report),
+        "",
+        f"Due for resolution now (deadline passed, unresolved as of {report.generated_on}):",
+        *_listing_text(report.due, "Nothing is due."),
+        "",
+        f"Deadlines in {report.next_period.label}:",
+        *_listing_text(report.upcoming, "No deadlines."),
+    ]
+    return "\n".join(out) + "\n"
+
+
+# Markdown ---------------------------------------------------------------------------------------
+
+
+def _md_escape(text: str) -> str:
+    text = " ".join(str(text).split())
+    for char in "\\|*_`[]<>#":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _md_score_table(table: ScoreTable, include_overall: bool = True) -> list[str]:
+    rows = _score_rows(table, include_overall)
+    if not rows:
+        return ["_Nothing scored._"]
+    titles = [table.by] + [title for title, _ in SCORE_COLUMNS]
+    lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
+    for g in rows:
+        lines.append("| " + " | ".join([_md_escape(g.group)] + [cell(g) for _, cell in SCORE_COLUMNS]) + " |")
+    return lines
+
+
+def _md_listing(listing: Listing, empty: str) -> list[str]:
+    if not listing.total:
+        return [f"_{empty}_"]
+    lines = ["| id | source | claim | p | deadline | outcome |", "|---|---|---|---|---|---|"]
+    for line in listing.lines:
+        outcome = f"{line.outcome} ({line.resolved_on})" if line.outcome else "–"
+        lines.append(
+            f"| `{_md_escape(line.id)}` | {_md_escape(line.source)} | {_md_escape(line.claim)} | "
+            f"{line.probability:.2f} | {line.deadline} | {outcome} |"
+        )
+    if listing.total > len(listing.lines):
+        lines.append(f"\n… and {listing.total - len(listing.lines)} more.")
+    return lines
+
+
+def _md_calibration(report: Report) -> list[str]:
+    c = report.calibration
+    if c is None:
+        return ["_No forecasts resolved yes or no yet._"]
+    lines = [
+        "| bin | n | yes of n | mean forecast | observed | 95% Wilson interval |",
+        "|---|---|---|---|---|---|",
+    ]
+    for b in c.scores.bins:
+        lines.append(
+            f"| {b.lower:.1f}–{b.upper:.1f} | {b.n} | {b.yes} of {b.n} | {b.mean_forecast:.3f} | "
+            f"{b.observed_frequency:.3f} | {b.wilson_low:.3f}–{b.wilson_high:.3f} |"
+        )
+    return lines
+
+
+def _markdown(report: Report) -> str:
+    p = report.period
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())) or "none"
+    out = [
+        f"# Calibration report for {p.label}",
+        "",
+        f"{p.start} to {p.end}. Ledger `{_md_escape(report.ledger)}`, chain head `{report.chain_head}`, "
+        f"generated {report.generated_on}.",
+        "",
+        f"## Resolved in {p.label}",
+        "",
+        f"Outcomes: {counts}.",
+        "",
+        *_md_listing(report.resolved, "Nothing was resolved in this period."),
+        "",
+        "### Scores for these forecasts, by source",
+        "",
+        *_md_score_table(report.period_scores, include_overall=False),
+        "",
+        f"## Leaderboard (everything resolved up to {p.end})",
+        "",
+        f"Ranked only with at least {report.leaderboard.min_n} forecasts resolved yes or no.",
+        "",
+        *_md_score_table(report.leaderboard),
+        "",
+        "## Calibration",
+        "",
+        _calibration_summary(report) + ".",
+        "",
+        *_md_calibration(report),
+        "",
+        "```",
+        reliability_text(report.calibration.scores.bins if report.calibration else ()),
+        "```",
+        "",
+        f"## Score changes since the end of {p.shifted(-1).label}",
+        "",
+        *[line.strip() and "- " + line.strip() for line in _movement_text(report)],
+        "",
+        "## Due for resolution now",
+        "",
+        *_md_listing(report.due, "Nothing is due."),
+        "",
+        f"## Deadlines in {report.next_period.label}",
+        "",
+        *_md_listing(report.upcoming, "No deadlines."),
+    ]
+    return "\n".join(out) + "\n"
+
+
+# HTML -------------------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}
+th,td{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:right;vertical-align:top}
+th:first-child,td:first-child,td.text{text-align:left}
+code{font-size:.85rem}.muted{color:#666}.chart{max-width:520px}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _html_table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = "".join(
+            f'<td class="text">{cell}</td>' if i < text_columns else f"<td>{cell}</td>" for i, cell in enumerate(row)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _html_scores(table: ScoreTable, include_overall: bool = True) -> str:
+    rows = _score_rows(table, include_overall)
+    if not rows:
+        return '<p class="muted">Nothing scored.</p>'
+    return _html_table(
+        [table.by] + [title for title, _ in SCORE_COLUMNS],
+        [[_e(g.group)] + [_e(cell(g)) for _, cell in SCORE_COLUMNS] for g in rows],
+    )
+
+
+def _html_listing(listing: Listing, empty: str) -> str:
+    if not listing.total:
+        return f'<p class="muted">{_e(empty)}</p>'
+    rows = [
+        [f"<code>{_e(line.id)}</code>", _e(line.source), _e(line.claim), f"{line.probability:.2f}",
+         _e(line.deadline), _e(f"{line.outcome} ({line.resolved_on})" if line.outcome else "–")]
+        for line in listing.lines
+    ]  # fmt: skip
+    more = listing.total - len(listing.lines)
+    tail = f'<p class="muted">… and {more} more.</p>' if more > 0 else ""
+    return _html_table(["id", "source", "claim", "p", "deadline", "outcome"], rows, text_columns=3) + tail
+
+
+def _html_chart(report: Report) -> str:
+    bins = report.calibration.scores.bins if report.calibration else ()
+    svg = reliability_svg(bins)
+    if svg is None:
+        return f'<p class="muted">{_e(PLOT_HINT)}</p><pre>{_e(reliability_text(bins))}</pre>'
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img class="chart" alt="Reliability diagram" src="data:image/svg+xml;base64,{data}">'
+
+
+def _html(report: Report) -> str:
+    p = report.period
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())) or "none"
+    c = report.calibration
+    calibration_rows = [
+        [f"{b.lower:.1f}–{b.upper:.1f}", str(b.n), f"{b.yes} of {b.n}", f"{b.mean_forecast:.3f}",
+         f"{b.observed_frequency:.3f}", f"{b.wilson_low:.3f}–{b.wilson_high:.3f}"]
+        for b in (c.scores.bins if c else ())
+    ]  # fmt: skip
+    movement = "".join(f"<li>{_e(line.strip())}</li>" for line in _movement_text(report))
+    body = f"""
+<h1>Calibration report for {_e(p.label)}</h1>
+<p class="muted">{_e(p.start)} to {_e(p.end)}. Ledger <code>{_e(report.ledger)}</code>,
+chain head <code>{_e(report.chain_head)}</code>, generated {_e(report.generated_on)}.</p>
+<h2>Resolved in {_e(p.label)}</h2>
+<p>Outcomes: {_e(counts)}.</p>
+{_html_listing(report.resolved, "Nothing was resolved in this period.")}
+<h3>Scores for these forecasts, by source</h3>
+{_html_scores(report.period_scores, include_overall=False)}
+<h2>Leaderboard (everything resolved up to {_e(p.end)})</h2>
+<p class="muted">Ranked only with at least {report.leaderboard.min_n} forecasts resolved yes or no.</p>
+{_html_scores(report.leaderboard)}
+<h2>Calibration</h2>
+<p>{_e(_calibration_summary(report))}.</p>
+{_html_table(["bin", "n", "yes of n", "mean forecast", "observed", "95% Wilson interval"], calibration_rows)}
+{_html_chart(report)}
+<h2>Score changes since the end of {_e(p.shifted(-1).label)}</h2>
+<ul>{movement}</ul>
+<h2>Due for resolution now</h2>
+{_html_listing(report.due, "Nothing is due.")}
+<h2>Deadlines in {_e(report.next_period.label)}</h2>
+{_html_listing(report.upcoming, "No deadlines.")}
+"""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>Calibration report {_e(p.label)}</title><style>{_CSS}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )
+
+
+# JSON -------------------------------------------------------------------------------------------
+
+
+def _listing_json(listing: Listing) -> dict[str, Any]:
+    return {"total": listing.total, "forecasts": [_line_json(line) for line in listing.lines]}
+
+
+def _line_json(line) -> dict[str, Any]:
+    return {
+        "id": line.id, "source": line.source, "claim": line.claim, "probability": line.probability,
+        "deadline": line.deadline, "outcome": line.outcome, "resolved_on": line.resolved_on,
+    }  # fmt: skip
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    p = report.period
+    return {
+        "period": {"kind": p.kind, "label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()},
+        "ledger": report.ledger,
+        "chain_head": report.chain_head,
+        "generated_on": report.generated_on.isoformat(),
+        "resolved": {**_listing_json(report.resolved), "outcomes": report.outcomes},
+        "period_scores": score_table_json(report.period_scores),
+        "leaderboard": score_table_json(report.leaderboard),
+        "overall": report.calibration.to_json() if report.calibration else None,
+        "movement": [
+            {"group": m.group, "brier_before": m.brier_before, "brier_now": m.brier_now,
+             "change": m.change, "n_before": m.n_before, "n_now": m.n_now}
+            for m in report.movement
+        ],  # fmt: skip
+        "due": _listing_json(report.due),
+        "upcoming": {**_listing_json(report.upcoming), "period": report.next_period.label},
+    }
