@@ -1,0 +1,308 @@
+"""Scores from the ledger (SQL aggregation), the periodic report, and the score/report commands.
+
+Expected values are computed by hand in the comments, or by an independent bare SQL query over
+the `scored` view, never by the code under test.
+"""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import json
+import math
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from predictions.aggregate import score_table
+from predictions.report import Period, build_report
+from predictions.report_formats import render
+from predictions_cli.main import cli
+
+from .conftest import forecast_fields
+
+D = dt.date
+
+
+def _settle(ledger, probability, outcome, *, source="A", on=D(2026, 10, 10), tags=(), phrase=None, **extra):
+    fields = forecast_fields(
+        source=source, probability=probability, made_on=D(2026, 1, 1), deadline=D(2026, 10, 31),
+        claim=f"{source} claim {probability} {outcome} {on} {tags} {phrase} {extra}", tags=tags,
+    )  # fmt: skip
+    if phrase:
+        fields["phrase"] = phrase
+        fields["probability_basis"] = "verbal"
+    forecast = ledger.add(**fields)
+    if outcome is not None:
+        early = "it became impossible" if outcome == "no" and on < D(2026, 10, 31) else None
+        ledger.resolve(forecast.id, outcome, on=on, evidence="test", early_reason=early, today=D(2026, 11, 22))
+    return forecast
+
+
+@pytest.fixture
+def scored_ledger(ledger):
+    # Source A: 0.9 yes, 0.8 yes, 0.3 no  -> Brier (0.01 + 0.04 + 0.09) / 3 = 0.046666...
+    _settle(ledger, 0.9, "yes", tags=("x", "y"))
+    _settle(ledger, 0.8, "yes", tags=("x",))
+    _settle(ledger, 0.3, "no")
+    # Source B: 0.5 yes, 0.5 no -> Brier 0.25; one ambiguous and one annulled, never scored
+    _settle(ledger, 0.5, "yes", source="B", on=D(2026, 9, 5))
+    _settle(ledger, 0.5, "no", source="B", on=D(2026, 9, 6))
+    _settle(ledger, 0.99, "ambiguous", source="B")
+    _settle(ledger, 0.01, "annulled", source="B")
+    # Open forecast: not scored
+    _settle(ledger, 0.6, None, source="C")
+    return ledger
+
+
+def test_brier_by_source_matches_hand_computation(scored_ledger):
+    table = score_table(scored_ledger.conn, by="source")
+    by_group = {g.group: g for g in table.groups}
+    assert set(by_group) == {"A", "B"}  # the open forecast of C is not scored
+    assert by_group["A"].scores.brier == pytest.approx(0.14 / 3)
+    assert by_group["B"].scores.brier == pytest.approx(0.25)
+    assert [g.group for g in table.ranked] == ["A", "B"]
+    assert by_group["B"].ambiguous == 1 and by_group["B"].annulled == 1
+    assert by_group["B"].scores.n == 2
+    # Overall: (0.01 + 0.04 + 0.09 + 0.25 + 0.25) / 5 = 0.128
+    assert table.overall.scores.brier == pytest.approx(0.128)
+    assert table.overall.ambiguous == 1 and table.overall.annulled == 1
+
+
+def test_log_score_matches_hand_computation(scored_ledger):
+    a = {g.group: g for g in score_table(scored_ledger.conn, by="source").groups}["A"]
+    expected = -(math.log(0.9) + math.log(0.8) + math.log(0.7)) / 3
+    assert a.scores.log_score == pytest.approx(expected)
+
+
+def test_scores_agree_with_bare_sql_over_the_scored_view(scored_ledger):
+    bare = dict(
+        scored_ledger.conn.execute(
+            "SELECT source, avg((probability - outcome) * (probability - outcome)) FROM scored GROUP BY source"
+        ).fetchall()
+    )
+    ours = {g.group: g.scores.brier for g in score_table(scored_ledger.conn, by="source").groups}
+    assert ours == pytest.approx(bare)
+
+
+def test_tags_count_a_forecast_in_each_of_its_groups_but_once_overall(scored_ledger):
+    table = score_table(scored_ledger.conn, by="tag")
+    by_group = {g.group: g.scores for g in table.groups}
+    assert by_group["x"].n == 2 and by_group["y"].n == 1 and by_group["(untagged)"].n == 3
+    assert by_group["x"].brier == pytest.approx((0.01 + 0.04) / 2)
+    assert table.overall.scores.n == 5
+
+
+def test_since_and_until_filter_on_resolution_date(scored_ledger):
+    table = score_table(scored_ledger.conn, by="source", since=D(2026, 9, 1), until=D(2026, 9, 30))
+    assert [g.group for g in table.groups] == ["B"]
+    assert table.groups[0].scores.n == 2
+
+
+def test_min_n_leaves_small_groups_unranked(scored_ledger):
+    table = score_table(scored_ledger.conn, by="source", min_n=3)
+    assert [(g.group, g.rank) for g in table.groups] == [("A", 1), ("B", None)]
+
+
+def test_grouping_by_phrase_keeps_the_hedge(ledger):
+    _settle(ledger, 0.75, "yes", phrase="likely")
+    _settle(ledger, 0.4, "no")
+    groups = {g.group for g in score_table(ledger.conn, by="phrase").groups}
+    assert groups == {"likely", "(assigned)"}
+
+
+def test_empty_ledger_scores_nothing(ledger):
+    table = score_table(ledger.conn)
+    assert table.groups == () and table.overall is None
+
+
+# --- periods ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, kind, start, end",
+    [
+        ("2026-10", "month", D(2026, 10, 1), D(2026, 10, 31)),
+        ("2026-02", "month", D(2026, 2, 1), D(2026, 2, 28)),
+        ("2026-Q3", "quarter", D(2026, 7, 1), D(2026, 9, 30)),
+        ("2026-q1", "quarter", D(2026, 1, 1), D(2026, 3, 31)),
+        ("2026", "year", D(2026, 1, 1), D(2026, 12, 31)),
+    ],
+)
+def test_period_parse(text, kind, start, end):
+    period = Period.parse(text)
+    assert (period.kind, period.start, period.end) == (kind, start, end)
+
+
+@pytest.mark.parametrize("text", ["", "2026-13", "2026-Q5", "26", "October", "2026-10-01"])
+def test_period_parse_refuses_nonsense(text):
+    with pytest.raises(ValueError, match="not a period"):
+        Period.parse(text)
+
+
+def test_latest_complete_period():
+    today = D(2026, 11, 22)
+    assert Period.latest_complete("month", today).label == "2026-10"
+    assert Period.latest_complete("quarter", today).label == "2026-Q3"
+    assert Period.latest_complete("year", today).label == "2025"
+    assert Period.latest_complete("month", D(2026, 1, 1)).label == "2025-12"
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+
+def _report(ledger, label="2026-10", min_n=1):
+    return build_report(
+        ledger.conn, ledger="test.db", chain_head=ledger.head().hash, period=Period.parse(label),
+        today=D(2026, 11, 22), min_n=min_n,
+    )  # fmt: skip
+
+
+def test_report_sections(scored_ledger):
+    _settle(scored_ledger, 0.2, None, source="D")  # deadline 2026-10-31 passed: due
+    report = _report(scored_ledger)
+    assert report.resolved.total == 5  # three of A, the ambiguous and annulled of B, in October
+    assert report.outcomes == {"yes": 2, "no": 1, "ambiguous": 1, "annulled": 1}
+    assert [g.group for g in report.period_scores.groups] == ["A"]
+    assert {g.group for g in report.leaderboard.groups} == {"A", "B"}
+    assert report.due.total == 2  # C and D: deadline 2026-10-31, unresolved on 2026-11-22
+    # B was scored in September and had nothing new; A is new in October.
+    assert [(m.group, m.brier_before) for m in report.movement] == [("A", None)]
+    assert report.calibration.scores.n == 5
+
+
+def test_report_movement_between_periods(ledger):
+    _settle(ledger, 0.9, "no", on=D(2026, 10, 31))  # Brier 0.81
+    _settle(ledger, 0.9, "yes", on=D(2026, 9, 1))  # Brier 0.01
+    move = _report(ledger).movement[0]
+    assert move.brier_before == pytest.approx(0.01)
+    assert move.brier_now == pytest.approx(0.41)
+    assert move.change == pytest.approx(0.40)
+
+
+@pytest.mark.parametrize("fmt", ["text", "md", "html", "json"])
+def test_every_format_renders_the_sources_and_head(scored_ledger, fmt):
+    report = _report(scored_ledger)
+    output = render(report, fmt)
+    assert report.chain_head in output
+    assert "2026-10" in output
+    if fmt == "json":
+        data = json.loads(output)
+        assert data["period"]["label"] == "2026-10"
+        assert {g["group"] for g in data["leaderboard"]} == {"A", "B"}
+        assert data["overall"]["n"] == 5
+
+
+def test_html_escapes_ledger_text(ledger):
+    hostile = "<script>alert('x')</script> & <img src=x onerror=alert(1)>"
+    _settle(ledger, 0.7, "yes", source=hostile)
+    output = render(_report(ledger), "html")
+    assert "<script>alert" not in output
+    assert "<img src=x" not in output
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in output
+
+
+def test_html_without_matplotlib_says_how_to_get_the_chart(scored_ledger, monkeypatch):
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    output = render(_report(scored_ledger), "html")
+    assert "pip install &#x27;predictions[plot]&#x27;" in output
+    assert "data:image/svg+xml" not in output
+
+
+def test_html_embeds_the_reliability_diagram(scored_ledger):
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    output = render(_report(scored_ledger), "html")
+    assert 'src="data:image/svg+xml;base64,' in output
+
+
+def test_text_report_draws_the_calibration_bins(scored_ledger):
+    output = render(_report(scored_ledger), "text")
+    # Bins are closed on the right: B's two 0.5 forecasts (one yes) sit in 0.4–0.5, A's 0.9 in 0.8–0.9.
+    lines = output.splitlines()
+    row = lines.index(next(line for line in lines if line.startswith("0.4–0.5")))
+    assert lines[row + 1].endswith("1 of 2")
+    assert any(line.startswith("0.8–0.9") for line in lines)
+
+
+# --- the commands -------------------------------------------------------------------------------
+
+SCORE_KEYS = {"group", "n", "brier", "log_score", "brier_skill", "reliability", "resolution", "uncertainty", "brier_ci"}
+
+
+def _cli(db, *args):
+    return CliRunner().invoke(cli, ["--db", str(db), "--today", "2026-11-22", *args])
+
+
+def test_score_json_has_the_contract_keys(scored_ledger, db_path):
+    result = _cli(db_path, "score", "--by", "source", "--json")
+    assert result.exit_code == 0, result.output
+    groups = json.loads(result.stdout)
+    assert [g["group"] for g in groups] == ["A", "B"]
+    for group in groups:
+        assert SCORE_KEYS <= set(group)
+    assert groups[1]["brier"] == pytest.approx(0.25)
+    assert groups[1]["excluded"] == {"ambiguous": 1, "annulled": 1}
+    assert groups[0]["brier_two_category"] == pytest.approx(2 * 0.14 / 3)
+
+
+def test_score_text_ranks_sources(scored_ledger, db_path):
+    result = _cli(db_path, "score", "--min-n", "3")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("A ") and lines[2].startswith("B ")
+    assert "unranked" in result.stdout
+
+
+def test_score_refuses_bad_options(scored_ledger, db_path):
+    assert _cli(db_path, "score", "--by", "colour").exit_code == 2
+    assert _cli(db_path, "score", "--min-n", "0").exit_code == 2
+    assert _cli(db_path, "score", "--since", "2026-13-01").exit_code == 2
+
+
+def test_report_command_writes_each_format(scored_ledger, db_path, tmp_path):
+    for fmt in ("text", "md", "html", "json"):
+        target = tmp_path / f"report.{fmt}"
+        result = _cli(db_path, "report", "--for", "2026-10", "--format", fmt, "-o", str(target))
+        assert result.exit_code == 0, result.output
+        assert "2026-10" in target.read_text(encoding="utf-8")
+
+
+def test_report_defaults_to_the_latest_complete_month(scored_ledger, db_path):
+    result = _cli(db_path, "report", "--format", "json")
+    assert json.loads(result.stdout)["period"]["label"] == "2026-10"
+    result = _cli(db_path, "report", "--period", "quarter", "--format", "json")
+    assert json.loads(result.stdout)["period"]["label"] == "2026-Q3"
+
+
+def test_report_errors_are_one_line(scored_ledger, db_path):
+    result = _cli(db_path, "report", "--for", "last-month")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: field for: 'last-month' is not a period: use 2026 (year), 2026-Q3 (quarter) or 2026-10 (month)"
+    ]
+    result = _cli(db_path, "report", "--period", "month", "--for", "2026")
+    assert result.exit_code == 2
+    assert "is a year, not a month" in result.stderr
+
+
+def test_report_on_a_missing_ledger_is_refused_without_creating_it(tmp_path):
+    missing = tmp_path / "nothing.db"
+    result = _cli(missing, "report")
+    assert result.exit_code == 1
+    assert "no ledger at" in result.stderr
+    assert not missing.exists()
+
+
+def test_scored_view_has_integer_outcomes(scored_ledger):
+    rows = scored_ledger.conn.execute("SELECT typeof(outcome), count(*) FROM scored GROUP BY 1").fetchall()
+    assert rows == [("integer", 5)]
+    with pytest.raises(sqlite3.OperationalError):
+        scored_ledger.conn.execute("INSERT INTO scored (id) VALUES ('x')")
