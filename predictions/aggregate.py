@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from .errors import ValidationError
-from .scoring import BIN_SQL, SUMS_SQL, Scores, Sums, scores_from_bins
+from .scoring import BIN_SQL, SUMS_SQL, Scores, Sums, ensure_sql_functions, scores_from_bins
 
 # How each grouping labels a row (`s` is the scored view or the forecasts table: same columns),
 # and the join it needs. Values from users never enter this SQL; only these fragments do.
@@ -106,6 +106,7 @@ def group_bin_sums(
     """{group: {bin: Sums}} over forecasts resolved yes/no (resolved_on within [since, until])."""
     expression, join = _grouping(by)
     window, params = _window(since, until)
+    ensure_sql_functions(conn)
     sql = (
         f"SELECT {expression} AS grp, {BIN_SQL} AS bin, {SUMS_SQL} "
         f"FROM scored s {join} WHERE 1 = 1{window} GROUP BY grp, bin"

@@ -9,6 +9,7 @@ one format shared by the hash chain, export and import.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -32,6 +33,8 @@ MAX_LINE = 300  # characters in a one-line field (source, phrase, deadline wordi
 # Free text may hold newlines and tabs; no other control characters (NUL, escape sequences...).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _LINE_BREAK = re.compile(r"[\r\n\t]")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 
 
 # --- field checks ------------------------------------------------------------------------------
@@ -77,14 +80,19 @@ def parse_date(value: Any, field: str) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            try:
-                return dt.date.fromisoformat(text)
-            except ValueError as exc:
-                raise ValidationError(field, f"{value!r} is not a real date ({exc})") from None
-        raise ValidationError(field, f"{value!r} is not a date in YYYY-MM-DD form")
+        return _parse_iso_date(value, field)
     raise ValidationError(field, f"must be a date (YYYY-MM-DD), not {type(value).__name__}")
+
+
+@functools.lru_cache(maxsize=4096)  # imports repeat the same few thousand dates many times
+def _parse_iso_date(value: str, field: str) -> dt.date:
+    text = value.strip()
+    if _ISO_DATE.fullmatch(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError as exc:
+            raise ValidationError(field, f"{value!r} is not a real date ({exc})") from None
+    raise ValidationError(field, f"{value!r} is not a date in YYYY-MM-DD form")
 
 
 def _date(field: str):
@@ -179,10 +187,9 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+@functools.lru_cache(maxsize=1024)  # an import stamps every record with the same time
 def check_timestamp(value: Any, field: str = "recorded_at") -> str:
-    if not isinstance(value, str) or not re.fullmatch(
-        r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z", value
-    ):
+    if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
         raise ValidationError(field, f"{value!r} is not a UTC timestamp like 2026-11-22T09:30:00Z")
     try:
         dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -331,9 +338,17 @@ class Resolution:
               "early_reason", "recorded_at", "recorded_by")  # fmt: skip
 
     def to_record(self) -> dict[str, Any]:
-        record = attrs.asdict(self)
-        record["resolved_on"] = self.resolved_on.isoformat()
-        return record
+        return {
+            "forecast_id": self.forecast_id,
+            "outcome": self.outcome,
+            "resolved_on": self.resolved_on.isoformat(),
+            "evidence": self.evidence,
+            "note": self.note,
+            "correction_reason": self.correction_reason,
+            "early_reason": self.early_reason,
+            "recorded_at": self.recorded_at,
+            "recorded_by": self.recorded_by,
+        }
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> "Resolution":

@@ -372,11 +372,11 @@ class Ledger:
 
     @staticmethod
     def _resolution_rows(resolution, seq, prev, rid, entries, rows):
-        payload = chain.canonical_json(resolution.to_record())
+        record = resolution.to_record()
+        payload = chain.canonical_json(record)
         seq += 1
         digest = chain.chain_hash(prev, payload)
         entries.append((seq, "resolution", resolution.forecast_id, rid, payload, prev, digest))
-        record = resolution.to_record()
         rows.append((rid, *(record[key] for key in chain.RESOLUTION_COLUMNS)))
         return seq, digest, rid + 1
 

@@ -1,0 +1,92 @@
+"""Hedge words to probabilities, on Sherman Kent's scale of estimative probability.
+
+Kent, "Words of Estimative Probability", Studies in Intelligence 8(4), 1964 (CIA), proposed
+five tiers with the words that belong to each:
+
+    almost certain        93% (give or take about 6%)
+    probable              75% (give or take about 12%)
+    chances about even    50% (give or take about 10%)
+    probably not          30% (give or take about 10%)
+    almost certainly not   7% (give or take about 5%)
+
+Each tier is represented here by its central value. Kent's own 100% ("certain") and 0%
+("impossible") are left out on purpose: a forecast is never scored as certain, so a flat "will"
+is read as the top tier, not as 1. Words Kent did not list ("will", "may", "could"...) are placed
+in the tier nearest their plain reading; docs/deadlines-and-hedges.md gives the reason for each.
+"""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+
+ALMOST_CERTAIN = 0.93
+PROBABLE = 0.75
+EVEN = 0.50
+PROBABLY_NOT = 0.30
+ALMOST_CERTAINLY_NOT = 0.07
+
+# Kent's words first in each tier, then this project's additions (marked +).
+_TIERS: dict[float, tuple[str, ...]] = {
+    ALMOST_CERTAIN: (
+        "almost certain", "almost certainly", "virtually certain", "all but certain",
+        "highly probable", "highly likely", "chances overwhelming", "odds overwhelming",
+        # + a flat assertion about the future is the speaker's near-certainty, never 1
+        "will", "is going to", "are going to", "very likely", "certain to", "definitely",
+    ),
+    PROBABLE: (
+        "probable", "probably", "likely", "we believe", "we estimate", "chances are good",
+        # + expectations and "most likely" rank an outcome first without claiming near-certainty
+        "will likely", "most likely", "will most likely", "expected to", "expect", "should",
+        "on track to",
+    ),
+    EVEN: (
+        "chances about even", "about even", "even chance", "chances a little better than even",
+        "chances a little less than even",
+        # + words that admit the outcome without giving odds: they commit to nothing more than even
+        "may", "might", "could", "possibly", "possible", "maybe", "toss-up",
+    ),
+    PROBABLY_NOT: (
+        "probably not", "unlikely", "improbable", "we doubt", "doubtful", "we believe not",
+        # +
+        "not likely",
+    ),
+    ALMOST_CERTAINLY_NOT: (
+        "almost certainly not", "virtually impossible", "almost impossible", "some slight chance",
+        "highly doubtful", "highly unlikely", "chances are slight",
+        # +
+        "very unlikely", "will not", "won't",
+    ),
+}  # fmt: skip
+
+HEDGE_SCALE = MappingProxyType({phrase: p for p, phrases in _TIERS.items() for phrase in phrases})
+
+
+class UnknownPhraseError(ValueError):
+    """The phrase is not on the hedge scale."""
+
+
+def normalise_phrase(phrase: str) -> str:
+    """Lower case, single spaces, straight apostrophes, no surrounding punctuation."""
+    text = phrase.replace("\u2019", "'").lower()
+    return " ".join(re.sub(r"^[\s\"'.,;:!?]+|[\s\"'.,;:!?]+$", "", text).split())
+
+
+def probability_from_phrase(phrase: str) -> float:
+    """The probability Kent's scale (with this project's documented additions) gives a hedge.
+
+    >>> probability_from_phrase("likely")
+    0.75
+    >>> probability_from_phrase("Will")
+    0.93
+    """
+    if not isinstance(phrase, str):
+        raise UnknownPhraseError(f"a hedge phrase must be text, not {type(phrase).__name__}")
+    key = normalise_phrase(phrase)
+    try:
+        return HEDGE_SCALE[key]
+    except KeyError:
+        raise UnknownPhraseError(
+            f"{phrase!r} is not on the hedge scale; give a number instead, or one of: "
+            + ", ".join(sorted(HEDGE_SCALE))
+        ) from None

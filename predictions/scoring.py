@@ -1,0 +1,246 @@
+"""Scoring rules for binary forecasts: pure functions, and the sums they are computed from.
+
+Every score here follows from a few sums per calibration bin (`Sums`): the count n, Σo, Σp, Σp²,
+Σp·o, Σp³, Σp⁴, Σ(p − o)⁴ and Σ ln(probability given to what happened), with o ∈ {0, 1}. The
+database computes those sums in one `GROUP BY` (`SUMS_SQL`, `BIN_SQL`); `scores_from_bins` does
+the arithmetic. `scores()` does the same from Python lists, for library users and tests.
+
+References (docs/scoring.md explains each score and how to read it):
+  Brier, "Verification of forecasts expressed in terms of probability", Monthly Weather Review
+    78(1), 1950 -- the original score sums over both categories (range 0-2).
+  Murphy, "A new vector partition of the probability score", J. Applied Meteorology 12, 1973 --
+    reliability, resolution, uncertainty; Stephenson, Coelho & Jolliffe, "Two extra components in
+    the Brier score decomposition", Weather and Forecasting 23, 2008 -- the within-bin terms that
+    make the decomposition exact when forecasts inside a bin differ.
+  Spiegelhalter, "Probabilistic prediction in patient management and clinical trials",
+    Statistics in Medicine 5, 1986 -- the z test of calibration.
+  Wilson, "Probable inference, the law of succession, and statistical inference", JASA 22, 1927.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from typing import Iterable, Mapping, Sequence
+
+import attrs
+
+N_BINS = 10
+LOG_CLIP = 1e-15  # probabilities are clipped to [1e-15, 1 - 1e-15] for the log score
+Z_95 = 1.959963984540054  # the two-sided 95% point of the standard normal
+_EDGE_DIGITS = 9  # p·10 is rounded to this many decimals before binning, so 0.3 counts as an edge
+
+
+def bin_index(probability: float) -> int:
+    """The calibration bin of a probability: [0, 0.1] is 0, (0.1, 0.2] is 1, ..., (0.9, 1] is 9.
+
+    Bins are closed on the right, as scikit-learn's calibration_curve and SpecsVerification bin.
+    0.3 * 10 is 3.0000000000000004 in floating point; rounding first keeps 0.3 in the lower bin.
+    """
+    x = round(probability * N_BINS, _EDGE_DIGITS)
+    return 0 if x <= 1 else math.ceil(x) - 1
+
+
+# The same rule in SQL over a row alias `s` with a `probability` column.
+_X = f"round(s.probability * {N_BINS}, {_EDGE_DIGITS})"
+BIN_SQL = (
+    f"(CASE WHEN {_X} <= 1 THEN 0 WHEN {_X} = CAST({_X} AS INTEGER) "
+    f"THEN CAST({_X} AS INTEGER) - 1 ELSE CAST({_X} AS INTEGER) END)"
+)
+_CLIPPED = f"min(max(s.probability, {LOG_CLIP!r}), {1 - LOG_CLIP!r})"
+SUMS_SQL = (
+    "count(*), total(s.outcome), total(s.probability), total(s.probability * s.probability), "
+    "total(s.probability * s.outcome), total(s.probability * s.probability * s.probability), "
+    "total(s.probability * s.probability * s.probability * s.probability), "
+    "total((s.probability - s.outcome) * (s.probability - s.outcome) "
+    "* (s.probability - s.outcome) * (s.probability - s.outcome)), "
+    f"total(CASE WHEN s.outcome = 1 THEN ln({_CLIPPED}) ELSE ln(1 - {_CLIPPED}) END)"
+)
+
+
+def ensure_sql_functions(conn: sqlite3.Connection) -> None:
+    """Register ln() where SQLite was built without its math functions."""
+    try:
+        conn.execute("SELECT ln(1)")
+    except sqlite3.OperationalError:
+        conn.create_function("ln", 1, math.log, deterministic=True)
+
+
+@attrs.frozen
+class Sums:
+    """Sufficient statistics of one group of (p, o) pairs."""
+
+    n: int = 0
+    yes: float = 0.0  # Σo
+    p: float = 0.0  # Σp
+    p2: float = 0.0  # Σp²
+    po: float = 0.0  # Σp·o
+    p3: float = 0.0  # Σp³
+    p4: float = 0.0  # Σp⁴
+    err4: float = 0.0  # Σ(p − o)⁴
+    log: float = 0.0  # Σ ln(clipped probability of the outcome that happened)
+
+    def __add__(self, other: "Sums") -> "Sums":
+        return Sums(*(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other))))
+
+    @classmethod
+    def of(cls, p: float, o: int) -> "Sums":
+        clipped = min(max(p, LOG_CLIP), 1 - LOG_CLIP)
+        return cls(1, o, p, p * p, p * o, p**3, p**4, (p - o) ** 4,
+                   math.log(clipped if o else 1 - clipped))  # fmt: skip
+
+
+@attrs.frozen
+class CalibrationBin:
+    index: int
+    lower: float
+    upper: float
+    n: int
+    yes: int
+    mean_forecast: float
+    observed_frequency: float
+    wilson_low: float
+    wilson_high: float
+
+
+@attrs.frozen
+class Scores:
+    n: int
+    yes: int
+    brier: float
+    brier_ci: tuple[float, float] | None  # analytic 95% interval; None below two forecasts
+    brier_two_category: float
+    log_score: float
+    base_rate: float
+    brier_skill: float | None  # against always forecasting the base rate; None when it is 0 or 1
+    brier_skill_vs_half: float
+    reliability: float
+    resolution: float
+    uncertainty: float
+    within_bin_variance: float
+    within_bin_covariance: float
+    ece: float
+    spiegelhalter_z: float | None
+    spiegelhalter_p: float | None
+    bins: tuple[CalibrationBin, ...]
+
+
+def wilson_interval(k: int, n: int, z: float = Z_95) -> tuple[float, float]:
+    """Wilson score interval for k successes in n trials."""
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
+    phat = k / n
+    denominator = 1 + z * z / n
+    centre = (phat + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def scores_from_bins(bins: Mapping[int, Sums]) -> Scores:
+    """Every score of a group from its per-bin sums. Raises ValueError when the group is empty."""
+    total = sum(bins.values(), Sums())
+    n = total.n
+    if n == 0:
+        raise ValueError("no forecasts to score")
+    brier = max(0.0, (total.p2 - 2 * total.po + total.yes) / n)
+    base = total.yes / n
+    uncertainty = base * (1 - base)
+    reliability = resolution = variance = covariance = ece = 0.0
+    calibration = []
+    for index in sorted(bins):
+        b = bins[index]
+        if b.n == 0:
+            continue
+        f, o = b.p / b.n, b.yes / b.n
+        reliability += b.n * (f - o) ** 2
+        resolution += b.n * (o - base) ** 2
+        variance += b.p2 - b.n * f * f
+        covariance += 2 * (b.po - b.n * f * o)
+        ece += b.n * abs(o - f)
+        yes = round(b.yes)
+        low, high = wilson_interval(yes, b.n)
+        calibration.append(CalibrationBin(index, index / N_BINS, (index + 1) / N_BINS, b.n, yes, f, o, low, high))
+    z, p_value = _spiegelhalter(total)
+    return Scores(
+        n=n,
+        yes=round(total.yes),
+        brier=brier,
+        brier_ci=_brier_interval(total, brier),
+        brier_two_category=2 * brier,
+        log_score=-total.log / n,
+        base_rate=base,
+        brier_skill=1 - brier / uncertainty if uncertainty > 0 else None,
+        brier_skill_vs_half=1 - brier / 0.25,
+        reliability=reliability / n,
+        resolution=resolution / n,
+        uncertainty=uncertainty,
+        within_bin_variance=variance / n,
+        within_bin_covariance=covariance / n,
+        ece=ece / n,
+        spiegelhalter_z=z,
+        spiegelhalter_p=p_value,
+        bins=tuple(calibration),
+    )
+
+
+def _brier_interval(total: Sums, brier: float) -> tuple[float, float] | None:
+    """Mean ± 1.96 standard errors of the per-forecast squared errors (normal approximation)."""
+    n = total.n
+    if n < 2:
+        return None
+    variance = max(0.0, (total.err4 - n * brier * brier) / (n - 1))
+    half = Z_95 * math.sqrt(variance / n)
+    return max(0.0, brier - half), min(1.0, brier + half)
+
+
+def _spiegelhalter(total: Sums) -> tuple[float | None, float | None]:
+    """Z = Σ(o − p)(1 − 2p) / sqrt(Σ(1 − 2p)² p(1 − p)); under perfect calibration Z ~ N(0, 1)."""
+    numerator = total.yes - total.p - 2 * total.po + 2 * total.p2
+    variance = total.p - 5 * total.p2 + 8 * total.p3 - 4 * total.p4
+    if variance <= 1e-12 * max(1, total.n):  # every p is 0, 0.5 or 1: the test has nothing to say
+        return None, None
+    z = numerator / math.sqrt(variance)
+    return z, math.erfc(abs(z) / math.sqrt(2))
+
+
+# --- from Python values ---------------------------------------------------------------------
+
+
+def _pairs(probabilities: Sequence[float], outcomes: Sequence[int]) -> Iterable[tuple[float, int]]:
+    if len(probabilities) != len(outcomes):
+        raise ValueError(f"{len(probabilities)} probabilities but {len(outcomes)} outcomes")
+    if not probabilities:
+        raise ValueError("no forecasts to score")
+    for p, o in zip(probabilities, outcomes):
+        if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"a probability must be a number in [0, 1], not {p!r}")
+        if o not in (0, 1):
+            raise ValueError(f"an outcome must be 0 or 1, not {o!r}")
+        yield float(p), int(o)
+
+
+def brier_score(probabilities: Sequence[float], outcomes: Sequence[int], *, two_category: bool = False) -> float:
+    """Mean of (p − o)², 0 (perfect) to 1; with two_category=True Brier's original 0-2 form."""
+    pairs = list(_pairs(probabilities, outcomes))
+    score = sum((p - o) ** 2 for p, o in pairs) / len(pairs)
+    return 2 * score if two_category else score
+
+
+def log_score(probabilities: Sequence[float], outcomes: Sequence[int]) -> float:
+    """Mean of −ln(probability given to what happened), natural log, p clipped to [1e-15, 1 − 1e-15]."""
+    pairs = list(_pairs(probabilities, outcomes))
+    return -sum(Sums.of(p, o).log for p, o in pairs) / len(pairs)
+
+
+def bin_sums(probabilities: Sequence[float], outcomes: Sequence[int]) -> dict[int, Sums]:
+    """Per-bin sums of (p, o) pairs: what the database's GROUP BY gives for a group."""
+    bins: dict[int, Sums] = {}
+    for p, o in _pairs(probabilities, outcomes):
+        index = bin_index(p)
+        bins[index] = bins.get(index, Sums()) + Sums.of(p, o)
+    return bins
+
+
+def scores(probabilities: Sequence[float], outcomes: Sequence[int]) -> Scores:
+    """Every score for one group of forecasts given as lists."""
+    return scores_from_bins(bin_sums(probabilities, outcomes))
