@@ -8,7 +8,9 @@ A deadline is the last day on which a forecast may come true, inclusive. Two kin
 * Points name a calendar period and mean its last day: "by 2027" and "by the end of 2027" are
   2027-12-31, "by mid-2026" and "in the first half of 2026" are 2026-06-30, "by Q3 2026" is
   2026-09-30, "by March 2027" is 2027-03-31. "before 2027" and "before March 2027" end the day
-  before the period starts. An ISO date (2026-10-01) is itself.
+  before the period starts. An ISO date (2026-10-01, or "by 2026-10-01") is itself; "before
+  2026-10-01" is the day before. Number words count like digits: "within two years" is
+  "within 2 years" (one to ninety-nine, "a", "an" and "a hundred").
 
 Anything else (no horizon, "eventually", "soon", "early 2027", a zero or negative span, or a date
 before the forecast was made) raises DeadlineError saying why. docs/deadlines-and-hedges.md has
@@ -27,12 +29,19 @@ class DeadlineError(ValueError):
     """The wording does not pin down one deadline."""
 
 
+_ONES = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+}  # fmt: skip
+_TEENS = {
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+# Every number word from one to ninety-nine ("twenty-one" or "twenty one"), a hundred, and "a"/"an".
 _NUMBER_WORDS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-    "twenty-four": 24, "thirty": 30, "thirty-six": 36, "forty": 40, "fifty": 50, "sixty": 60,
-    "ninety": 90, "hundred": 100, "a hundred": 100, "one hundred": 100,
+    "a": 1, "an": 1, **_ONES, **_TEENS, **_TENS,
+    **{f"{tens}-{one}": t + o for tens, t in _TENS.items() for one, o in _ONES.items()},
+    "hundred": 100, "a-hundred": 100, "one-hundred": 100,
 }  # fmt: skip
 _UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years", "decade": "decades"}
 _MONTHS = {
@@ -82,9 +91,10 @@ def parse_deadline(text: str, made_on: dt.date) -> dt.date:
         raise DeadlineError("the deadline wording is empty: give a date or a horizon such as 'within 18 months'")
     try:
         deadline = _span(wording, made_on) or _point(wording, made_on)
-    except OverflowError:
-        deadline = None
-        raise DeadlineError(f"{text!r} runs past the calendar's end") from None
+    except (OverflowError, ValueError) as exc:  # relativedelta past year 9999 raises ValueError
+        if isinstance(exc, DeadlineError):
+            raise
+        raise DeadlineError(f"{text!r} from {made_on} runs past the calendar's end (year 9999)") from None
     if deadline is None:
         raise DeadlineError(
             f"{text!r} does not name a deadline: use a span ('within 18 months'), a period "
@@ -98,7 +108,7 @@ def parse_deadline(text: str, made_on: dt.date) -> dt.date:
 def _number(word: str) -> float | None:
     if re.fullmatch(r"\d+(?:\.\d+)?", word):
         return float(word)
-    return _NUMBER_WORDS.get(word.replace(" ", "-")) or _NUMBER_WORDS.get(word)
+    return _NUMBER_WORDS.get(word.replace(" ", "-"))
 
 
 def _span(wording: str, made_on: dt.date) -> dt.date | None:
@@ -128,14 +138,15 @@ def _span(wording: str, made_on: dt.date) -> dt.date | None:
 
 
 def _point(wording: str, made_on: dt.date) -> dt.date | None:
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", wording):
-        try:
-            return dt.date.fromisoformat(wording)
-        except ValueError as exc:
-            raise DeadlineError(f"{wording!r} is not a real date ({exc})") from None
     prefix = _POINT_PREFIX.match(wording)
     before = bool(prefix.group("before"))
     rest = wording[prefix.end():].strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", rest) and not prefix.group("end"):
+        try:
+            day = dt.date.fromisoformat(rest)
+        except ValueError as exc:
+            raise DeadlineError(f"{rest!r} is not a real date ({exc})") from None
+        return day - dt.timedelta(days=1) if before else day
     period = _period(rest, made_on)
     if period is None:
         if re.fullmatch(rf"(?:early|the beginning of|the start of)\s*-?\s*{_YEAR}", rest):
