@@ -53,23 +53,35 @@ _TIERS: dict[float, tuple[str, ...]] = {
     ),
     ALMOST_CERTAINLY_NOT: (
         "almost certainly not", "virtually impossible", "almost impossible", "some slight chance",
-        "highly doubtful", "highly unlikely", "chances are slight",
-        # +
-        "very unlikely", "will not", "won't",
+        "highly doubtful",
+        # + mirror images of Kent's "highly likely" and "some slight chance"; "very unlikely" is
+        # the plain reading of "highly unlikely"; a flat negative about the future mirrors "will"
+        "highly unlikely", "chances are slight", "very unlikely", "will not", "won't",
     ),
 }  # fmt: skip
-
-HEDGE_SCALE = MappingProxyType({phrase: p for p, phrases in _TIERS.items() for phrase in phrases})
-
 
 class UnknownPhraseError(ValueError):
     """The phrase is not on the hedge scale."""
 
 
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_EDGES = re.compile(r"^[\s\"'.,;:!?()]+|[\s\"'.,;:!?()]+$")
+
+
 def normalise_phrase(phrase: str) -> str:
-    """Lower case, single spaces, straight apostrophes, no surrounding punctuation."""
-    text = phrase.replace("\u2019", "'").lower()
-    return " ".join(re.sub(r"^[\s\"'.,;:!?]+|[\s\"'.,;:!?]+$", "", text).split())
+    """Lower case, single spaces, straight quotes, hyphens as spaces, no surrounding punctuation.
+
+    So "Toss-up", "toss up" and "“Toss up.”" are one phrase; "won't" keeps its apostrophe.
+    """
+    text = phrase.translate(_QUOTES).lower()
+    text = re.sub(r"[-\u2010-\u2013]", " ", text)
+    return " ".join(_EDGES.sub("", text).split())
+
+
+# Keys are stored normalised, so that a lookup never depends on how the scale was typed.
+HEDGE_SCALE = MappingProxyType(
+    {normalise_phrase(phrase): p for p, phrases in _TIERS.items() for phrase in phrases}
+)
 
 
 def probability_from_phrase(phrase: str) -> float:
