@@ -115,7 +115,10 @@ def parse_probability(value: Any, field: str = "probability") -> float:
             raise ValidationError(field, f"{text!r} is not a number") from None
     if not isinstance(value, (int, float)):
         raise ValidationError(field, f"must be a number between 0 and 1, not {type(value).__name__}")
-    p = float(value)
+    try:
+        p = float(value)
+    except OverflowError:  # an integer too large for a float (JSON allows any length)
+        raise ValidationError(field, f"{str(value)[:20]}... is outside [0, 1]") from None
     if math.isnan(p) or math.isinf(p):
         raise ValidationError(field, f"must be a number between 0 and 1, not {p}")
     if not 0.0 <= p <= 1.0:
@@ -196,6 +199,13 @@ def check_timestamp(value: Any, field: str = "recorded_at") -> str:
     except ValueError as exc:
         raise ValidationError(field, f"{value!r} is not a real time ({exc})") from None
     return value
+
+
+def _require(cls: type, values: dict[str, Any]) -> None:
+    """Refuse a record that lacks a field without a default, naming it (not attrs' TypeError)."""
+    for field in attrs.fields(cls):
+        if field.default is attrs.NOTHING and field.name not in values:
+            raise ValidationError(field.name, "is required")
 
 
 # --- the values --------------------------------------------------------------------------------
@@ -305,17 +315,35 @@ class Forecast:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> "Forecast":
-        """Build from a record; keys outside FIELDS must have been removed by the caller."""
+        """Build from a record as `to_record()` writes it. Unknown or missing keys are refused."""
+        if not isinstance(record, dict):
+            raise ValidationError(None, f"a forecast record must be an object, not {type(record).__name__}")
+        unknown = sorted(set(record) - set(cls.FIELDS))
+        if unknown:
+            raise ValidationError(unknown[0], "is not a known key")
         values = dict(record)
         values["document"] = Document.from_record(values.get("document"))
+        _require(cls, values)
         return cls(**values)
 
     @staticmethod
     def content_id(record: dict[str, Any]) -> str:
         """A stable id for a forecast recorded without one: a hash of what was forecast."""
         keys = ("source", "claim", "made_on", "deadline", "probability", "resolution_criteria")
-        content = {k: str(record.get(k)) for k in keys}
+        content = {k: str(_normalised(k, record.get(k))) for k in keys}
         return hashlib.sha256(canonical_json(content).encode()).hexdigest()[:12]
+
+
+def _normalised(key: str, value: Any) -> Any:
+    """The value as it will be stored, so that "0.50" and 0.5, or " 2026-01-01" and a date, hash alike."""
+    try:
+        if key in ("made_on", "deadline"):
+            return parse_date(value, key)
+        if key == "probability":
+            return parse_probability(value)
+    except ValidationError:
+        pass  # refused later, with the field named, when the Forecast is built
+    return value
 
 
 @attrs.frozen(kw_only=True)
@@ -352,6 +380,12 @@ class Resolution:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> "Resolution":
+        if not isinstance(record, dict):
+            raise ValidationError(None, f"a resolution record must be an object, not {type(record).__name__}")
+        unknown = sorted(set(record) - set(cls.FIELDS))
+        if unknown:
+            raise ValidationError(unknown[0], "is not a known key")
+        _require(cls, record)
         return cls(**record)
 
 
@@ -365,9 +399,9 @@ def check_resolution(forecast: Forecast, current: Resolution | None, new: Resolu
         )
     if current is not None and new.correction_reason is None:
         raise ValidationError(
-            "outcome",
+            "correction_reason",
             f"{forecast.id} is already resolved {current.outcome} on {current.resolved_on}; "
-            "to change that, record a correction with a reason",
+            "resolving it again is a correction and needs a reason",
         )
     if current is None and new.correction_reason is not None:
         raise ValidationError("correction_reason", f"{forecast.id} has no resolution to correct")

@@ -14,7 +14,7 @@ from typing import Any
 from .deadlines import DeadlineError, parse_deadline
 from .errors import ValidationError
 from .hedges import UnknownPhraseError, probability_from_phrase
-from .model import Forecast, Resolution, check_resolution, parse_date, status_of
+from .model import Forecast, Resolution, check_resolution, parse_date, parse_probability, status_of
 
 FLAT_OUTCOME_KEYS = ("outcome", "resolved_on", "evidence", "early_reason")
 DERIVED_KEYS = ("status",)  # written by export, ignored by import: derived from the rest
@@ -37,19 +37,31 @@ def complete_forecast_fields(values: dict[str, Any]) -> dict[str, Any]:
             values["deadline"] = parse_deadline(values["deadline_text"], made_on)
         except DeadlineError as exc:
             raise ValidationError("deadline_text", str(exc)) from None
+    from_phrase = False
     if _blank(values.get("probability")) and not _blank(values.get("phrase")):
         try:
             values["probability"] = probability_from_phrase(values["phrase"])
         except UnknownPhraseError as exc:
             raise ValidationError("phrase", str(exc)) from None
-        values.setdefault("probability_basis", "verbal")
+        from_phrase = True
     if _blank(values.get("probability")):
         raise ValidationError("probability", "is required (give a number or a hedge phrase)")
     if _blank(values.get("probability_basis")):
-        values["probability_basis"] = "verbal" if not _blank(values.get("phrase")) else "assigned"
+        # Verbal only when the number is the phrase's value on the scale; a number given beside
+        # a phrase (or one that differs from it) was assigned by whoever recorded it.
+        values["probability_basis"] = "verbal" if from_phrase or _is_scale_value(values) else "assigned"
     if _blank(values.get("id")):
         values["id"] = Forecast.content_id(values)
     return values
+
+
+def _is_scale_value(values: dict[str, Any]) -> bool:
+    if _blank(values.get("phrase")):
+        return False
+    try:
+        return parse_probability(values["probability"]) == probability_from_phrase(values["phrase"])
+    except (ValidationError, UnknownPhraseError):
+        return False
 
 
 def forecast_from_record(
@@ -71,8 +83,13 @@ def forecast_from_record(
         raise ValidationError(missing, "is required") from None
     history = _history(record, forecast, recorded_at)
     current = None
-    for resolution in history:
-        check_resolution(forecast, current, resolution, today)
+    for index, resolution in enumerate(history):
+        try:
+            check_resolution(forecast, current, resolution, today)
+        except ValidationError as exc:
+            if "resolutions" not in record or _blank(record.get("resolutions")) or record["resolutions"] == []:
+                raise  # a flat outcome: the field is already the record's own key
+            raise ValidationError(f"resolutions[{index}].{exc.field}", exc.message) from None
         current = resolution
     return forecast, history
 
