@@ -70,7 +70,10 @@ def _read_jsonl(handle: IO[bytes], name: str, progress: Progress | None):
     for number, raw in enumerate(handle, start=1):
         if progress:
             progress(len(raw))
-        text = _decode(raw, f"{name}:{number}").strip()
+        try:
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
+        except UnicodeDecodeError:
+            raise ValidationError(None, "is not valid UTF-8 text", f"{name}:{number}") from None
         if not text:
             continue
         try:
@@ -129,7 +132,10 @@ def _read_csv(text: str, name: str):
     unknown = [c for c in reader.fieldnames if c not in CSV_COLUMNS]
     if unknown:
         raise ValidationError(unknown[0], "is not a known column", f"{name}:1")
-    start = 2
+    repeated = [c for c in reader.fieldnames if reader.fieldnames.count(c) > 1]
+    if repeated:
+        raise ValidationError(repeated[0], "is a column given twice", f"{name}:1")
+    start = reader.line_num + 1  # the header may itself span lines
     try:
         for row in reader:
             where = f"{name}:{start}"
