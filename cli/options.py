@@ -8,7 +8,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import click
 
@@ -40,9 +40,37 @@ def today(ctx: click.Context) -> dt.date:
     return ctx.find_root().obj["today"]
 
 
-def open_ledger(ctx: click.Context, *, create: bool = False) -> Ledger:
-    """The ledger named by --db. Commands that only read never create one."""
-    return Ledger(ctx.find_root().obj["db"], create=create)
+@contextlib.contextmanager
+def open_ledger(ctx: click.Context, *, create: bool = False) -> Iterator[Ledger]:
+    """The ledger named by --db, closed afterwards. Commands that only read never create one.
+
+    A command that creates the ledger and then fails (a bad record, say) removes the file it
+    created, so that an error leaves the disk as it was: no ledger before, no ledger after.
+    """
+    path = Path(ctx.find_root().obj["db"])
+    fresh = create and not path.exists() and not path.is_symlink()
+    ledger = Ledger(path, create=create)
+    try:
+        yield ledger
+    except BaseException:
+        if fresh:
+            _remove_if_empty(ledger)
+        raise
+    finally:
+        ledger.close()
+
+
+def _remove_if_empty(ledger: Ledger) -> None:
+    """Delete a ledger this process just created, if nothing has been written to it since."""
+    try:
+        empty = ledger.head().seq == 0
+    except Exception:  # an unreadable new file is no one's data either
+        empty = True
+    ledger.close()
+    if empty:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(OSError):
+                os.unlink(f"{ledger.path}{suffix}")
 
 
 def print_json(value: Any) -> None:

@@ -24,7 +24,7 @@ from .options import DATE, json_option, open_ledger, print_json, today
 @click.option("--probability", type=float, help="Probability it comes true, 0 to 1.")
 @click.option("--phrase", help='The hedge used ("likely", "will"...): sets the probability from the hedge scale.')
 @click.option("--basis", type=click.Choice(PROBABILITY_BASES),
-              help="Where the probability comes from (default: verbal with --phrase alone, else assigned).")
+              help="Where the probability comes from (default: verbal when it is the --phrase's value on the hedge scale, else assigned).")
 @click.option("--document-url", help="Where the forecast was published.")
 @click.option("--title", help="Title of the document it appeared in.")
 @click.option("--author", help="Author of the document.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import click
 
 from predictions import Ledger
-from predictions.io import FORMATS, read_records, write_records
+from predictions.io import FORMATS, format_of, read_records, write_records
 from predictions.seeds import read_seeds
 
 from .options import atomic_output, json_option, note, open_ledger, print_json, today
@@ -34,12 +35,22 @@ def import_(ctx, file, fmt, as_json):
     optional; so is the id, derived from the content when missing). One bad record and nothing
     is written: the error names FILE:LINE and the field.
     """
-    size = os.path.getsize(file)
-    with open_ledger(ctx, create=True) as ledger:
-        with click.progressbar(length=size, label="Importing", file=click.get_text_stream("stderr")) as bar:
-            records = read_records(file, fmt, progress=bar.update)
-            summary = ledger.import_records(records, today=today(ctx))
+    format_of(file, fmt)  # an unknown file type is refused before any ledger is created
+    with open_ledger(ctx, create=True) as ledger, _progress(os.path.getsize(file)) as update:
+        records = read_records(file, fmt, progress=update)
+        summary = ledger.import_records(records, today=today(ctx))
     _summary(summary, as_json, "Imported")
+
+
+@contextlib.contextmanager
+def _progress(length: int):
+    """A progress bar on stderr when it is a terminal; silence otherwise (logs, pipes, cron)."""
+    stream = click.get_text_stream("stderr")
+    if not stream.isatty():
+        yield None
+        return
+    with click.progressbar(length=length, label="Importing", file=stream) as bar:
+        yield bar.update
 
 
 @click.command()
