@@ -28,25 +28,29 @@ import attrs
 N_BINS = 10
 LOG_CLIP = 1e-15  # probabilities are clipped to [1e-15, 1 - 1e-15] for the log score
 Z_95 = 1.959963984540054  # the two-sided 95% point of the standard normal
-_EDGE_DIGITS = 9  # p·10 is rounded to this many decimals before binning, so 0.3 counts as an edge
+# p·10 within this much above a whole number k counts as the edge k/10 (and so in the lower bin):
+# 0.1 + 0.2 is 0.30000000000000004 in floating point, and 1.1 - 0.9 is 0.20000000000000007, but
+# both mean an edge. 2**-32 (about 2.3e-10) is far above float rounding error (about 1e-15) and far
+# below any difference a forecaster means. It is a power of two, so the SQL below uses exactly the
+# same double.
+_EDGE_TOLERANCE = 2.0**-32
 
 
 def bin_index(probability: float) -> int:
     """The calibration bin of a probability: [0, 0.1] is 0, (0.1, 0.2] is 1, ..., (0.9, 1] is 9.
 
-    Bins are closed on the right, as scikit-learn's calibration_curve and SpecsVerification bin.
-    0.3 * 10 is 3.0000000000000004 in floating point; rounding first keeps 0.3 in the lower bin.
+    Bins are closed on the right, as scikit-learn's calibration_curve (numpy.searchsorted over
+    linspace(0, 1, 11)[1:-1]) and R's cut(right = TRUE, include.lowest = TRUE) bin: 0.3 is in
+    (0.2, 0.3], however it was computed. bin = int(10·p − tolerance): int() truncates toward zero,
+    so p = 0 lands in bin 0 too. Only a p within 2.3e-11 above an edge is put in the lower bin
+    where numpy would put it in the upper one (docs/scoring.md, "Binning").
     """
-    x = round(probability * N_BINS, _EDGE_DIGITS)
-    return 0 if x <= 1 else math.ceil(x) - 1
+    return int(probability * N_BINS - _EDGE_TOLERANCE)
 
 
-# The same rule in SQL over a row alias `s` with a `probability` column.
-_X = f"round(s.probability * {N_BINS}, {_EDGE_DIGITS})"
-BIN_SQL = (
-    f"(CASE WHEN {_X} <= 1 THEN 0 WHEN {_X} = CAST({_X} AS INTEGER) "
-    f"THEN CAST({_X} AS INTEGER) - 1 ELSE CAST({_X} AS INTEGER) END)"
-)
+# The same rule in SQL over a row alias `s` with a `probability` column: the same IEEE operations
+# (multiply, subtract, truncate toward zero) on the same doubles, so SQL and Python always agree.
+BIN_SQL = f"CAST(s.probability * {N_BINS} - (1.0 / {int(1 / _EDGE_TOLERANCE)}) AS INTEGER)"
 _CLIPPED = f"min(max(s.probability, {LOG_CLIP!r}), {1 - LOG_CLIP!r})"
 SUMS_SQL = (
     "count(*), total(s.outcome), total(s.probability), total(s.probability * s.probability), "
@@ -133,7 +137,11 @@ def wilson_interval(k: int, n: int, z: float = Z_95) -> tuple[float, float]:
     denominator = 1 + z * z / n
     centre = (phat + z * z / (2 * n)) / denominator
     half = z * math.sqrt(phat * (1 - phat) / n + z * z / (4 * n * n)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # The interval always holds k/n; at k = 0 (k = n) its lower (upper) end is exactly 0 (1),
+    # which floating point misses by ~1e-17 (and a chart's error bar must not be negative).
+    low = 0.0 if k == 0 else min(phat, max(0.0, centre - half))
+    high = 1.0 if k == n else max(phat, min(1.0, centre + half))
+    return low, high
 
 
 def scores_from_bins(bins: Mapping[int, Sums]) -> Scores:
