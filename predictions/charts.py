@@ -14,18 +14,30 @@ from .scoring import CalibrationBin
 PLOT_HINT = "Install the plot extra for the reliability diagram: pip install 'predictions[plot]'"
 
 
+def bin_label(b: CalibrationBin) -> str:
+    """'[0.0, 0.1]' for the first bin, '(0.1, 0.2]' after: bins are closed on the right."""
+    return f"{'[' if b.index == 0 else '('}{b.lower:.1f}, {b.upper:.1f}]"
+
+
+def resolved_yes(b: CalibrationBin) -> str:
+    return f"{b.yes} of {b.n} resolved yes"
+
+
 def reliability_text(bins: Sequence[CalibrationBin], width: int = 30) -> str:
-    """One line per non-empty bin: the mean forecast (▒) and the observed frequency (█) as bars.
+    """Two lines per non-empty bin: the mean forecast (▒) and the observed frequency (█) as bars,
+    with "k of n resolved yes" and the 95% Wilson interval of the observed frequency.
 
     A calibrated source has both bars the same length in every row.
     """
     if not bins:
         return "(no resolved forecasts to chart)"
-    lines = [f"{'bin':<11} {'forecast ▒ / observed █':<{width + 7}}  yes of n"]
+    lines = [f"{'bin':<11} {'mean forecast ▒ / observed frequency █':<{width + 6}}"]
     for b in bins:
-        label = f"{b.lower:.1f}–{b.upper:.1f}"
-        lines.append(f"{label:<11} {_bar(b.mean_forecast, width, '▒')} {b.mean_forecast:4.2f}")
-        lines.append(f"{'':<11} {_bar(b.observed_frequency, width, '█')} {b.observed_frequency:4.2f}  {b.yes} of {b.n}")
+        lines.append(f"{bin_label(b):<11} {_bar(b.mean_forecast, width, '▒')} {b.mean_forecast:4.2f}")
+        lines.append(
+            f"{'':<11} {_bar(b.observed_frequency, width, '█')} {b.observed_frequency:4.2f}  "
+            f"{resolved_yes(b)} (95% CI {b.wilson_low:.2f}–{b.wilson_high:.2f})"
+        )
     return "\n".join(lines)
 
 
@@ -35,7 +47,12 @@ def _bar(value: float, width: int, char: str) -> str:
 
 
 def reliability_svg(bins: Sequence[CalibrationBin], title: str = "Reliability diagram") -> str | None:
-    """The diagram as SVG text (forecast vs observed, diagonal, Wilson intervals, counts), or None."""
+    """The diagram as SVG text, or None without matplotlib.
+
+    Top: observed frequency against mean forecast per bin, with 95% Wilson intervals and the
+    diagonal of perfect calibration. Below, on the same x axis: how many forecasts each bin holds,
+    so a point resting on six forecasts is not read like one resting on six hundred.
+    """
     try:
         import matplotlib
 
@@ -43,26 +60,38 @@ def reliability_svg(bins: Sequence[CalibrationBin], title: str = "Reliability di
         from matplotlib import pyplot as plt
     except ImportError:
         return None
-    figure, axes = plt.subplots(figsize=(5.5, 5.5), dpi=100)
+    figure, (axes, counts) = plt.subplots(
+        2, 1, figsize=(5.6, 6.8), dpi=100, sharex=True, gridspec_kw={"height_ratios": [4, 1], "hspace": 0.08}
+    )
     try:
         axes.plot([0, 1], [0, 1], linestyle="--", color="#888888", linewidth=1, label="perfect calibration")
+        for edge in range(1, 10):
+            for ax in (axes, counts):
+                ax.axvline(edge / 10, color="#e4e4e4", linewidth=0.6, zorder=0)
         if bins:
             x = [b.mean_forecast for b in bins]
             y = [b.observed_frequency for b in bins]
-            low = [b.observed_frequency - b.wilson_low for b in bins]
-            high = [b.wilson_high - b.observed_frequency for b in bins]
-            axes.errorbar(x, y, yerr=[low, high], fmt="o-", color="#1f5fa8", capsize=3,
-                          label="observed frequency (95% Wilson interval)")  # fmt: skip
+            # Wilson intervals always hold the observed frequency; max() only guards float noise.
+            low = [max(0.0, b.observed_frequency - b.wilson_low) for b in bins]
+            high = [max(0.0, b.wilson_high - b.observed_frequency) for b in bins]
+            axes.errorbar(x, y, yerr=[low, high], fmt="o-", color="#1f5fa8", ecolor="#7fa6d6", capsize=3,
+                          markersize=5, label="observed frequency, 95% Wilson interval")  # fmt: skip
+            counts.bar([(b.lower + b.upper) / 2 for b in bins], [b.n for b in bins], width=0.085, color="#9db7d9")
+            top = max(b.n for b in bins)
             for b in bins:
-                axes.annotate(f"n={b.n}", (b.mean_forecast, b.observed_frequency), textcoords="offset points",
-                              xytext=(6, -12), fontsize=8, color="#333333")  # fmt: skip
-        axes.set_xlim(0, 1)
-        axes.set_ylim(0, 1)
-        axes.set_xlabel("forecast probability (bin mean)")
-        axes.set_ylabel("observed frequency")
+                counts.annotate(str(b.n), ((b.lower + b.upper) / 2, b.n), textcoords="offset points",
+                                xytext=(0, 2), ha="center", va="bottom", fontsize=7, color="#333333")  # fmt: skip
+            counts.set_ylim(0, top * 1.35)
+        axes.set_xlim(-0.02, 1.02)
+        axes.set_ylim(-0.02, 1.02)
+        axes.set_ylabel("observed frequency (share resolved yes)")
         axes.set_title(title)
-        axes.grid(True, linewidth=0.3)
-        axes.legend(loc="upper left", fontsize=8)
+        axes.legend(loc="upper left", fontsize=8, framealpha=0.9)
+        counts.set_xticks([i / 10 for i in range(11)])
+        counts.set_xlabel("forecast probability (mean of each bin; bins closed on the right)")
+        counts.set_ylabel("forecasts", fontsize=8)
+        counts.tick_params(axis="y", labelsize=7)
+        counts.spines[["top", "right"]].set_visible(False)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
         return buffer.getvalue()

@@ -157,7 +157,8 @@ def build_report(
         [following.start.isoformat(), following.end.isoformat()],
         "deadline, id",
     )
-    period_scores = score_table(conn, by="source", since=period.start, until=period.end, min_n=1)
+    # The same --min-n ranks the period's table: two lucky calls in a month should not top it.
+    period_scores = score_table(conn, by="source", since=period.start, until=period.end, min_n=min_n)
     leaderboard = score_table(conn, by="source", until=period.end, min_n=min_n)
     before = score_table(conn, by="source", until=previous.end, min_n=1)
     return Report(

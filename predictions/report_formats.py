@@ -12,7 +12,7 @@ import json
 from typing import Any, Callable
 
 from .aggregate import GroupScore, ScoreTable
-from .charts import PLOT_HINT, reliability_svg, reliability_text
+from .charts import PLOT_HINT, bin_label, reliability_svg, reliability_text, resolved_yes
 from .report import Listing, Report
 
 FORMATS = ("text", "md", "html", "json")
@@ -150,7 +150,7 @@ def _text(report: Report) -> str:
         f"Leaderboard: everything resolved up to {p.end} (ranked with at least {report.leaderboard.min_n} scored):",
         score_table_text(report.leaderboard),
         "",
-        "Calibration: " + _calibration_summary(report),
+        f"Calibration of everything resolved up to {p.end}: " + _calibration_summary(report),
         "",
         reliability_text(report.calibration.scores.bins if report.calibration else ()),
         "",
@@ -207,12 +207,12 @@ def _md_calibration(report: Report) -> list[str]:
     if c is None:
         return ["_No forecasts resolved yes or no yet._"]
     lines = [
-        "| bin | n | yes of n | mean forecast | observed | 95% Wilson interval |",
+        "| bin | n | resolved yes | mean forecast | observed frequency | 95% Wilson interval |",
         "|---|---|---|---|---|---|",
     ]
     for b in c.scores.bins:
         lines.append(
-            f"| {b.lower:.1f}–{b.upper:.1f} | {b.n} | {b.yes} of {b.n} | {b.mean_forecast:.3f} | "
+            f"| {_md_escape(bin_label(b))} | {b.n} | {resolved_yes(b)} | {b.mean_forecast:.3f} | "
             f"{b.observed_frequency:.3f} | {b.wilson_low:.3f}–{b.wilson_high:.3f} |"
         )
     return lines
@@ -245,7 +245,7 @@ def _markdown(report: Report) -> str:
         "",
         "## Calibration",
         "",
-        _calibration_summary(report) + ".",
+        f"Everything resolved up to {p.end}: " + _calibration_summary(report) + ".",
         "",
         *_md_calibration(report),
         "",
@@ -331,7 +331,7 @@ def _html(report: Report) -> str:
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())) or "none"
     c = report.calibration
     calibration_rows = [
-        [f"{b.lower:.1f}–{b.upper:.1f}", str(b.n), f"{b.yes} of {b.n}", f"{b.mean_forecast:.3f}",
+        [_e(bin_label(b)), str(b.n), _e(resolved_yes(b)), f"{b.mean_forecast:.3f}",
          f"{b.observed_frequency:.3f}", f"{b.wilson_low:.3f}–{b.wilson_high:.3f}"]
         for b in (c.scores.bins if c else ())
     ]  # fmt: skip
@@ -349,8 +349,8 @@ chain head <code>{_e(report.chain_head)}</code>, generated {_e(report.generated_
 <p class="muted">Ranked only with at least {report.leaderboard.min_n} forecasts resolved yes or no.</p>
 {_html_scores(report.leaderboard)}
 <h2>Calibration</h2>
-<p>{_e(_calibration_summary(report))}.</p>
-{_html_table(["bin", "n", "yes of n", "mean forecast", "observed", "95% Wilson interval"], calibration_rows)}
+<p>Everything resolved up to {_e(p.end)}: {_e(_calibration_summary(report))}.</p>
+{_html_table(["bin", "n", "resolved yes", "mean forecast", "observed frequency", "95% Wilson interval"], calibration_rows)}
 {_html_chart(report)}
 <h2>Score changes since the end of {_e(p.shifted(-1).label)}</h2>
 <ul>{movement}</ul>

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from predictions.aggregate import score_table
-from predictions.report import Period, build_report
+from predictions.report import LIST_LIMIT, Period, build_report
 from predictions.report_formats import render
 from predictions_cli.main import cli
 
@@ -225,11 +225,82 @@ def test_html_embeds_the_reliability_diagram(scored_ledger):
 
 def test_text_report_draws_the_calibration_bins(scored_ledger):
     output = render(_report(scored_ledger), "text")
-    # Bins are closed on the right: B's two 0.5 forecasts (one yes) sit in 0.4–0.5, A's 0.9 in 0.8–0.9.
+    # Bins are closed on the right: B's two 0.5 forecasts (one yes) sit in (0.4, 0.5], A's 0.9 in (0.8, 0.9].
+    # Wilson for 1 of 2: centre 0.5, half 1.96 √(0.125 + 1.96²/16) / (1 + 1.96²/2) = 0.4055 -> 0.09–0.91.
     lines = output.splitlines()
-    row = lines.index(next(line for line in lines if line.startswith("0.4–0.5")))
-    assert lines[row + 1].endswith("1 of 2")
-    assert any(line.startswith("0.8–0.9") for line in lines)
+    row = lines.index(next(line for line in lines if line.startswith("(0.4, 0.5]")))
+    assert lines[row + 1].endswith("1 of 2 resolved yes (95% CI 0.09–0.91)")
+    assert any(line.startswith("(0.8, 0.9]") for line in lines)
+    assert not any(line.startswith("(0.9, 1.0]") for line in lines)  # empty bins are left out, never folded
+    # A's 0.3 forecast is an edge: (0.2, 0.3], not (0.3, 0.4].
+    row = lines.index(next(line for line in lines if line.startswith("(0.2, 0.3]")))
+    assert lines[row + 1].endswith("0 of 1 resolved yes (95% CI 0.00–0.79)")
+
+
+def test_calibration_table_in_markdown_and_html(scored_ledger):
+    report = _report(scored_ledger)
+    md = render(report, "md")
+    # Brackets are escaped so that Markdown never reads a bin as a link.
+    assert r"| (0.4, 0.5\] | 2 | 1 of 2 resolved yes | 0.500 | 0.500 | 0.095–0.905 |" in md
+    assert r"| (0.8, 0.9\] | 1 | 1 of 1 resolved yes | 0.900 | 1.000 |" in md
+    page = render(report, "html")
+    assert "<td>1 of 2 resolved yes</td>" in page and "(0.4, 0.5]" in page
+
+
+def test_bins_with_no_yes_or_all_yes_still_chart(ledger):
+    # 0 of 3 and 3 of 3: the Wilson interval ends exactly at 0 and 1, and the chart's error bars
+    # are never negative (matplotlib refuses a negative yerr, which broke the HTML report).
+    pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+    for i in range(3):
+        _settle(ledger, 0.05, "no", copy=i)
+        _settle(ledger, 0.95, "yes", copy=i)
+    report = _report(ledger)
+    bins = report.calibration.scores.bins
+    assert [(b.wilson_low, b.wilson_high) for b in bins][0][0] == 0.0
+    assert bins[-1].wilson_high == 1.0
+    assert 'src="data:image/svg+xml;base64,' in render(report, "html")
+
+
+def test_period_table_ranks_only_sources_with_min_n(scored_ledger):
+    report = _report(scored_ledger, min_n=5)
+    assert [(g.group, g.rank) for g in report.period_scores.groups] == [("A", None)]
+    report = _report(scored_ledger, min_n=3)
+    assert [(g.group, g.rank) for g in report.period_scores.groups] == [("A", 1)]
+
+
+def test_report_lists_deadlines_of_the_next_period(scored_ledger):
+    upcoming = forecast_fields(source="E", probability=0.4, made_on=D(2026, 1, 1), deadline=D(2026, 11, 30),
+                               claim="due at the end of November")  # fmt: skip
+    scored_ledger.add(**upcoming)
+    later = forecast_fields(source="E", probability=0.4, made_on=D(2026, 1, 1), deadline=D(2026, 12, 1),
+                            claim="due in December")  # fmt: skip
+    scored_ledger.add(**later)
+    report = _report(scored_ledger)
+    assert report.next_period.label == "2026-11"
+    assert [line.claim for line in report.upcoming.lines] == ["due at the end of November"]
+    text = render(report, "text")
+    assert "Deadlines in 2026-11:" in text and "due at the end of November" in text
+    data = json.loads(render(report, "json"))
+    assert data["upcoming"]["period"] == "2026-11" and data["upcoming"]["total"] == 1
+
+
+def test_report_json_carries_the_calibration_table(scored_ledger):
+    data = json.loads(render(_report(scored_ledger), "json"))
+    bins = {b["index"]: b for b in data["overall"]["bins"]}
+    assert bins[4]["n"] == 2 and bins[4]["yes"] == 1
+    assert bins[4]["wilson_low"] == pytest.approx(0.0945, abs=1e-4)
+    assert data["overall"]["brier"] == pytest.approx(0.128)
+    assert data["overall"]["excluded"] == {"ambiguous": 1, "annulled": 1}
+    assert set(data) >= {"period", "resolved", "period_scores", "leaderboard", "overall", "movement", "due", "upcoming"}
+
+
+def test_long_listings_are_cut_and_counted(ledger):
+    for i in range(LIST_LIMIT + 3):
+        _settle(ledger, 0.5, "yes", source=f"S{i:02d}")
+    report = _report(ledger)
+    assert report.resolved.total == LIST_LIMIT + 3 and len(report.resolved.lines) == LIST_LIMIT
+    assert "… and 3 more" in render(report, "text")
+    assert "… and 3 more." in render(report, "md")
 
 
 # --- the commands -------------------------------------------------------------------------------
@@ -306,3 +377,38 @@ def test_scored_view_has_integer_outcomes(scored_ledger):
     assert rows == [("integer", 5)]
     with pytest.raises(sqlite3.OperationalError):
         scored_ledger.conn.execute("INSERT INTO scored (id) VALUES ('x')")
+
+
+def test_score_json_min_n_hides_small_groups_from_ranking(scored_ledger, db_path):
+    groups = json.loads(_cli(db_path, "score", "--min-n", "3", "--json").stdout)
+    assert [(g["group"], g["rank"], g["n"]) for g in groups] == [("A", 1, 3), ("B", None, 2)]
+    groups = json.loads(_cli(db_path, "score", "--min-n", "4", "--json").stdout)
+    assert [g["rank"] for g in groups] == [None, None]
+
+
+def test_score_since_until_on_the_command_line(scored_ledger, db_path):
+    groups = json.loads(_cli(db_path, "score", "--since", "2026-09-01", "--until", "2026-09-30", "--json").stdout)
+    assert [(g["group"], g["n"]) for g in groups] == [("B", 2)]
+    groups = json.loads(_cli(db_path, "score", "--since", "2026-10-01", "--json").stdout)
+    assert [(g["group"], g["n"]) for g in groups] == [("A", 3)]
+    result = _cli(db_path, "score", "--since", "2027-01-01")
+    assert result.exit_code == 0 and "nothing to score" in result.stdout
+
+
+def test_score_by_phrase_on_the_command_line(ledger, db_path):
+    _settle(ledger, 0.75, "yes", phrase="likely")
+    _settle(ledger, 0.75, "no", phrase="likely")
+    _settle(ledger, 0.2, "no")
+    groups = {g["group"]: g for g in json.loads(_cli(db_path, "score", "--by", "phrase", "--json").stdout)}
+    assert set(groups) == {"likely", "(assigned)"}
+    assert groups["likely"]["brier"] == pytest.approx((0.0625 + 0.5625) / 2)  # 0.3125
+    assert groups["(assigned)"]["brier"] == pytest.approx(0.04)
+    assert set(groups["likely"]) >= SCORE_KEYS
+
+
+@pytest.mark.parametrize("by", ["source", "author", "tag", "phrase", "basis", "month", "quarter", "year"])
+def test_every_grouping_scores_every_forecast(scored_ledger, db_path, by):
+    groups = json.loads(_cli(db_path, "score", "--by", by, "--json").stdout)
+    assert groups and all(SCORE_KEYS <= set(g) for g in groups)
+    if by != "tag":  # a forecast with two tags is in two tag groups
+        assert sum(g["n"] for g in groups) == 5
