@@ -14,6 +14,8 @@ import datetime as dt
 import json
 import os
 import sqlite3
+import time
+import urllib.parse
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -82,6 +84,29 @@ def _today(today: dt.date | None) -> dt.date:
     return today or dt.date.today()
 
 
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+def _has_pending_wal(path: Path) -> bool:
+    """A -wal file with content: committed changes not yet copied into the main file."""
+    try:
+        return os.path.getsize(f"{path}-wal") > 0
+    except OSError:
+        return False
+
+
+def _read_only_fs(path: Path) -> bool:
+    """True when `path` (or, for a file not yet made, its folder) is on a read-only file system."""
+    for candidate in (path, path.parent if str(path.parent) else Path(".")):
+        try:
+            return bool(os.statvfs(candidate).f_flag & os.ST_RDONLY)
+        except OSError:
+            continue
+    return False
+
+
 @contextlib.contextmanager
 def _sqlite_errors(path: Path) -> Iterator[None]:
     """Turn SQLite's failures into one-line LedgerErrors that say what happened to the data."""
@@ -89,21 +114,71 @@ def _sqlite_errors(path: Path) -> Iterator[None]:
         yield
     except sqlite3.OperationalError as exc:
         text = str(exc)
-        if "disk is full" in text or "disk I/O error" in text:
+        if "disk is full" in text:
             raise LedgerError(f"{path}: the disk is full ({text}); nothing was written") from None
+        if "disk I/O error" in text:
+            raise LedgerError(
+                f"{path}: the disk refused a write ({text}: it is full, failing or over a size limit); "
+                "nothing was written"
+            ) from None
         if "readonly" in text or "read-only" in text:
             raise LedgerError(f"{path} is read-only; nothing was written") from None
-        if "locked" in text or "busy" in text:
+        if _is_busy(exc):
             raise LedgerError(
                 f"{path} stayed locked by another process for {BUSY_TIMEOUT_SECONDS} s; nothing was written, try again"
             ) from None
         if "unable to open" in text:
+            if _read_only_fs(path):
+                raise LedgerError(f"cannot create {path}: its folder is on a read-only file system") from None
             raise LedgerError(f"cannot open {path}: {text}") from None
         raise LedgerError(f"{path}: database error: {text}") from None
     except sqlite3.IntegrityError as exc:
         raise LedgerError(f"{path}: the database refused the change ({exc}); nothing was written") from None
     except sqlite3.DatabaseError as exc:
         raise NotALedgerError(f"{path}: {exc}") from None
+    except UnicodeEncodeError:
+        # Text holding a lone surrogate (what Python makes of bytes on a command line that are not
+        # UTF-8, or of a JSON escape such as "\ud800") cannot be stored or looked up.
+        raise LedgerError(
+            "some text is not valid Unicode (it holds a lone surrogate, e.g. bytes that are not UTF-8); "
+            "nothing was written"
+        ) from None
+
+
+_NOT_UNICODE = "is not valid Unicode text (it holds a lone surrogate, e.g. from bytes that are not UTF-8)"
+
+
+def _invalid_text(value: Any, where: str | None = None, field: str = "") -> ValidationError | None:
+    """A ValidationError naming the first string in `value` that cannot be encoded as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return ValidationError(field or None, _NOT_UNICODE, where)
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
+    for key, item in items:
+        name = f"{field}[{key}]" if isinstance(key, int) else (f"{field}.{key}" if field else str(key))
+        problem = _invalid_text(item, where, name)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _invalid_text_in(batch) -> ValidationError:
+    for where, forecast, history in batch:
+        for record in (forecast.to_record(), *(r.to_record() for r in history)):
+            problem = _invalid_text(record, where)
+            if problem is not None:
+                return problem
+    return ValidationError(None, _NOT_UNICODE)
+
+
+def _normalised(forecast: Forecast) -> Forecast:
+    """-0.0 is refused nowhere but SQLite stores it as 0.0: record 0.0, so the chain matches the table."""
+    if forecast.probability == 0.0:
+        return attrs.evolve(forecast, probability=0.0)
+    return forecast
 
 
 class Ledger:
@@ -119,9 +194,7 @@ class Ledger:
         self.path = Path(path)
         self._check_file(create)
         with _sqlite_errors(self.path):
-            self.conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
-            )
+            self.conn = self._connect()
             try:
                 self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
                 self._migrate()
@@ -132,6 +205,16 @@ class Ledger:
         self.db = Database(self.conn)
 
     # --- opening ----------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        options = {"timeout": BUSY_TIMEOUT_SECONDS, "isolation_level": None, "check_same_thread": False}
+        if self.path.exists() and _read_only_fs(self.path) and not _has_pending_wal(self.path):
+            # On a read-only file system SQLite cannot make the -shm file WAL mode needs even to
+            # read. Nobody can write there, so the file is immutable: read it without locks. Every
+            # write then fails with "attempt to write a readonly database", reported as read-only.
+            uri = f"file:{urllib.parse.quote(str(self.path.absolute()))}?mode=ro&immutable=1"
+            return sqlite3.connect(uri, uri=True, **options)
+        return sqlite3.connect(self.path, **options)
 
     def _check_file(self, create: bool) -> None:
         if self.path.is_dir():
@@ -177,10 +260,29 @@ class Ledger:
         if applied is not None and len(applied) == len(known_names()):
             return
         if applied is None:
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            self._enable_wal()
         with self._transaction():
             # Checked again under the write lock: another process may have migrated meanwhile.
             migrations.apply(Database(self.conn, execute_plugins=False))
+
+    def _enable_wal(self) -> None:
+        """Switch a new file to WAL, waiting like the busy timeout would.
+
+        Changing the journal mode does not go through SQLite's busy handler: when several
+        processes create the same ledger at once, all but one get "database is locked" at once.
+        So retry here, for as long as any other write would wait.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+        delay = 0.002
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL").fetchone()
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() + delay > deadline:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     def close(self) -> None:
         self.conn.close()
@@ -241,6 +343,7 @@ class Ledger:
             "tags": list(tags), "note": note, "recorded_at": recorded_at,
         }  # fmt: skip
         forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=dt.date.today())
+        forecast = _normalised(forecast)
         with self._transaction():
             self._append([("add", forecast, [])], *self._chain_state())
         return forecast
@@ -264,7 +367,7 @@ class Ledger:
                     forecast, history = forecast_from_record(record, recorded_at=recorded_at, today=today)
                 except ValidationError as exc:
                     raise exc.located(where) from None
-                batch.append((where, forecast, history))
+                batch.append((where, _normalised(forecast), history))
                 forecasts += 1
                 resolutions += len(history)
                 if len(batch) >= BATCH_SIZE:
@@ -300,7 +403,10 @@ class Ledger:
             )  # fmt: skip
             check_resolution(tracked.forecast, tracked.current, resolution, _today(today))
             seq, prev, next_rid = self._chain_state()
-            self._write_resolutions([resolution], seq, prev, next_rid)
+            try:
+                self._write_resolutions([resolution], seq, prev, next_rid)
+            except UnicodeEncodeError:
+                raise _invalid_text(resolution.to_record()) or ValidationError(None, _NOT_UNICODE) from None
             self.conn.execute(
                 "UPDATE forecasts SET outcome = ?, resolved_on = ? WHERE id = ?",
                 [resolution.outcome, resolution.resolved_on.isoformat(), tracked.id],
@@ -320,30 +426,11 @@ class Ledger:
         """Write forecasts (each followed by its history) and their chain entries. Inside a transaction."""
         if not batch:
             return seq, prev, next_rid
-        documents, forecasts, tags, entries, resolutions = {}, [], [], [], []
-        for _, forecast, history in batch:
-            record = forecast.to_record()
-            payload = chain.canonical_json(record)
-            seq += 1
-            digest = chain.chain_hash(prev, payload)
-            entries.append((seq, "forecast", forecast.id, None, payload, prev, digest))
-            prev = digest
-            document_id = None
-            if forecast.document is not None:
-                document_id = forecast.document.id
-                documents[document_id] = record["document"]
-            current = history[-1] if history else None
-            forecasts.append((
-                forecast.id, forecast.source, forecast.source_kind, document_id, forecast.claim,
-                forecast.quote, forecast.question, forecast.resolution_criteria, record["made_on"],
-                record["deadline"], forecast.deadline_text, int(forecast.deadline_assumed),
-                forecast.probability, forecast.probability_basis, forecast.phrase, forecast.note,
-                forecast.recorded_at, current.outcome if current else None,
-                current.resolved_on.isoformat() if current else None,
-            ))  # fmt: skip
-            tags.extend((forecast.id, tag) for tag in forecast.tags)
-            for resolution in history:
-                seq, prev, next_rid = self._resolution_rows(resolution, seq, prev, next_rid, entries, resolutions)
+        try:
+            rows, (seq, prev, next_rid) = self._rows(batch, seq, prev, next_rid)
+        except UnicodeEncodeError:
+            raise _invalid_text_in(batch) from None
+        documents, forecasts, tags, entries, resolutions = rows
         self.conn.execute("SAVEPOINT batch")
         try:
             self.conn.executemany(
@@ -369,6 +456,34 @@ class Ledger:
             raise self._explain_refusal(batch, exc) from None
         self.conn.execute("RELEASE batch")
         return seq, prev, next_rid
+
+    def _rows(self, batch, seq: int, prev: str, next_rid: int):
+        """The table rows and chain entries of a batch. Hashing raises UnicodeEncodeError on bad text."""
+        documents, forecasts, tags, entries, resolutions = {}, [], [], [], []
+        for _, forecast, history in batch:
+            record = forecast.to_record()
+            payload = chain.canonical_json(record)
+            seq += 1
+            digest = chain.chain_hash(prev, payload)
+            entries.append((seq, "forecast", forecast.id, None, payload, prev, digest))
+            prev = digest
+            document_id = None
+            if forecast.document is not None:
+                document_id = forecast.document.id
+                documents[document_id] = record["document"]
+            current = history[-1] if history else None
+            forecasts.append((
+                forecast.id, forecast.source, forecast.source_kind, document_id, forecast.claim,
+                forecast.quote, forecast.question, forecast.resolution_criteria, record["made_on"],
+                record["deadline"], forecast.deadline_text, int(forecast.deadline_assumed),
+                forecast.probability, forecast.probability_basis, forecast.phrase, forecast.note,
+                forecast.recorded_at, current.outcome if current else None,
+                current.resolved_on.isoformat() if current else None,
+            ))  # fmt: skip
+            tags.extend((forecast.id, tag) for tag in forecast.tags)
+            for resolution in history:
+                seq, prev, next_rid = self._resolution_rows(resolution, seq, prev, next_rid, entries, resolutions)
+        return (documents, forecasts, tags, entries, resolutions), (seq, prev, next_rid)
 
     @staticmethod
     def _resolution_rows(resolution, seq, prev, rid, entries, rows):
@@ -504,10 +619,15 @@ class Ledger:
 
     def head(self) -> Head:
         """The chain's latest entry: its hash commits to everything the ledger has said."""
-        row = self.conn.execute("SELECT seq, hash, payload FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        with _sqlite_errors(self.path):
+            row = self.conn.execute("SELECT seq, hash, payload FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         if row is None:
             return Head(0, chain.GENESIS, None)
-        return Head(row[0], row[1], json.loads(row[2]).get("recorded_at"))
+        try:  # the head is printed even for a damaged ledger: `verify` is what judges it
+            recorded_at = json.loads(row[2]).get("recorded_at")
+        except (TypeError, ValueError, AttributeError):
+            recorded_at = None
+        return Head(row[0], row[1], recorded_at if isinstance(recorded_at, str) else None)
 
     def verify(self, *, contains: str | None = None) -> chain.Verification:
         with _sqlite_errors(self.path):
@@ -523,6 +643,8 @@ class Ledger:
         if target.exists():
             raise LedgerError(f"{target} already exists; choose a new path")
         partial = target.with_name(target.name + ".partial")
+        for leftover in (partial, Path(f"{partial}-journal"), Path(f"{partial}-wal")):
+            leftover.unlink(missing_ok=True)  # from a backup killed half-way: never resumed
         try:
             with _sqlite_errors(target):
                 dest = sqlite3.connect(partial)
