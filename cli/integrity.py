@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from .options import json_option, note, open_ledger, print_json
 
 
+def _hash(ctx, param, value):
+    """A published head: 64 hexadecimal digits (case and surrounding blanks do not matter)."""
+    if value is None:
+        return None
+    text = value.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", text):
+        raise click.BadParameter("a chain hash is 64 hexadecimal digits, as `predictions head` prints it")
+    return text
+
+
 @click.command()
-@click.option("--contains", metavar="HASH",
+@click.option("--contains", metavar="HASH", callback=_hash,
               help="Also check that a head hash published earlier is in the chain: everything up to it is unchanged.")
 @json_option
 @click.pass_context

@@ -127,9 +127,51 @@ def resolution_record_from_row(row: sqlite3.Row) -> dict[str, Any]:
     return {key: row[key] for key in RESOLUTION_COLUMNS}
 
 
+def _zero(value: Any) -> Any:
+    """-0.0 as 0.0, everywhere in a record: SQLite keeps no negative zero, so neither side may."""
+    if isinstance(value, float) and value == 0.0:
+        return 0.0
+    if isinstance(value, dict):
+        return {k: _zero(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_zero(v) for v in value]
+    return value
+
+
+def _canonical(value: Any) -> str | None:
+    try:
+        return canonical_json(_zero(value))
+    except (TypeError, ValueError):  # NaN or infinity written into the table with raw SQL
+        return None
+
+
+def _parsed(payload: Any) -> Any:
+    try:
+        return json.loads(payload)
+    except (TypeError, ValueError):
+        return None
+
+
+def _mismatch(stored: dict[str, Any], payload: Any) -> str | None:
+    """None if the table's record says what the chain's payload says, else what differs."""
+    try:
+        if canonical_json(stored) == payload:  # the fast path: byte-identical
+            return None
+    except (TypeError, ValueError):
+        pass
+    recorded = _parsed(payload)
+    if not isinstance(recorded, dict):
+        return "the chain's payload is not a JSON object: the entry was edited"
+    text = _canonical(stored)
+    if text is not None and text == _canonical(recorded):
+        return None
+    return _differences(stored, recorded)
+
+
 def _differences(stored: dict[str, Any], recorded: dict[str, Any]) -> str:
     keys = sorted(set(stored) | set(recorded))
-    changed = [k for k in keys if stored.get(k) != recorded.get(k)]
+    changed = [k for k in keys if _canonical(stored.get(k)) != _canonical(recorded.get(k))
+               or _canonical(stored.get(k)) is None]
     if not changed:
         return "differs from the chain"
     key = changed[0]
@@ -138,13 +180,18 @@ def _differences(stored: dict[str, Any], recorded: dict[str, Any]) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def verify(conn: sqlite3.Connection, *, contains: str | None = None, limit: int = 20) -> Verification:
     """Recompute the chain and compare every table row with it. Collects up to `limit` problems."""
     problems: list[Problem] = []
+    if contains is not None:
+        contains = contains.strip().lower()
 
     def report(seq, forecast_id, message):
         if len(problems) < limit:
@@ -164,9 +211,10 @@ def verify(conn: sqlite3.Connection, *, contains: str | None = None, limit: int 
         elif chain_hash(prev_hash, payload) != stored_hash:
             report(seq, forecast_id, "its content does not match its hash: the entry was edited")
         if kind == "resolution":
-            if resolution_id <= last_resolution_id:
+            if not isinstance(resolution_id, int) or resolution_id <= last_resolution_id:
                 report(seq, forecast_id, "resolutions are out of order")
-            last_resolution_id = resolution_id
+            else:
+                last_resolution_id = resolution_id
         if contains is not None and stored_hash == contains:
             found = True
         prev, expected_seq = stored_hash, seq + 1
@@ -184,9 +232,9 @@ def verify(conn: sqlite3.Connection, *, contains: str | None = None, limit: int 
         if row["id"] is None:
             report(row["seq"], row["entry_forecast"], "the forecast was deleted from the forecasts table")
             continue
-        record = forecast_record_from_row(row)
-        if canonical_json(record) != row["payload"]:
-            report(row["seq"], row["id"], _differences(record, json.loads(row["payload"])))
+        mismatch = _mismatch(forecast_record_from_row(row), row["payload"])
+        if mismatch:
+            report(row["seq"], row["id"], mismatch)
 
     # 3. Every resolution likewise.
     resolutions = 0
@@ -202,11 +250,20 @@ def verify(conn: sqlite3.Connection, *, contains: str | None = None, limit: int 
         if row["rid"] is None:
             report(row["seq"], row["entry_forecast"], "the resolution was deleted from the resolutions table")
             continue
-        record = resolution_record_from_row(row)
-        if canonical_json(record) != row["payload"]:
-            report(row["seq"], row["forecast_id"], _differences(record, json.loads(row["payload"])))
+        mismatch = _mismatch(resolution_record_from_row(row), row["payload"])
+        if mismatch:
+            report(row["seq"], row["forecast_id"], mismatch)
 
-    # 4. No rows the chain does not know, and each forecast's current outcome is its latest resolution.
+    # 4. The forecasts table holds them in the order the chain recorded them (export, and so an
+    #    export -> import copy, follows that order).
+    table_order = conn.execute("SELECT id FROM forecasts ORDER BY rowid")
+    chain_order = conn.execute("SELECT seq, forecast_id FROM entries WHERE kind = 'forecast' ORDER BY seq")
+    for (table_id,), (seq, chain_id) in zip(table_order, chain_order):
+        if table_id != chain_id:
+            report(seq, chain_id, f"the forecasts table is out of the chain's order here (it has {table_id} instead)")
+            break
+
+    # 5. No rows the chain does not know, and each forecast's current outcome is its latest resolution.
     for (forecast_id,) in conn.execute(
         "SELECT id FROM forecasts WHERE id NOT IN (SELECT forecast_id FROM entries WHERE kind = 'forecast') LIMIT 5"
     ):
