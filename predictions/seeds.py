@@ -157,6 +157,8 @@ def _check_conventions(record: dict[str, Any]) -> None:
     assumed = bool(record.get("deadline_assumed"))
     if assumed and not record.get("note"):
         raise ValidationError("note", "is required when deadline_assumed is true: say why that deadline")
+    if assumed and not record.get("deadline"):
+        raise ValidationError("deadline", "is required when deadline_assumed is true: give the editorial date")
     if not assumed:
         if not deadline_text:
             raise ValidationError("deadline_text", "is empty: an editorial deadline must set deadline_assumed = true")
@@ -166,7 +168,9 @@ def _check_conventions(record: dict[str, Any]) -> None:
             raise ValidationError("deadline_text", f"{exc}; mark the deadline as assumed if it is editorial") from None
         if record.get("deadline") and parse_date(record["deadline"], "deadline") != expected:
             raise ValidationError("deadline", f"{record['deadline']} but {deadline_text!r} from {made_on} is {expected}")
-    if record.get("probability_basis") == "verbal":
+    # A phrase without a basis is read as verbal by the import (records.complete_forecast_fields).
+    basis = record.get("probability_basis") or ("verbal" if record.get("phrase") else None)
+    if basis == "verbal":
         phrase = record.get("phrase")
         if not phrase:
             raise ValidationError("phrase", "is required when probability_basis is verbal")

@@ -217,6 +217,11 @@ BAD = [
     ("missing-criteria", _edit_second('resolution_criteria = "YES if it happens by the deadline; NO otherwise."\n', ""),
      "resolution_criteria", "id"),
     ("assumed-without-note", _edit_second('deadline_text = "by 2027"\n', "deadline_assumed = true\n"), "note", "id"),
+    ("phrase-mismatch-without-basis", _edit_second('probability = 0.75\nprobability_basis = "verbal"\n',
+                                                   "probability = 0.93\n"), "probability", "id"),
+    ("assumed-without-date", _edit_second('deadline_text = "by 2027"\ndeadline = 2027-12-31\n',
+                                          'deadline_text = "eventually"\ndeadline_assumed = true\n'
+                                          'note = "No horizon."\n'), "deadline", "id"),
     ("certain", _edit_second('probability = 0.75\nprobability_basis = "verbal"\nphrase = "will likely"\n',
                              'probability = 1.0\nprobability_basis = "stated"\n'), "probability", "id"),
     ("yes-after-deadline", _edit_second('deadline_text = "by 2027"\ndeadline = 2027-12-31',
