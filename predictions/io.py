@@ -186,10 +186,20 @@ def write_records(records: Iterable[dict[str, Any]], out: IO[str], fmt: str) -> 
             count += 1
         out.write("\n]\n" if count else "]\n")
     elif fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(CSV_COLUMNS)
+        # Rows end in "\n", but cells are quoted as for "\r\n": csv quotes a cell only for the
+        # characters of its line terminator, and an unquoted "\r" in a cell would split the row.
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer, lineterminator="\r\n")
+
+        def write_row(cells) -> None:
+            writer.writerow(cells)
+            out.write(buffer.getvalue()[:-2] + "\n")
+            buffer.seek(0)
+            buffer.truncate()
+
+        write_row(CSV_COLUMNS)
         for record in records:
-            writer.writerow(_csv_cells(record))
+            write_row(_csv_cells(record))
             count += 1
     else:
         raise ValidationError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
