@@ -346,3 +346,14 @@ def test_the_table_in_docs_lists_every_forecast_accurately():
         for _, forecast in seeded_forecasts()
     }
     assert rows == expected
+
+
+def test_the_annotated_example_in_docs_loads(tmp_path):
+    text = DOCS.read_text(encoding="utf-8")
+    example = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    folder = tmp_path / "docs-example"
+    folder.mkdir()
+    (folder / "005_example.toml").write_text(example, encoding="utf-8")
+    result = run("--db", tmp_path / "docs.db", "--today", TODAY, "seed", "--rebuild", folder)
+    assert result.exit_code == 0, result.stderr
+    assert "2 forecasts and 1 resolutions" in result.stdout
