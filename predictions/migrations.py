@@ -160,6 +160,28 @@ def m002_unscored_outcome_index(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_real_calendar_dates(db: Database) -> None:
+    # The CHECKs of m001 compare date(col) with col, but SQLite's date() passes a day that does not
+    # exist ('2026-02-30') through unchanged, so raw SQL could store one. With a modifier date()
+    # normalises it ('2026-03-02'); these triggers refuse any date that changes under '+0 days'.
+    # (A CHECK cannot be changed without rebuilding the table; a trigger can be added.)
+    def unreal(column: str) -> str:
+        return f"(NEW.{column} IS NOT NULL AND date(NEW.{column}, '+0 days') IS NOT NEW.{column})"
+
+    for table, columns, event in (
+        ("forecasts", ("made_on", "deadline", "resolved_on"), "INSERT"),
+        ("forecasts", ("resolved_on",), "UPDATE OF resolved_on"),
+        ("resolutions", ("resolved_on",), "INSERT"),
+        ("documents", ("published_on",), "INSERT"),
+    ):
+        name = f"{table}_real_dates_{event.split()[0].lower()}"
+        db.execute(
+            f"CREATE TRIGGER {name} BEFORE {event} ON {table} WHEN {' OR '.join(map(unreal, columns))} "
+            f"BEGIN SELECT RAISE(ABORT, '{table}: a date that is not on the calendar'); END"
+        )
+
+
 def known_names() -> list[str]:
     """Names of every migration this version knows, in order."""
     return [m.name for m in migrations._migrations]
