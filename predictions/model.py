@@ -54,6 +54,12 @@ def _checked_text(value: Any, field: str, *, optional: bool, single_line: bool) 
     limit = MAX_LINE if single_line else MAX_TEXT
     if len(value) > limit:
         raise ValidationError(field, f"is {len(value):,} characters long; the limit is {limit:,}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: undecodable bytes on a command line, or "\ud800" in JSON
+        raise ValidationError(
+            field, "is not valid Unicode text (it holds a lone surrogate, e.g. from bytes that are not UTF-8)"
+        ) from None
     if _CONTROL.search(value):
         raise ValidationError(field, "contains a control character (such as NUL); remove it")
     if single_line and _LINE_BREAK.search(value):
@@ -331,7 +337,8 @@ class Forecast:
         """A stable id for a forecast recorded without one: a hash of what was forecast."""
         keys = ("source", "claim", "made_on", "deadline", "probability", "resolution_criteria")
         content = {k: str(_normalised(k, record.get(k))) for k in keys}
-        return hashlib.sha256(canonical_json(content).encode()).hexdigest()[:12]
+        # surrogatepass: text that is not valid Unicode is refused, naming its field, just after this
+        return hashlib.sha256(canonical_json(content).encode("utf-8", "surrogatepass")).hexdigest()[:12]
 
 
 def _normalised(key: str, value: Any) -> Any:
