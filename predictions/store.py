@@ -642,6 +642,8 @@ class Ledger:
         target = Path(target)
         if target.exists():
             raise LedgerError(f"{target} already exists; choose a new path")
+        if _read_only_fs(target):
+            raise LedgerError(f"cannot write {target}: its folder is on a read-only file system")
         partial = target.with_name(target.name + ".partial")
         for leftover in (partial, Path(f"{partial}-journal"), Path(f"{partial}-wal")):
             leftover.unlink(missing_ok=True)  # from a backup killed half-way: never resumed
