@@ -73,7 +73,7 @@ def add(ctx, source, source_kind, claim, criteria, quote, question, made_on, dea
 
 @click.command()
 @click.argument("forecast_id", metavar="ID")
-@click.argument("outcome", type=click.Choice(OUTCOMES))
+@click.argument("outcome", type=click.Choice(OUTCOMES), metavar="OUTCOME")
 @click.option("--on", "resolved_on", type=DATE, required=True,
               help="When the outcome happened or became certain (not when you record it; that is kept automatically).")
 @click.option("--evidence", required=True, help="What settles it: a source, a figure, a quote with its origin.")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -45,7 +47,7 @@ def import_(ctx, file, fmt, as_json):
 @contextlib.contextmanager
 def _progress(length: int):
     """A progress bar on stderr when it is a terminal; silence otherwise (logs, pipes, cron)."""
-    stream = click.get_text_stream("stderr")
+    stream = sys.stderr
     if not stream.isatty():
         yield None
         return
@@ -54,7 +56,8 @@ def _progress(length: int):
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
+              help="jsonl: one record a line; json: one array; csv: document.* columns, tags comma-separated, resolutions as JSON.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 @click.pass_context
 def export(ctx, fmt, output):
@@ -65,11 +68,22 @@ def export(ctx, fmt, output):
     with open_ledger(ctx) as ledger:
         records = ledger.export_records(today=today(ctx))
         if output is None:
-            write_records(records, click.get_text_stream("stdout"), fmt)
+            _write_stdout(records, fmt)
             return
         with atomic_output(Path(output)) as out:
             count = write_records(records, out, fmt)
     note(f"Exported {count} forecasts to {output}")
+
+
+def _write_stdout(records, fmt: str) -> None:
+    """Export files are UTF-8 with "\n" line ends whatever the terminal's locale says."""
+    sys.stdout.flush()
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+    try:
+        write_records(records, out, fmt)
+        out.flush()
+    finally:
+        out.detach()  # leave sys.stdout open
 
 
 @click.command()
