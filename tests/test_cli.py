@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -563,3 +565,14 @@ def test_an_unexpected_error_is_one_line_without_a_traceback(run, added, monkeyp
 def test_version():
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0 and "version" in result.stdout
+
+
+# --- the generated reference ----------------------------------------------------------------------
+
+
+def test_the_cli_reference_is_up_to_date():
+    """docs/cli.md is generated from --help by cog; regenerate with `cog -r docs/cli.md`."""
+    repo = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-m", "cogapp", "--check", "docs/cli.md"], cwd=repo,
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, f"docs/cli.md is stale: run `cog -r docs/cli.md`\n{result.stdout}{result.stderr}"
