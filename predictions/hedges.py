@@ -48,7 +48,7 @@ _TIERS: dict[float, tuple[str, ...]] = {
     ),
     PROBABLY_NOT: (
         "probably not", "unlikely", "improbable", "we doubt", "doubtful", "we believe not",
-        # +
+        # + the plain negation of "likely", read as Kent's "unlikely"
         "not likely",
     ),
     ALMOST_CERTAINLY_NOT: (
@@ -59,6 +59,7 @@ _TIERS: dict[float, tuple[str, ...]] = {
         "highly unlikely", "chances are slight", "very unlikely", "will not", "won't",
     ),
 }  # fmt: skip
+
 
 class UnknownPhraseError(ValueError):
     """The phrase is not on the hedge scale."""
