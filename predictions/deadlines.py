@@ -55,6 +55,7 @@ _MONTHS = {
     for name in names
 }  # fmt: skip
 _ORDINAL_QUARTERS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "last": 4, "final": 4}
+_NO_HORIZON = {"one day", "one of these days"}  # "someday", not a span of one day ("within one day" is)
 _MAX_SPAN_YEARS = 200  # a horizon longer than this is a typo, not a forecast
 
 _NUMBER = r"(\d+(?:\.\d+)?|[a-z]+(?:[- ][a-z]+)?)"
@@ -114,6 +115,8 @@ def _number(word: str) -> float | None:
 def _span(wording: str, made_on: dt.date) -> dt.date | None:
     if wording.startswith(("-", "minus ", "within -", "in -")) or re.search(r"\s-\d", wording):
         raise DeadlineError(f"{wording!r} is a negative span: a deadline comes after the forecast")
+    if wording in _NO_HORIZON:
+        return None
     match = _SPAN.fullmatch(wording)
     if not match:
         return None
@@ -149,7 +152,7 @@ def _point(wording: str, made_on: dt.date) -> dt.date | None:
         return day - dt.timedelta(days=1) if before else day
     period = _period(rest, made_on)
     if period is None:
-        if re.fullmatch(rf"(?:early|the beginning of|the start of)\s*-?\s*{_YEAR}", rest):
+        if re.fullmatch(rf"(?:early|(?:the\s+)?beginning of|(?:the\s+)?start of)\s*-?\s*{_YEAR}", rest):
             raise DeadlineError(
                 f"{wording!r} has no agreed last day: give a date, or record an assumed deadline"
             )

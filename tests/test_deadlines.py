@@ -39,6 +39,10 @@ MADE = D(2026, 5, 15)
         ("within a year", D(2028, 2, 29), D(2029, 2, 28)),
         ("within 3 months", D(2026, 11, 30), D(2027, 2, 28)),
         ("within 1 day", D(2026, 12, 31), D(2027, 1, 1)),
+        ("within one day", D(2026, 12, 31), D(2027, 1, 1)),
+        ("on or before 2026-10-01", MADE, D(2026, 10, 1)),
+        ("by year-end 2027", MADE, D(2027, 12, 31)),
+        ("by Mar. 2027", MADE, D(2027, 3, 31)),
         ("within 2 weeks", D(2026, 12, 25), D(2027, 1, 8)),
         ("within a decade", MADE, D(2036, 5, 15)),
         ("by Q1 2028", MADE, D(2028, 3, 31)),
@@ -97,6 +101,10 @@ def test_a_datetime_made_on_counts_as_its_date():
         ("2026-02-30", MADE, "is not a real date"),
         ("2026-01-01", MADE, "before the forecast was made"),
         ("within 18 fortnights", MADE, "does not name a deadline"),
+        ("one day", MADE, "does not name a deadline"),  # "someday"; "within one day" is a span
+        ("in the future", MADE, "does not name a deadline"),
+        ("by the start of 2027", MADE, "has no agreed last day"),
+        ("by the beginning of 2027", MADE, "has no agreed last day"),
     ],
 )
 def test_refusals_say_why(text, made_on, reason):
