@@ -4,6 +4,7 @@ exit 1 for a refusal and 2 for a usage mistake, and the ledger unchanged after a
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import subprocess
 import sys
@@ -426,6 +427,23 @@ def test_export_then_import_into_a_new_ledger(run, added, tmp_path, fmt):
     original = run("export").stdout
     again = CliRunner().invoke(cli, ["--db", str(new), "--today", TODAY.isoformat(), "export"]).stdout
     assert again == original
+
+
+def test_import_shows_progress_only_on_a_terminal(run, tmp_path, monkeypatch):
+    from predictions_cli import transfer
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(transfer.sys, "stderr", terminal)
+    with transfer._progress(100) as update:
+        update(100)
+    assert "Importing" in terminal.getvalue()
+    monkeypatch.setattr(transfer.sys, "stderr", io.StringIO())
+    with transfer._progress(100) as update:
+        assert update is None
 
 
 def test_import_json_summary(run, tmp_path):
