@@ -85,7 +85,12 @@ class Sums:
     log: float = 0.0  # Σ ln(clipped probability of the outcome that happened)
 
     def __add__(self, other: "Sums") -> "Sums":
-        return Sums(*(a + b for a, b in zip(attrs.astuple(self), attrs.astuple(other))))
+        # Spelled out: attrs.astuple() made this the slowest step after the SQL (10 µs a call).
+        return Sums(
+            self.n + other.n, self.yes + other.yes, self.p + other.p, self.p2 + other.p2,
+            self.po + other.po, self.p3 + other.p3, self.p4 + other.p4, self.err4 + other.err4,
+            self.log + other.log,
+        )  # fmt: skip
 
     @classmethod
     def of(cls, p: float, o: int) -> "Sums":
