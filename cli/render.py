@@ -67,7 +67,7 @@ def forecast_story(tracked: TrackedForecast, today: dt.date) -> str:
                  "date estimated" if d.published_on_estimated else None, d.url, d.file]  # fmt: skip
         lines += _field("Document", ", ".join(p for p in parts if p), width)
         if d.note:
-            lines += _field("", d.note, width)
+            lines += _field("Date note", d.note, width)
     lines += _field("Claim", f.claim, width)
     lines += _field("Quote", f'"{f.quote}"' if f.quote else None, width)
     lines += _field("Question", f.question, width)

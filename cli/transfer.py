@@ -112,6 +112,11 @@ def seed(ctx, paths, rebuild, as_json):
     try:
         with Ledger(scratch) as ledger:
             summary = ledger.import_records(read_seeds(paths), today=today(ctx))
+            # One self-contained file: readers of a committed example leave no -wal/-shm beside it.
+            ledger.conn.execute("PRAGMA journal_mode = DELETE")
+        for stale in (f"{target}-wal", f"{target}-shm"):  # would be replayed into the new file
+            if os.path.exists(stale):
+                os.unlink(stale)
         os.replace(scratch, target)
     finally:
         for leftover in (scratch, scratch + "-wal", scratch + "-shm"):

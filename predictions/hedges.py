@@ -33,12 +33,17 @@ _TIERS: dict[float, tuple[str, ...]] = {
         "highly probable", "highly likely", "chances overwhelming", "odds overwhelming",
         # + a flat assertion about the future is the speaker's near-certainty, never 1
         "will", "is going to", "are going to", "very likely", "certain to", "definitely",
+        # + "eventually" is a horizon, not a hedge; a company's public commitment is its flat "will"
+        "will eventually", "committed to", "is committed to",
     ),
     PROBABLE: (
         "probable", "probably", "likely", "we believe", "we estimate", "chances are good",
         # + expectations and "most likely" rank an outcome first without claiming near-certainty
         "will likely", "most likely", "will most likely", "expected to", "expect", "should",
         "on track to",
+        # + projections, estimates and announced plans are expectations, not assertions
+        "projected", "projected to", "is projected to", "estimated to", "is estimated to",
+        "plans to", "planned",
     ),
     EVEN: (
         "chances about even", "about even", "even chance", "chances a little better than even",

@@ -54,6 +54,11 @@ def test_kents_synonyms_sit_in_his_tiers(phrase, tier):
         ("is going to", 0.93),
         ("very likely", 0.93),
         ("expected to", 0.75),
+        ("projected", 0.75),  # table projections and estimates are expectations
+        ("estimated to", 0.75),
+        ("plans to", 0.75),
+        ("committed to", 0.93),  # a company's commitment is its flat "will"
+        ("will eventually", 0.93),
         ("should", 0.75),
         ("most likely", 0.75),
         ("may", 0.5),  # admits the outcome without odds: no more than even
