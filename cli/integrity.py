@@ -71,8 +71,17 @@ def head(ctx, as_json):
         note(f"entry {current.seq} of the chain, {count} forecasts, last recorded {current.recorded_at or '-'}")
 
 
+class _NewFile(click.Path):
+    """click.Path, but a NUL byte is a usage error (click's own check lets os.stat raise ValueError)."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and "\x00" in value:
+            self.fail(f"{value!r} contains a NUL character", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 @click.command()
-@click.argument("path", type=click.Path(dir_okay=False))
+@click.argument("path", type=_NewFile(dir_okay=False))
 @click.pass_context
 def backup(ctx, path):
     """Copy the ledger to PATH with SQLite's online backup: consistent even while others write."""

@@ -89,6 +89,29 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+def _shown(path: str | os.PathLike) -> str:
+    """A path for a one-line message: quoted and escaped if it holds line breaks or control characters."""
+    text = os.fspath(path)
+    text = os.fsdecode(text) if isinstance(text, bytes) else text
+    return text if text.isprintable() else repr(text)
+
+
+def _checked_path(path: str | os.PathLike, what: str) -> Path:
+    """A file name the OS can take: a NUL byte would make every os call raise ValueError."""
+    text = os.fspath(path)
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    if "\x00" in text:
+        raise LedgerError(f"the {what} path {text!r} contains a NUL character")
+    if not text.strip():
+        raise LedgerError(f"the {what} path is empty")
+    try:
+        os.fsencode(text)  # bytes that were not UTF-8 come back as \udcXX and encode again; others do not
+    except UnicodeEncodeError:
+        raise LedgerError(f"the {what} path {text!r} is not valid Unicode") from None
+    return Path(text)
+
+
 def _has_pending_wal(path: Path) -> bool:
     """A -wal file with content: committed changes not yet copied into the main file."""
     try:
@@ -110,32 +133,33 @@ def _read_only_fs(path: Path) -> bool:
 @contextlib.contextmanager
 def _sqlite_errors(path: Path) -> Iterator[None]:
     """Turn SQLite's failures into one-line LedgerErrors that say what happened to the data."""
+    shown = _shown(path)
     try:
         yield
     except sqlite3.OperationalError as exc:
         text = str(exc)
         if "disk is full" in text:
-            raise LedgerError(f"{path}: the disk is full ({text}); nothing was written") from None
+            raise LedgerError(f"{shown}: the disk is full ({text}); nothing was written") from None
         if "disk I/O error" in text:
             raise LedgerError(
-                f"{path}: the disk refused a write ({text}: it is full, failing or over a size limit); "
+                f"{shown}: the disk refused a write ({text}: it is full, failing or over a size limit); "
                 "nothing was written"
             ) from None
         if "readonly" in text or "read-only" in text:
-            raise LedgerError(f"{path} is read-only; nothing was written") from None
+            raise LedgerError(f"{shown} is read-only; nothing was written") from None
         if _is_busy(exc):
             raise LedgerError(
-                f"{path} stayed locked by another process for {BUSY_TIMEOUT_SECONDS} s; nothing was written, try again"
+                f"{shown} stayed locked by another process for {BUSY_TIMEOUT_SECONDS} s; nothing was written, try again"
             ) from None
         if "unable to open" in text:
             if _read_only_fs(path):
-                raise LedgerError(f"cannot create {path}: its folder is on a read-only file system") from None
-            raise LedgerError(f"cannot open {path}: {text}") from None
-        raise LedgerError(f"{path}: database error: {text}") from None
+                raise LedgerError(f"cannot create {shown}: its folder is on a read-only file system") from None
+            raise LedgerError(f"cannot open {shown}: {text}") from None
+        raise LedgerError(f"{shown}: database error: {text}") from None
     except sqlite3.IntegrityError as exc:
-        raise LedgerError(f"{path}: the database refused the change ({exc}); nothing was written") from None
+        raise LedgerError(f"{shown}: the database refused the change ({exc}); nothing was written") from None
     except sqlite3.DatabaseError as exc:
-        raise NotALedgerError(f"{path}: {exc}") from None
+        raise NotALedgerError(f"{shown}: {exc}") from None
     except UnicodeEncodeError:
         # Text holding a lone surrogate (what Python makes of bytes on a command line that are not
         # UTF-8, or of a JSON escape such as "\ud800") cannot be stored or looked up.
@@ -191,7 +215,7 @@ class Ledger:
     """
 
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
-        self.path = Path(path)
+        self.path = _checked_path(path, "ledger")
         self._check_file(create)
         with _sqlite_errors(self.path):
             self.conn = self._connect()
@@ -212,24 +236,25 @@ class Ledger:
             # On a read-only file system SQLite cannot make the -shm file WAL mode needs even to
             # read. Nobody can write there, so the file is immutable: read it without locks. Every
             # write then fails with "attempt to write a readonly database", reported as read-only.
-            uri = f"file:{urllib.parse.quote(str(self.path.absolute()))}?mode=ro&immutable=1"
+            uri = f"file:{urllib.parse.quote(os.fsencode(self.path.absolute()))}?mode=ro&immutable=1"
             return sqlite3.connect(uri, uri=True, **options)
-        return sqlite3.connect(self.path, **options)
+        # As bytes: a name holding bytes that are not UTF-8 (\udcXX in Python) then still opens.
+        return sqlite3.connect(os.fsencode(self.path), **options)
 
     def _check_file(self, create: bool) -> None:
         if self.path.is_dir():
-            raise NotALedgerError(f"{self.path} is a directory, not a ledger file")
+            raise NotALedgerError(f"{_shown(self.path)} is a directory, not a ledger file")
         if not self.path.exists():
             if not create:
-                raise NotALedgerError(f"no ledger at {self.path} (add or import a forecast to create one)")
+                raise NotALedgerError(f"no ledger at {_shown(self.path)} (add or import a forecast to create one)")
             return
         try:
             with open(self.path, "rb") as handle:
                 header = handle.read(len(SQLITE_HEADER))
         except OSError as exc:
-            raise LedgerError(f"cannot read {self.path}: {exc.strerror}") from None
+            raise LedgerError(f"cannot read {_shown(self.path)}: {exc.strerror}") from None
         if header and header != SQLITE_HEADER:
-            raise NotALedgerError(f"{self.path} is not a SQLite database; refusing to touch it")
+            raise NotALedgerError(f"{_shown(self.path)} is not a SQLite database; refusing to touch it")
 
     def _applied(self) -> list[str] | None:
         """Migration names applied to this file, or None if the file has no tables at all."""
@@ -237,7 +262,7 @@ class Ledger:
         if not tables:
             return None
         if migrations.migrations_table not in tables:
-            raise NotALedgerError(f"{self.path} is a SQLite database but not a predictions ledger")
+            raise NotALedgerError(f"{_shown(self.path)} is a SQLite database but not a predictions ledger")
         names = [
             row[0]
             for row in self.conn.execute(
@@ -246,11 +271,11 @@ class Ledger:
             )
         ]
         if not names:
-            raise NotALedgerError(f"{self.path} is a SQLite database but not a predictions ledger")
+            raise NotALedgerError(f"{_shown(self.path)} is a SQLite database but not a predictions ledger")
         newer = [name for name in names if name not in known_names()]
         if newer:
             raise NotALedgerError(
-                f"{self.path} was written by a newer version of predictions (schema step {newer[0]}); "
+                f"{_shown(self.path)} was written by a newer version of predictions (schema step {newer[0]}); "
                 "upgrade predictions to use it"
             )
         return names
@@ -639,17 +664,17 @@ class Ledger:
 
     def backup(self, target: str | os.PathLike, *, progress: Callable[[int, int], None] | None = None) -> Path:
         """A consistent copy made with SQLite's online backup while others may be writing."""
-        target = Path(target)
+        target = _checked_path(target, "backup")
         if target.exists():
-            raise LedgerError(f"{target} already exists; choose a new path")
+            raise LedgerError(f"{_shown(target)} already exists; choose a new path")
         if _read_only_fs(target):
-            raise LedgerError(f"cannot write {target}: its folder is on a read-only file system")
+            raise LedgerError(f"cannot write {_shown(target)}: its folder is on a read-only file system")
         partial = target.with_name(target.name + ".partial")
         for leftover in (partial, Path(f"{partial}-journal"), Path(f"{partial}-wal")):
             leftover.unlink(missing_ok=True)  # from a backup killed half-way: never resumed
         try:
             with _sqlite_errors(target):
-                dest = sqlite3.connect(partial)
+                dest = sqlite3.connect(os.fsencode(partial))
                 try:
                     self.conn.backup(dest, progress=(lambda _s, left, total: progress(total - left, total)) if progress else None)
                 finally:
