@@ -6,7 +6,7 @@ import re
 
 import click
 
-from .options import json_option, note, open_ledger, print_json
+from .options import FilePath, json_option, note, open_ledger, print_json
 
 
 def _hash(ctx, param, value):
@@ -34,11 +34,11 @@ def verify(ctx, contains, as_json):
         result = ledger.verify(contains=contains)
     if as_json:
         print_json(result.to_json())
-    elif result.problems:
+    elif result.problems:  # the findings are the result (stdout); stderr gets the one-line error
         for problem in result.problems:
-            note(f"FAILED {problem}")
+            click.echo(f"FAILED {problem}")
     elif result.contains_found is False:
-        note(f"FAILED the hash {contains} is not in this ledger's chain")
+        click.echo(f"FAILED the hash {contains} is not in this ledger's chain")
     else:
         found = " and contains the published hash" if result.contains else ""
         click.echo(
@@ -71,17 +71,8 @@ def head(ctx, as_json):
         note(f"entry {current.seq} of the chain, {count} forecasts, last recorded {current.recorded_at or '-'}")
 
 
-class _NewFile(click.Path):
-    """click.Path, but a NUL byte is a usage error (click's own check lets os.stat raise ValueError)."""
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, str) and "\x00" in value:
-            self.fail(f"{value!r} contains a NUL character", param, ctx)
-        return super().convert(value, param, ctx)
-
-
 @click.command()
-@click.argument("path", type=_NewFile(dir_okay=False))
+@click.argument("path", type=FilePath(dir_okay=False))
 @click.pass_context
 def backup(ctx, path):
     """Copy the ledger to PATH with SQLite's online backup: consistent even while others write."""

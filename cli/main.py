@@ -15,7 +15,12 @@ import click
 from predictions.errors import LedgerError
 
 from . import browse, integrity, record, scores, transfer
-from .options import DATE
+from .options import DATE, FilePath
+
+
+def one_line(text: str) -> str:
+    """An error message as one printable line: input quoted in it may hold line breaks or escapes."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class LedgerGroup(click.Group):
@@ -23,27 +28,27 @@ class LedgerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LedgerError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(one_line(str(exc))) from None
         except OSError as exc:
             if isinstance(exc, BrokenPipeError):  # `predictions export | head`: the reader left
                 sys.stderr.close()
                 ctx.exit(1)
             where = f"{exc.filename}: " if exc.filename else ""
-            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+            raise click.ClickException(one_line(f"{where}{exc.strerror or exc}")) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:  # a bug: still one line, the traceback only on request
             if os.environ.get("PREDICTIONS_DEBUG"):
                 raise
             raise click.ClickException(
-                f"unexpected {type(exc).__name__}: {exc} (set PREDICTIONS_DEBUG=1 for the traceback)"
+                one_line(f"unexpected {type(exc).__name__}: {exc} (set PREDICTIONS_DEBUG=1 for the traceback)")
             ) from None
 
 
 @click.group("predictions", cls=LedgerGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     envvar="PREDICTIONS_DB",
     default="ledger.db",
     show_default=True,

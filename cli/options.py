@@ -33,6 +33,21 @@ class DateType(click.ParamType):
 
 DATE = DateType()
 
+
+class FilePath(click.Path):
+    """click.Path that refuses, as a usage error, names no file system can hold: a NUL byte, or a
+    lone surrogate that cannot be encoded (click's own checks let those escape as exceptions)."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str):
+            if "\x00" in value:
+                self.fail(f"{value!r} contains a NUL character", param, ctx)
+            try:
+                os.fsencode(value)
+            except UnicodeEncodeError:
+                self.fail(f"{value!r} is not a valid file name", param, ctx)
+        return super().convert(value, param, ctx)
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
 
 

@@ -10,7 +10,7 @@ from predictions.aggregate import GROUPINGS, score_table
 from predictions.report import PERIOD_KINDS, Period, build_report
 from predictions.report_formats import FORMATS, render, score_table_json, score_table_text
 
-from .options import DATE, atomic_output, json_option, note, open_ledger, print_json, today
+from .options import DATE, FilePath, atomic_output, json_option, note, open_ledger, print_json, today
 
 min_n_option = click.option(
     "--min-n", type=click.IntRange(min=1), metavar="N",
@@ -46,8 +46,9 @@ def score(ctx, by, since, until, min_n, as_json):
 @click.option("--period", type=click.Choice(PERIOD_KINDS), help="Period length (default month, or the form of --for).")
 @click.option("--for", "period_label", metavar="PERIOD",
               help="Which period: 2026-10 (month), 2026-Q3 (quarter) or 2026 (year). Default: the latest complete one.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="text for a terminal (with a text chart), md, html (one self-contained file with the chart), or json.")
+@click.option("-o", "--output", type=FilePath(dir_okay=False), help="Write to this file instead of stdout.")
 @min_n_option
 @click.pass_context
 def report(ctx, period, period_label, fmt, output, min_n):

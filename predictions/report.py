@@ -41,8 +41,13 @@ class Period:
         return {"month": 1, "quarter": 3, "year": 12}[self.kind]
 
     def shifted(self, periods: int) -> "Period":
-        start = self.start + relativedelta(months=self._months * periods)
-        return Period(self.kind, start, start + relativedelta(months=self._months) - dt.timedelta(days=1))
+        try:
+            start = self.start + relativedelta(months=self._months * periods)
+            return Period(self.kind, start, start + relativedelta(months=self._months) - dt.timedelta(days=1))
+        except (ValueError, OverflowError):  # a report needs the periods either side of its own
+            raise ValidationError(
+                "period", f"{self.label} is too near the calendar's edge (years 1 to 9999) for a report"
+            ) from None
 
     @classmethod
     def containing(cls, kind: str, day: dt.date) -> "Period":

@@ -337,8 +337,6 @@ def test_malformed_csv_and_toml_name_the_line(attack):
     assert result.exit_code == 1 and "s.toml:" in result.stderr and "TOML" in result.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="cli/main.py: an error message quoting input text (here a key or column name) "
-                                       "is printed raw, so a line break in it splits the one-line error; see the report")
 @pytest.mark.parametrize("name, content", [("r.jsonl", json.dumps({**BASE_RECORD, "a\nb": 1})),
                                            ("r.csv", "source,\x0bclaim\nA,B\n")])
 def test_field_names_from_input_are_escaped(attack, name, content):
@@ -352,12 +350,11 @@ def test_surrogates_in_filters_and_ids_are_one_line_errors(attack):
         assert attack(args).exit_code == 1
 
 
-@pytest.mark.xfail(strict=True, reason="predictions/report.py: Period arithmetic leaves the calendar (year 0 / 10000) "
-                                       "and raises an unexpected ValueError; see the integrity report")  # fmt: skip
 @pytest.mark.parametrize("args, today", [(["report", "--for", "0001-01"], "2026-11-22"),
                                          (["report"], "9999-12-31"), (["report", "--period", "year"], "0001-01-01")])
 def test_report_at_the_calendars_edge(attack, args, today):
-    attack(args, today=today)
+    result = attack(args, today=today)
+    assert result.exit_code == 0 or "calendar's edge" in result.stderr
 
 
 # --- HTML output escapes every piece of ledger text ------------------------------------------------
