@@ -16,6 +16,11 @@ min_n_option = click.option(
     "--min-n", type=click.IntRange(min=1), metavar="N",
     help="Rank only groups with at least N forecasts resolved yes or no; smaller ones are listed unranked.",
 )  # fmt: skip
+exclude_tag_option = click.option(
+    "--exclude-tag", "exclude_tags", multiple=True, metavar="TAG",
+    help="Leave forecasts with this tag out of every score (repeatable), e.g. past-at-publication: "
+         "forecasts already settled when they were made say nothing about foresight.",
+)  # fmt: skip
 
 
 @click.command()
@@ -24,9 +29,10 @@ min_n_option = click.option(
 @click.option("--since", type=DATE, help="Only forecasts resolved on or after DATE.")
 @click.option("--until", type=DATE, help="Only forecasts resolved on or before DATE.")
 @min_n_option
+@exclude_tag_option
 @json_option
 @click.pass_context
-def score(ctx, by, since, until, min_n, as_json):
+def score(ctx, by, since, until, min_n, exclude_tags, as_json):
     """Rank groups by Brier score (lower is better) over forecasts resolved yes or no.
 
     Ambiguous and annulled outcomes are never scored: they are counted in the `excl.` column.
@@ -35,7 +41,9 @@ def score(ctx, by, since, until, min_n, as_json):
     reports it) as `brier_two_category`.
     """
     with open_ledger(ctx) as ledger:
-        table = score_table(ledger.conn, by=by, since=since, until=until, min_n=min_n or 1)
+        table = score_table(
+            ledger.conn, by=by, since=since, until=until, min_n=min_n or 1, exclude_tags=exclude_tags
+        )
     if as_json:
         print_json(score_table_json(table))
     else:
@@ -50,8 +58,9 @@ def score(ctx, by, since, until, min_n, as_json):
               help="text for a terminal (with a text chart), md, html (one self-contained file with the chart), or json.")
 @click.option("-o", "--output", type=FilePath(dir_okay=False), help="Write to this file instead of stdout.")
 @min_n_option
+@exclude_tag_option
 @click.pass_context
-def report(ctx, period, period_label, fmt, output, min_n):
+def report(ctx, period, period_label, fmt, output, min_n, exclude_tags):
     """The periodic calibration report: what the period settled and how every source stands.
 
     Shows forecasts resolved in the period and their scores by source, the leaderboard with
@@ -71,7 +80,7 @@ def report(ctx, period, period_label, fmt, output, min_n):
     with open_ledger(ctx) as ledger:
         data = build_report(
             ledger.conn, ledger=str(ledger.path), chain_head=ledger.head().hash, period=chosen,
-            today=day, min_n=min_n or 5,
+            today=day, min_n=min_n or 5, exclude_tags=exclude_tags,
         )  # fmt: skip
     text = render(data, fmt)
     if output is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from typing import Any
+from typing import Any, Sequence
 
 import attrs
 
@@ -80,6 +80,7 @@ class ScoreTable:
     since: dt.date | None
     until: dt.date | None
     min_n: int
+    exclude_tags: tuple[str, ...]
     groups: tuple[GroupScore, ...]  # ranked groups first (best Brier first), then the unranked
     overall: GroupScore | None  # every scored forecast together; None when nothing is scored
 
@@ -92,8 +93,14 @@ class ScoreTable:
         return tuple(g for g in self.groups if g.rank is None)
 
 
-def _window(since: dt.date | None, until: dt.date | None) -> tuple[str, list[str]]:
+def _window(since: dt.date | None, until: dt.date | None, exclude_tags: Sequence[str] = ()) -> tuple[str, list[str]]:
+    """The WHERE clauses shared by every score query: the resolution window, and tags left out
+    (e.g. forecasts already settled when they were published, tagged past-at-publication)."""
     clauses, params = [], []
+    if exclude_tags:
+        marks = ", ".join("?" * len(exclude_tags))
+        clauses.append(f"s.id NOT IN (SELECT forecast_id FROM forecast_tags WHERE tag IN ({marks}))")
+        params.extend(exclude_tags)
     if since is not None:
         clauses.append("s.resolved_on >= ?")
         params.append(since.isoformat())
@@ -104,11 +111,12 @@ def _window(since: dt.date | None, until: dt.date | None) -> tuple[str, list[str
 
 
 def group_bin_sums(
-    conn: sqlite3.Connection, by: str, since: dt.date | None = None, until: dt.date | None = None
+    conn: sqlite3.Connection, by: str, since: dt.date | None = None, until: dt.date | None = None,
+    exclude_tags: Sequence[str] = (),
 ) -> dict[str, dict[int, Sums]]:
     """{group: {bin: Sums}} over forecasts resolved yes/no (resolved_on within [since, until])."""
     expression, join = _grouping(by)
-    window, params = _window(since, until)
+    window, params = _window(since, until, exclude_tags)
     ensure_sql_functions(conn)
     sql = (
         f"SELECT {expression} AS grp, {BIN_SQL} AS bin, {SUMS_SQL} "
@@ -121,11 +129,12 @@ def group_bin_sums(
 
 
 def unscored_counts(
-    conn: sqlite3.Connection, by: str, since: dt.date | None = None, until: dt.date | None = None
+    conn: sqlite3.Connection, by: str, since: dt.date | None = None, until: dt.date | None = None,
+    exclude_tags: Sequence[str] = (),
 ) -> dict[str, dict[str, int]]:
     """{group: {"ambiguous": n, "annulled": m}}: resolved, but never scored."""
     expression, join = _grouping(by)
-    window, params = _window(since, until)
+    window, params = _window(since, until, exclude_tags)
     sql = (
         f"SELECT {expression} AS grp, s.outcome, count(*) FROM forecasts s {join} "
         f"WHERE s.outcome IN ('ambiguous', 'annulled'){window} GROUP BY grp, s.outcome"
@@ -150,12 +159,14 @@ def score_table(
     since: dt.date | None = None,
     until: dt.date | None = None,
     min_n: int = 1,
+    exclude_tags: Sequence[str] = (),
 ) -> ScoreTable:
     """Scores per group, ranked by Brier score; groups with fewer than min_n scored forecasts unranked."""
     if min_n < 1:
         raise ValidationError("min_n", f"must be at least 1, not {min_n}")
-    sums = group_bin_sums(conn, by, since, until)
-    excluded = unscored_counts(conn, by, since, until)
+    exclude_tags = tuple(sorted(set(exclude_tags)))
+    sums = group_bin_sums(conn, by, since, until, exclude_tags)
+    excluded = unscored_counts(conn, by, since, until, exclude_tags)
     groups = []
     for group, bins in sums.items():
         counts = excluded.get(group, {})
@@ -163,11 +174,11 @@ def score_table(
     ranked = sorted((g for g in groups if g.scores.n >= min_n), key=lambda g: (g.scores.brier, -g.scores.n, g.group))
     unranked = sorted((g for g in groups if g.scores.n < min_n), key=lambda g: (-g.scores.n, g.group))
     ordered = [attrs.evolve(g, rank=i) for i, g in enumerate(ranked, start=1)] + unranked
-    overall = _overall(conn, by, sums, excluded, since, until)
-    return ScoreTable(by, since, until, min_n, tuple(ordered), overall)
+    overall = _overall(conn, by, sums, excluded, since, until, exclude_tags)
+    return ScoreTable(by, since, until, min_n, exclude_tags, tuple(ordered), overall)
 
 
-def _overall(conn, by, sums, excluded, since, until) -> GroupScore | None:
+def _overall(conn, by, sums, excluded, since, until, exclude_tags) -> GroupScore | None:
     if by in PARTITIONS:  # the groups partition the forecasts: add their bins up, no second scan
         total: dict[int, Sums] = {}
         for bins in sums.values():
@@ -176,8 +187,8 @@ def _overall(conn, by, sums, excluded, since, until) -> GroupScore | None:
         ambiguous = sum(c.get("ambiguous", 0) for c in excluded.values())
         annulled = sum(c.get("annulled", 0) for c in excluded.values())
     else:
-        total = group_bin_sums(conn, "all", since, until).get("all", {})
-        counts = unscored_counts(conn, "all", since, until).get("all", {})
+        total = group_bin_sums(conn, "all", since, until, exclude_tags).get("all", {})
+        counts = unscored_counts(conn, "all", since, until, exclude_tags).get("all", {})
         ambiguous, annulled = counts.get("ambiguous", 0), counts.get("annulled", 0)
     if not total:
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-from typing import Any
+from typing import Any, Sequence
 
 import attrs
 from dateutil.relativedelta import relativedelta
@@ -126,6 +126,10 @@ class Report:
     def calibration(self) -> GroupScore | None:
         return self.leaderboard.overall
 
+    @property
+    def exclude_tags(self) -> tuple[str, ...]:
+        return self.leaderboard.exclude_tags
+
 
 _LINE_SQL = "SELECT id, source, claim, probability, deadline, outcome, resolved_on FROM forecasts"
 
@@ -144,7 +148,9 @@ def build_report(
     period: Period,
     today: dt.date,
     min_n: int = 5,
+    exclude_tags: Sequence[str] = (),
 ) -> Report:
+    """The report for `period`; forecasts tagged with any of `exclude_tags` are listed but not scored."""
     start, end = period.start.isoformat(), period.end.isoformat()
     following = period.shifted(1)
     previous = period.shifted(-1)
@@ -163,9 +169,10 @@ def build_report(
         "deadline, id",
     )
     # The same --min-n ranks the period's table: two lucky calls in a month should not top it.
-    period_scores = score_table(conn, by="source", since=period.start, until=period.end, min_n=min_n)
-    leaderboard = score_table(conn, by="source", until=period.end, min_n=min_n)
-    before = score_table(conn, by="source", until=previous.end, min_n=1)
+    left_out = {"exclude_tags": exclude_tags}
+    period_scores = score_table(conn, by="source", since=period.start, until=period.end, min_n=min_n, **left_out)
+    leaderboard = score_table(conn, by="source", until=period.end, min_n=min_n, **left_out)
+    before = score_table(conn, by="source", until=previous.end, min_n=1, **left_out)
     return Report(
         ledger=ledger,
         generated_on=today,

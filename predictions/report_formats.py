@@ -134,12 +134,17 @@ def _movement_text(report: Report) -> list[str]:
     return lines
 
 
+def _left_out(report: Report) -> str:
+    return "Scores leave out forecasts tagged " + ", ".join(report.exclude_tags) + " (they are still listed)."
+
+
 def _text(report: Report) -> str:
     p = report.period
     counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())) or "none"
     out = [
         f"Calibration report for {p.label} ({p.start} to {p.end})",
         f"Ledger {report.ledger}, chain head {report.chain_head}, generated {report.generated_on}",
+        *([_left_out(report)] if report.exclude_tags else []),
         "",
         f"Resolved in {p.label}: {counts}",
         *_listing_text(report.resolved, "Nothing was resolved in this period."),
@@ -226,6 +231,7 @@ def _markdown(report: Report) -> str:
         "",
         f"{p.start} to {p.end}. Ledger `{_md_escape(report.ledger)}`, chain head `{report.chain_head}`, "
         f"generated {report.generated_on}.",
+        *(["", _md_escape(_left_out(report))] if report.exclude_tags else []),
         "",
         f"## Resolved in {p.label}",
         "",
@@ -340,6 +346,7 @@ def _html(report: Report) -> str:
 <h1>Calibration report for {_e(p.label)}</h1>
 <p class="muted">{_e(p.start)} to {_e(p.end)}. Ledger <code>{_e(report.ledger)}</code>,
 chain head <code>{_e(report.chain_head)}</code>, generated {_e(report.generated_on)}.</p>
+{f'<p class="muted">{_e(_left_out(report))}</p>' if report.exclude_tags else ""}
 <h2>Resolved in {_e(p.label)}</h2>
 <p>Outcomes: {_e(counts)}.</p>
 {_html_listing(report.resolved, "Nothing was resolved in this period.")}
@@ -387,6 +394,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "ledger": report.ledger,
         "chain_head": report.chain_head,
         "generated_on": report.generated_on.isoformat(),
+        "exclude_tags": list(report.exclude_tags),
         "resolved": {**_listing_json(report.resolved), "outcomes": report.outcomes},
         "period_scores": score_table_json(report.period_scores),
         "leaderboard": score_table_json(report.leaderboard),

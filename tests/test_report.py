@@ -412,3 +412,36 @@ def test_every_grouping_scores_every_forecast(scored_ledger, db_path, by):
     assert groups and all(SCORE_KEYS <= set(g) for g in groups)
     if by != "tag":  # a forecast with two tags is in two tag groups
         assert sum(g["n"] for g in groups) == 5
+
+
+# --- leaving tagged forecasts out of the scores ---------------------------------------------------
+
+
+def test_exclude_tags_leaves_those_forecasts_out_of_every_score(scored_ledger):
+    table = score_table(scored_ledger.conn, by="source", exclude_tags=["x"])
+    a = {g.group: g.scores for g in table.groups}["A"]
+    assert (a.n, a.brier) == (1, pytest.approx(0.09))  # only A's 0.3 that resolved no is left
+    assert table.overall.scores.n == 3  # A's 0.3 and B's two 0.5s
+    assert table.exclude_tags == ("x",)
+    by_tag = {g.group for g in score_table(scored_ledger.conn, by="tag", exclude_tags=["y"]).groups}
+    assert by_tag == {"x", "(untagged)"}  # the forecast tagged x and y is gone from both groups
+
+
+def test_exclude_tags_also_drops_unscored_counts(ledger):
+    _settle(ledger, 0.4, "ambiguous", tags=("hindsight",))
+    _settle(ledger, 0.6, "yes")
+    table = score_table(ledger.conn, by="source", exclude_tags=("hindsight",))
+    assert table.groups[0].ambiguous == 0 and table.overall.ambiguous == 0
+
+
+def test_score_and_report_take_exclude_tag(scored_ledger, db_path):
+    result = _cli(db_path, "score", "--exclude-tag", "x", "--exclude-tag", "y", "--json")
+    assert result.exit_code == 0, result.output
+    assert {g["group"]: g["n"] for g in json.loads(result.stdout)} == {"A": 1, "B": 2}
+    result = _cli(db_path, "report", "--for", "2026-10", "--format", "json", "--exclude-tag", "x")
+    data = json.loads(result.stdout)
+    assert data["exclude_tags"] == ["x"]
+    assert data["resolved"]["total"] == 5  # still listed, only left out of the scores
+    assert data["overall"]["n"] == 3
+    text = _cli(db_path, "report", "--for", "2026-10", "--exclude-tag", "x").stdout
+    assert "Scores leave out forecasts tagged x" in text
