@@ -77,7 +77,7 @@ def _read_jsonl(handle: IO[bytes], name: str, progress: Progress | None):
         if not text:
             continue
         try:
-            record = json.loads(text, parse_constant=_refuse_constant)
+            record = _JSONL_DECODER.decode(text)
         except ValueError as exc:
             raise ValidationError(None, f"not valid JSON ({_json_reason(exc)})", f"{name}:{number}") from None
         yield f"{name}:{number}", record
@@ -85,6 +85,10 @@ def _read_jsonl(handle: IO[bytes], name: str, progress: Progress | None):
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not allowed")
+
+
+# One decoder for every line (json.loads with a keyword argument builds a new one per call).
+_JSONL_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
 def _json_reason(exc: ValueError) -> str:

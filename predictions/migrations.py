@@ -11,11 +11,52 @@ someone writes to it with raw SQL; triggers make history append-only.
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
-from sqlite_utils import Database, Migrations
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 MIGRATION_SET = "predictions"
-migrations = Migrations(MIGRATION_SET)
+
+
+class _Step(NamedTuple):
+    name: str
+    fn: Callable[[Any], None]
+
+
+class _LazyMigrations:
+    """sqlite-utils' `Migrations`, made only when a migration has to run.
+
+    Importing sqlite_utils costs about 0.27 s (it imports numpy when numpy is installed), and only
+    a ledger being created or upgraded needs it: every other command opens the ledger, reads the
+    applied names from `migrations_table` and goes on. Registration (`@migrations()`) and the
+    order of the steps are the same; `apply` hands them to sqlite-utils, which records them.
+    """
+
+    migrations_table = "_sqlite_migrations"
+
+    def __init__(self, name: str):
+        self.name = name
+        self._migrations: list[_Step] = []
+
+    def __call__(self) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
+        def register(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+            self._migrations.append(_Step(fn.__name__, fn))
+            return fn
+
+        return register
+
+    def apply(self, db: "Database") -> None:
+        from sqlite_utils import Migrations
+
+        assert Migrations.migrations_table == self.migrations_table
+        real = Migrations(self.name)
+        for step in self._migrations:
+            real()(step.fn)
+        real.apply(db)
+
+
+migrations = _LazyMigrations(MIGRATION_SET)
 
 _ISO_DATE = "{col} IS NULL OR (typeof({col}) = 'text' AND date({col}) IS {col})"
 

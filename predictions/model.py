@@ -67,20 +67,36 @@ def _checked_text(value: Any, field: str, *, optional: bool, single_line: bool) 
     return value
 
 
+def _text_checker(field: str, *, optional: bool, single_line: bool):
+    """`_checked_text` for one field, answering the common case without a call.
+
+    Printable text (`str.isprintable`) holds no control character, line break, tab or lone
+    surrogate, and its only whitespace is the space; such a value within the length limit and not
+    all spaces is returned as it is, which is what `_checked_text` would do. Everything else goes
+    through `_checked_text`, so every refusal (and its message) comes from that one place.
+    """
+    limit = MAX_LINE if single_line else MAX_TEXT
+
+    def check(value: Any) -> str | None:
+        if type(value) is str and value.isprintable() and len(value) <= limit and value.strip(" "):
+            return value
+        return _checked_text(value, field, optional=optional, single_line=single_line)
+
+    return check
+
+
 def _text(field: str, *, single_line: bool = False):
-    return attrs.Converter(
-        lambda v: _checked_text(v, field, optional=False, single_line=single_line)
-    )
+    return attrs.Converter(_text_checker(field, optional=False, single_line=single_line))
 
 
 def _optional_text(field: str, *, single_line: bool = False):
-    return attrs.Converter(
-        lambda v: _checked_text(v, field, optional=True, single_line=single_line)
-    )
+    return attrs.Converter(_text_checker(field, optional=True, single_line=single_line))
 
 
 def parse_date(value: Any, field: str) -> dt.date:
     """A date from a `date` or an ISO `YYYY-MM-DD` string; anything else is refused."""
+    if type(value) is str:  # the common case first: every imported date is text
+        return _parse_iso_date(value, field)
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -129,7 +145,7 @@ def parse_probability(value: Any, field: str = "probability") -> float:
         raise ValidationError(field, f"must be a number between 0 and 1, not {p}")
     if not 0.0 <= p <= 1.0:
         raise ValidationError(field, f"{p} is outside [0, 1]")
-    return p
+    return p + 0.0  # -0.0 becomes 0.0: SQLite keeps no negative zero, so the chain must not either
 
 
 def _choice(field: str, choices: tuple[str, ...], optional: bool = False):
@@ -157,7 +173,7 @@ def _flag(field: str):
 
 
 def _tags(value: Any) -> tuple[str, ...]:
-    if value is None or value == "":
+    if value is None or value == "" or value == () or value == []:
         return ()
     if isinstance(value, str):
         value = [t for t in value.split(",")]
@@ -186,9 +202,13 @@ def check_id(value: Any, field: str = "id") -> str:
     return value
 
 
+# Built once: json.dumps with keyword arguments builds a new encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical_json(value: Any) -> str:
     """The one serialisation used for hashing: sorted keys, no spaces, UTF-8 text, no NaN."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _CANONICAL.encode(value)
 
 
 def utc_now() -> str:
@@ -207,11 +227,17 @@ def check_timestamp(value: Any, field: str = "recorded_at") -> str:
     return value
 
 
+@functools.lru_cache(maxsize=None)
+def _required(cls: type) -> tuple[str, ...]:
+    """The fields of `cls` without a default, in field order."""
+    return tuple(field.name for field in attrs.fields(cls) if field.default is attrs.NOTHING)
+
+
 def _require(cls: type, values: dict[str, Any]) -> None:
     """Refuse a record that lacks a field without a default, naming it (not attrs' TypeError)."""
-    for field in attrs.fields(cls):
-        if field.default is attrs.NOTHING and field.name not in values:
-            raise ValidationError(field.name, "is required")
+    for name in _required(cls):
+        if name not in values:
+            raise ValidationError(name, "is required")
 
 
 # --- the values --------------------------------------------------------------------------------
@@ -324,11 +350,12 @@ class Forecast:
         """Build from a record as `to_record()` writes it. Unknown or missing keys are refused."""
         if not isinstance(record, dict):
             raise ValidationError(None, f"a forecast record must be an object, not {type(record).__name__}")
-        unknown = sorted(set(record) - set(cls.FIELDS))
+        unknown = sorted(record.keys() - _FORECAST_FIELDS)
         if unknown:
             raise ValidationError(unknown[0], "is not a known key")
         values = dict(record)
-        values["document"] = Document.from_record(values.get("document"))
+        document = values.get("document")
+        values["document"] = None if document is None else Document.from_record(document)
         _require(cls, values)
         return cls(**values)
 
@@ -389,11 +416,15 @@ class Resolution:
     def from_record(cls, record: dict[str, Any]) -> "Resolution":
         if not isinstance(record, dict):
             raise ValidationError(None, f"a resolution record must be an object, not {type(record).__name__}")
-        unknown = sorted(set(record) - set(cls.FIELDS))
+        unknown = sorted(record.keys() - _RESOLUTION_FIELDS)
         if unknown:
             raise ValidationError(unknown[0], "is not a known key")
         _require(cls, record)
         return cls(**record)
+
+
+_FORECAST_FIELDS = frozenset(Forecast.FIELDS)
+_RESOLUTION_FIELDS = frozenset(Resolution.FIELDS)
 
 
 def check_resolution(forecast: Forecast, current: Resolution | None, new: Resolution, today: dt.date) -> None:

@@ -20,6 +20,7 @@ FLAT_OUTCOME_KEYS = ("outcome", "resolved_on", "evidence", "early_reason")
 DERIVED_KEYS = ("status",)  # written by export, ignored by import: derived from the rest
 RECORD_KEYS = frozenset(Forecast.FIELDS) | {"resolutions", *FLAT_OUTCOME_KEYS, *DERIVED_KEYS}
 HISTORY_KEYS = frozenset(Resolution.FIELDS) - {"forecast_id"}
+FORECAST_KEYS = frozenset(Forecast.FIELDS)
 
 
 def _blank(value: Any) -> bool:
@@ -73,7 +74,7 @@ def forecast_from_record(
     unknown = [key for key in record if key not in RECORD_KEYS]
     if unknown:
         raise ValidationError(str(unknown[0]), "is not a known key")
-    values = {k: v for k, v in record.items() if k in Forecast.FIELDS}
+    values = {k: v for k, v in record.items() if k in FORECAST_KEYS}
     if _blank(values.get("recorded_at")):
         values["recorded_at"] = recorded_at
     try:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import attrs
-from sqlite_utils import Database
 
 from . import chain
 from .errors import (
@@ -205,6 +204,28 @@ def _normalised(forecast: Forecast) -> Forecast:
     return forecast
 
 
+MULTIROW = 250  # rows per INSERT statement (19 columns x 250 = 4,750 parameters; SQLite allows 32,766)
+
+
+def _multirow(rows: list[tuple]) -> Iterator[tuple[str, list[Any]]]:
+    """(placeholders, flat parameters) for one INSERT ... VALUES statement per MULTIROW rows.
+
+    A statement whose table has triggers that may abort (the append-only and calendar-date
+    triggers) opens a statement journal each time it runs; one statement for many rows opens one
+    where executemany opened one per row, which made the inserts two to three times slower. The
+    rows are the same, inserted in the same order, and refused by the same constraints.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    one = "(" + ", ".join("?" * width) + ")"
+    full = ", ".join([one] * MULTIROW)
+    for start in range(0, len(rows), MULTIROW):
+        chunk = rows[start : start + MULTIROW]
+        marks = full if len(chunk) == MULTIROW else ", ".join([one] * len(chunk))  # placeholders only
+        yield marks, [value for row in chunk for value in row]
+
+
 class Ledger:
     """A forecast ledger in one SQLite file.
 
@@ -226,7 +247,13 @@ class Ledger:
             except BaseException:
                 self.conn.close()
                 raise
-        self.db = Database(self.conn)
+
+    @property
+    def db(self):
+        """The connection as a sqlite-utils Database (imported on first use: it is slow to import)."""
+        from sqlite_utils import Database
+
+        return Database(self.conn)
 
     # --- opening ----------------------------------------------------------------------------
 
@@ -288,6 +315,8 @@ class Ledger:
             self._enable_wal()
         with self._transaction():
             # Checked again under the write lock: another process may have migrated meanwhile.
+            from sqlite_utils import Database  # only here: importing it costs about 0.27 s
+
             migrations.apply(Database(self.conn, execute_plugins=False))
 
     def _enable_wal(self) -> None:
@@ -370,7 +399,7 @@ class Ledger:
         forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=dt.date.today())
         forecast = _normalised(forecast)
         with self._transaction():
-            self._append([("add", forecast, [])], *self._chain_state())
+            self._append([(None, forecast, [])], *self._chain_state())
         return forecast
 
     def import_records(
@@ -386,6 +415,9 @@ class Ledger:
         forecasts = resolutions = 0
         with self._transaction():
             seq, prev, next_rid = self._chain_state()
+            bulk = seq == 0 and self.count() == 0
+            if bulk:
+                self._drop_secondary_indexes()
             batch: list[tuple[str, Forecast, list[Resolution]]] = []
             for where, record in records:
                 try:
@@ -399,7 +431,33 @@ class Ledger:
                     seq, prev, next_rid = self._append(batch, seq, prev, next_rid)
                     batch = []
             seq, prev, next_rid = self._append(batch, seq, prev, next_rid)
+            if bulk:
+                self._create_secondary_indexes()
         return ImportSummary(forecasts=forecasts, resolutions=resolutions, head=prev)
+
+    # A bulk load into an empty ledger builds the secondary indexes once, sorted, at the end, rather
+    # than inserting into them row by row. Both happen inside the import's transaction: other
+    # connections never see the ledger without them, and a failed or killed import leaves them as
+    # they were. The definitions are those of migrations m001 and m002 (a test compares the schema
+    # of a ledger loaded this way with that of a fresh one); the literal statements keep every SQL
+    # text in this module code-owned.
+    def _drop_secondary_indexes(self) -> None:
+        self.conn.execute("DROP INDEX forecasts_source")
+        self.conn.execute("DROP INDEX forecasts_deadline")
+        self.conn.execute("DROP INDEX forecasts_document")
+        self.conn.execute("DROP INDEX forecasts_unscored")
+        self.conn.execute("DROP INDEX resolutions_forecast")
+        self.conn.execute("DROP INDEX forecast_tags_tag")
+
+    def _create_secondary_indexes(self) -> None:
+        self.conn.execute("CREATE INDEX forecasts_source ON forecasts(source)")
+        self.conn.execute("CREATE INDEX forecasts_deadline ON forecasts(deadline)")
+        self.conn.execute("CREATE INDEX forecasts_document ON forecasts(document_id)")
+        self.conn.execute(
+            "CREATE INDEX forecasts_unscored ON forecasts(outcome) WHERE outcome IN ('ambiguous', 'annulled')"
+        )
+        self.conn.execute("CREATE INDEX resolutions_forecast ON resolutions(forecast_id, id)")
+        self.conn.execute("CREATE INDEX forecast_tags_tag ON forecast_tags(tag)")
 
     def resolve(
         self,
@@ -466,16 +524,16 @@ class Ledger:
                     for doc_id, d in documents.items()
                 ],
             )  # fmt: skip
-            self.conn.executemany(
-                "INSERT INTO forecasts (id, source, source_kind, document_id, claim, quote, question, "
-                "resolution_criteria, made_on, deadline, deadline_text, deadline_assumed, probability, "
-                "probability_basis, phrase, note, recorded_at, outcome, resolved_on) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                forecasts,
-            )
+            for marks, values in _multirow(forecasts):
+                self.conn.execute(
+                    "INSERT INTO forecasts (id, source, source_kind, document_id, claim, quote, question, "
+                    "resolution_criteria, made_on, deadline, deadline_text, deadline_assumed, probability, "
+                    f"probability_basis, phrase, note, recorded_at, outcome, resolved_on) VALUES {marks}",
+                    values,
+                )
             self.conn.executemany("INSERT INTO forecast_tags VALUES (?, ?)", tags)
             self._insert_resolutions(resolutions)
-            self.conn.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", entries)
+            self._insert_entries(entries)
         except sqlite3.IntegrityError as exc:
             self.conn.execute("ROLLBACK TO batch")
             raise self._explain_refusal(batch, exc) from None
@@ -521,18 +579,21 @@ class Ledger:
         return seq, digest, rid + 1
 
     def _insert_resolutions(self, rows) -> None:
-        self.conn.executemany(
-            f"INSERT INTO resolutions (id, {', '.join(chain.RESOLUTION_COLUMNS)}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        for marks, values in _multirow(rows):
+            self.conn.execute(
+                f"INSERT INTO resolutions (id, {', '.join(chain.RESOLUTION_COLUMNS)}) VALUES {marks}", values
+            )
+
+    def _insert_entries(self, rows) -> None:
+        for marks, values in _multirow(rows):
+            self.conn.execute(f"INSERT INTO entries VALUES {marks}", values)
 
     def _write_resolutions(self, history: list[Resolution], seq: int, prev: str, rid: int) -> None:
         entries, rows = [], []
         for resolution in history:
             seq, prev, rid = self._resolution_rows(resolution, seq, prev, rid, entries, rows)
         self._insert_resolutions(rows)
-        self.conn.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?)", entries)
+        self._insert_entries(entries)
 
     def _explain_refusal(self, batch, exc: sqlite3.IntegrityError) -> LedgerError:
         """Name the record behind a database refusal (almost always a duplicate id)."""
@@ -555,7 +616,7 @@ class Ledger:
 
     def resolve_id(self, prefix: str) -> str:
         """The full id of the one forecast whose id starts with `prefix`."""
-        prefix = (prefix or "").strip()
+        prefix = (prefix or "").strip().lower()  # ids are lower-case: `show C100` finds c100...
         if not prefix:
             raise NotFoundError("give a forecast id (or the start of one)")
         with _sqlite_errors(self.path):
