@@ -1,21 +1,18 @@
 """The Ledger: one SQLite file holding forecasts, their resolutions and the hash chain.
 
-This is the only module that writes SQL. Every write is one `BEGIN IMMEDIATE` transaction that
-applies completely or not at all; the file runs in WAL mode with a busy timeout, so several
-processes can share one ledger. Values come in through `records.forecast_from_record` (the single
+This is the only module that writes rows (opening the file and its schema are in `sqlite_file` and
+`migrations`). Every write is one `BEGIN IMMEDIATE` transaction that applies completely or not at
+all; the file runs in WAL mode with a busy timeout, so several processes can share one ledger. Values come in through `records.forecast_from_record` (the single
 validation path for `add`, import and seeds) and every change is appended to the hash chain in the
 same transaction as the rows it describes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
 import sqlite3
-import time
-import urllib.parse
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -26,16 +23,13 @@ from . import chain
 from .errors import (
     AmbiguousIdError,
     LedgerError,
-    NotALedgerError,
     NotFoundError,
     ValidationError,
 )
-from .migrations import MIGRATION_SET, known_names, migrations
 from .model import Forecast, Resolution, check_resolution, status_of, utc_now
 from .records import export_record, forecast_from_record
+from .sqlite_file import checked_path, connect, read_only_fs, shown_path, sqlite_errors, transaction
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-BUSY_TIMEOUT_SECONDS = 60
 BATCH_SIZE = 2000
 STATUSES = ("open", "due", "resolved", "all")
 
@@ -81,91 +75,6 @@ TRACKED_SQL = f"SELECT {chain.FORECAST_COLUMNS}, {_HISTORY_COLUMN} {chain.FORECA
 
 def _today(today: dt.date | None) -> dt.date:
     return today or dt.date.today()
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc)
-    return "locked" in text or "busy" in text
-
-
-def _shown(path: str | os.PathLike) -> str:
-    """A path for a one-line message: quoted and escaped if it holds line breaks or control characters."""
-    text = os.fspath(path)
-    text = os.fsdecode(text) if isinstance(text, bytes) else text
-    return text if text.isprintable() else repr(text)
-
-
-def _checked_path(path: str | os.PathLike, what: str) -> Path:
-    """A file name the OS can take: a NUL byte would make every os call raise ValueError."""
-    text = os.fspath(path)
-    if isinstance(text, bytes):
-        text = os.fsdecode(text)
-    if "\x00" in text:
-        raise LedgerError(f"the {what} path {text!r} contains a NUL character")
-    if not text.strip():
-        raise LedgerError(f"the {what} path is empty")
-    try:
-        os.fsencode(text)  # bytes that were not UTF-8 come back as \udcXX and encode again; others do not
-    except UnicodeEncodeError:
-        raise LedgerError(f"the {what} path {text!r} is not valid Unicode") from None
-    return Path(text)
-
-
-def _has_pending_wal(path: Path) -> bool:
-    """A -wal file with content: committed changes not yet copied into the main file."""
-    try:
-        return os.path.getsize(f"{path}-wal") > 0
-    except OSError:
-        return False
-
-
-def _read_only_fs(path: Path) -> bool:
-    """True when `path` (or, for a file not yet made, its folder) is on a read-only file system."""
-    for candidate in (path, path.parent if str(path.parent) else Path(".")):
-        try:
-            return bool(os.statvfs(candidate).f_flag & os.ST_RDONLY)
-        except OSError:
-            continue
-    return False
-
-
-@contextlib.contextmanager
-def _sqlite_errors(path: Path) -> Iterator[None]:
-    """Turn SQLite's failures into one-line LedgerErrors that say what happened to the data."""
-    shown = _shown(path)
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        text = str(exc)
-        if "disk is full" in text:
-            raise LedgerError(f"{shown}: the disk is full ({text}); nothing was written") from None
-        if "disk I/O error" in text:
-            raise LedgerError(
-                f"{shown}: the disk refused a write ({text}: it is full, failing or over a size limit); "
-                "nothing was written"
-            ) from None
-        if "readonly" in text or "read-only" in text:
-            raise LedgerError(f"{shown} is read-only; nothing was written") from None
-        if _is_busy(exc):
-            raise LedgerError(
-                f"{shown} stayed locked by another process for {BUSY_TIMEOUT_SECONDS} s; nothing was written, try again"
-            ) from None
-        if "unable to open" in text:
-            if _read_only_fs(path):
-                raise LedgerError(f"cannot create {shown}: its folder is on a read-only file system") from None
-            raise LedgerError(f"cannot open {shown}: {text}") from None
-        raise LedgerError(f"{shown}: database error: {text}") from None
-    except sqlite3.IntegrityError as exc:
-        raise LedgerError(f"{shown}: the database refused the change ({exc}); nothing was written") from None
-    except sqlite3.DatabaseError as exc:
-        raise NotALedgerError(f"{shown}: {exc}") from None
-    except UnicodeEncodeError:
-        # Text holding a lone surrogate (what Python makes of bytes on a command line that are not
-        # UTF-8, or of a JSON escape such as "\ud800") cannot be stored or looked up.
-        raise LedgerError(
-            "some text is not valid Unicode (it holds a lone surrogate, e.g. bytes that are not UTF-8); "
-            "nothing was written"
-        ) from None
 
 
 _NOT_UNICODE = "is not valid Unicode text (it holds a lone surrogate, e.g. from bytes that are not UTF-8)"
@@ -236,17 +145,8 @@ class Ledger:
     """
 
     def __init__(self, path: str | os.PathLike, *, create: bool = True):
-        self.path = _checked_path(path, "ledger")
-        self._check_file(create)
-        with _sqlite_errors(self.path):
-            self.conn = self._connect()
-            try:
-                self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-                self._migrate()
-                self.conn.execute("PRAGMA foreign_keys = ON")
-            except BaseException:
-                self.conn.close()
-                raise
+        self.path = checked_path(path, "ledger")
+        self.conn = connect(self.path, create=create)
 
     @property
     def db(self):
@@ -254,89 +154,6 @@ class Ledger:
         from sqlite_utils import Database
 
         return Database(self.conn)
-
-    # --- opening ----------------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        options = {"timeout": BUSY_TIMEOUT_SECONDS, "isolation_level": None, "check_same_thread": False}
-        if self.path.exists() and _read_only_fs(self.path) and not _has_pending_wal(self.path):
-            # On a read-only file system SQLite cannot make the -shm file WAL mode needs even to
-            # read. Nobody can write there, so the file is immutable: read it without locks. Every
-            # write then fails with "attempt to write a readonly database", reported as read-only.
-            uri = f"file:{urllib.parse.quote(os.fsencode(self.path.absolute()))}?mode=ro&immutable=1"
-            return sqlite3.connect(uri, uri=True, **options)
-        # As bytes: a name holding bytes that are not UTF-8 (\udcXX in Python) then still opens.
-        return sqlite3.connect(os.fsencode(self.path), **options)
-
-    def _check_file(self, create: bool) -> None:
-        if self.path.is_dir():
-            raise NotALedgerError(f"{_shown(self.path)} is a directory, not a ledger file")
-        if not self.path.exists():
-            if not create:
-                raise NotALedgerError(f"no ledger at {_shown(self.path)} (add or import a forecast to create one)")
-            return
-        try:
-            with open(self.path, "rb") as handle:
-                header = handle.read(len(SQLITE_HEADER))
-        except OSError as exc:
-            raise LedgerError(f"cannot read {_shown(self.path)}: {exc.strerror}") from None
-        if header and header != SQLITE_HEADER:
-            raise NotALedgerError(f"{_shown(self.path)} is not a SQLite database; refusing to touch it")
-
-    def _applied(self) -> list[str] | None:
-        """Migration names applied to this file, or None if the file has no tables at all."""
-        tables = {row[0] for row in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if not tables:
-            return None
-        if migrations.migrations_table not in tables:
-            raise NotALedgerError(f"{_shown(self.path)} is a SQLite database but not a predictions ledger")
-        names = [
-            row[0]
-            for row in self.conn.execute(
-                f"SELECT name FROM {migrations.migrations_table} WHERE migration_set = ? ORDER BY rowid",
-                [MIGRATION_SET],
-            )
-        ]
-        if not names:
-            raise NotALedgerError(f"{_shown(self.path)} is a SQLite database but not a predictions ledger")
-        newer = [name for name in names if name not in known_names()]
-        if newer:
-            raise NotALedgerError(
-                f"{_shown(self.path)} was written by a newer version of predictions (schema step {newer[0]}); "
-                "upgrade predictions to use it"
-            )
-        return names
-
-    def _migrate(self) -> None:
-        applied = self._applied()
-        if applied is not None and len(applied) == len(known_names()):
-            return
-        if applied is None:
-            self._enable_wal()
-        with self._transaction():
-            # Checked again under the write lock: another process may have migrated meanwhile.
-            from sqlite_utils import Database  # only here: importing it costs about 0.27 s
-
-            migrations.apply(Database(self.conn, execute_plugins=False))
-
-    def _enable_wal(self) -> None:
-        """Switch a new file to WAL, waiting like the busy timeout would.
-
-        Changing the journal mode does not go through SQLite's busy handler: when several
-        processes create the same ledger at once, all but one get "database is locked" at once.
-        So retry here, for as long as any other write would wait.
-        """
-        deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
-        delay = 0.002
-        while True:
-            try:
-                self.conn.execute("PRAGMA journal_mode = WAL").fetchone()
-                return
-            except sqlite3.OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() + delay > deadline:
-                    raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
 
     def close(self) -> None:
         self.conn.close()
@@ -346,18 +163,6 @@ class Ledger:
 
     def __exit__(self, *exc_info) -> None:
         self.close()
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with _sqlite_errors(self.path):
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -398,7 +203,7 @@ class Ledger:
         }  # fmt: skip
         forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=dt.date.today())
         forecast = _normalised(forecast)
-        with self._transaction():
+        with transaction(self.conn, self.path):
             self._append([(None, forecast, [])], *self._chain_state())
         return forecast
 
@@ -413,7 +218,7 @@ class Ledger:
         recorded_at = recorded_at or utc_now()
         today = _today(today)
         forecasts = resolutions = 0
-        with self._transaction():
+        with transaction(self.conn, self.path):
             seq, prev, next_rid = self._chain_state()
             bulk = seq == 0 and self.count() == 0
             if bulk:
@@ -477,7 +282,7 @@ class Ledger:
         A forecast already resolved needs `correction` (the reason) to be resolved again; a NO
         before the deadline needs `early_reason`; a YES after the deadline is refused.
         """
-        with self._transaction():
+        with transaction(self.conn, self.path):
             tracked = self.get(forecast_id, today=today)
             resolution = Resolution(
                 forecast_id=tracked.id, outcome=outcome, resolved_on=on, evidence=evidence,
@@ -619,7 +424,7 @@ class Ledger:
         prefix = (prefix or "").strip().lower()  # ids are lower-case: `show C100` finds c100...
         if not prefix:
             raise NotFoundError("give a forecast id (or the start of one)")
-        with _sqlite_errors(self.path):
+        with sqlite_errors(self.path):
             rows = self.conn.execute(
                 "SELECT id FROM forecasts WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
                 [prefix, prefix + "\U0010ffff"],
@@ -636,7 +441,7 @@ class Ledger:
 
     def _tracked(self, where: str, params: list[Any], today: dt.date | None, order: str = "f.rowid"):
         today = _today(today)
-        with _sqlite_errors(self.path):
+        with sqlite_errors(self.path):
             cursor = self.conn.execute(f"{TRACKED_SQL} {where} ORDER BY {order}", params)
             cursor.row_factory = sqlite3.Row
             for row in cursor:
@@ -705,7 +510,7 @@ class Ledger:
 
     def head(self) -> Head:
         """The chain's latest entry: its hash commits to everything the ledger has said."""
-        with _sqlite_errors(self.path):
+        with sqlite_errors(self.path):
             row = self.conn.execute("SELECT seq, hash, payload FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         if row is None:
             return Head(0, chain.GENESIS, None)
@@ -716,7 +521,7 @@ class Ledger:
         return Head(row[0], row[1], recorded_at if isinstance(recorded_at, str) else None)
 
     def verify(self, *, contains: str | None = None) -> chain.Verification:
-        with _sqlite_errors(self.path):
+        with sqlite_errors(self.path):
             self.conn.execute("BEGIN")  # one consistent snapshot, even while others write
             try:
                 return chain.verify(self.conn, contains=contains)
@@ -725,16 +530,16 @@ class Ledger:
 
     def backup(self, target: str | os.PathLike, *, progress: Callable[[int, int], None] | None = None) -> Path:
         """A consistent copy made with SQLite's online backup while others may be writing."""
-        target = _checked_path(target, "backup")
+        target = checked_path(target, "backup")
         if target.exists():
-            raise LedgerError(f"{_shown(target)} already exists; choose a new path")
-        if _read_only_fs(target):
-            raise LedgerError(f"cannot write {_shown(target)}: its folder is on a read-only file system")
+            raise LedgerError(f"{shown_path(target)} already exists; choose a new path")
+        if read_only_fs(target):
+            raise LedgerError(f"cannot write {shown_path(target)}: its folder is on a read-only file system")
         partial = target.with_name(target.name + ".partial")
         for leftover in (partial, Path(f"{partial}-journal"), Path(f"{partial}-wal")):
             leftover.unlink(missing_ok=True)  # from a backup killed half-way: never resumed
         try:
-            with _sqlite_errors(target):
+            with sqlite_errors(target):
                 dest = sqlite3.connect(os.fsencode(partial))
                 try:
                     self.conn.backup(dest, progress=(lambda _s, left, total: progress(total - left, total)) if progress else None)

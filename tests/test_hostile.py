@@ -422,8 +422,8 @@ def test_html_report_escapes_all_ledger_text(tmp_path, period):
 # Every value interpolated into SQL text passed to execute()/executemany(), with why it is safe. A new
 # interpolation fails the test until it is listed here (and is code-owned, never user text).
 CODE_OWNED = {
-    ("predictions/store.py", "BUSY_TIMEOUT_SECONDS * 1000"): "an int constant",
-    ("predictions/store.py", "migrations.migrations_table"): "sqlite-utils' constant table name",
+    ("predictions/sqlite_file.py", "BUSY_TIMEOUT_SECONDS * 1000"): "an int constant",
+    ("predictions/sqlite_file.py", "migrations.migrations_table"): "sqlite-utils' constant table name",
     ("predictions/store.py", "', '.join(chain.RESOLUTION_COLUMNS)"): "a tuple of column names in chain.py",
     ("predictions/store.py", "marks"): "', '.join('?' * n): placeholders only; the ids are parameters",
     ("predictions/store.py", "TRACKED_SQL"): "a module constant",

@@ -8,7 +8,6 @@ the whole chain) and how a published head closes it (`verify --contains`).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import re
@@ -365,7 +364,6 @@ def test_values_the_schema_would_refuse_are_reported_not_crashed_on(built, state
 def test_a_full_rewrite_passes_verify_but_not_verify_contains(built):
     """The limit of a chain kept beside the data, and how a published head closes it."""
     published = run(built, "head").stdout.strip()
-    early = json.loads(run(built, "verify", "--json").stdout)  # noqa: F841 - the state the head commits to
     _tamper(built, "UPDATE forecasts SET probability = 0.95 WHERE id = 'alpha-one'",
             _set_payload(1, probability=0.95), _rechain)  # fmt: skip
     assert run(built, "verify").exit_code == 0  # a consistent forgery: the chain alone cannot tell
