@@ -97,6 +97,16 @@ def note(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _mode_for(path: Path) -> int:
+    """The existing file's permissions, or for a new file 0666 less the umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path):
     """Write beside the target and rename over it, so a failed export leaves no half file."""
@@ -106,6 +116,8 @@ def atomic_output(path: Path):
     try:
         with handle:
             yield handle
+        # The temporary file is private (0600); give the result the mode a plain open() would.
+        os.chmod(handle.name, _mode_for(path))
         os.replace(handle.name, path)
     finally:
         if os.path.exists(handle.name):

@@ -10,7 +10,9 @@ import builtins
 import datetime as dt
 import json
 import math
+import os
 import sqlite3
+import stat
 
 import pytest
 from click.testing import CliRunner
@@ -445,3 +447,17 @@ def test_score_and_report_take_exclude_tag(scored_ledger, db_path):
     assert data["overall"]["n"] == 3
     text = _cli(db_path, "report", "--for", "2026-10", "--exclude-tag", "x").stdout
     assert "Scores leave out forecasts tagged x" in text
+
+
+def test_written_reports_are_readable_like_any_new_file(scored_ledger, db_path, tmp_path):
+    # A report is meant to be published: not left private by the temporary file it is written through.
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "report.html"
+        assert _cli(db_path, "report", "--for", "2026-10", "--format", "html", "-o", str(target)).exit_code == 0
+        assert stat.S_IMODE(target.stat().st_mode) == 0o644
+        target.chmod(0o600)  # an existing file keeps the mode its owner gave it
+        assert _cli(db_path, "report", "--for", "2026-10", "-o", str(target)).exit_code == 0
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
