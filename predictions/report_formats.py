@@ -280,7 +280,7 @@ _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}
 th,td{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:right;vertical-align:top}
-th:first-child,td:first-child,td.text{text-align:left}
+th.text,td.text{text-align:left}td:not(.text){white-space:nowrap}
 code{font-size:.85rem}.muted{color:#666}.chart{max-width:520px}
 """
 
@@ -290,7 +290,8 @@ def _e(value: Any) -> str:
 
 
 def _html_table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    head = "".join(f'<th class="text">{_e(h)}</th>' if i < text_columns else f"<th>{_e(h)}</th>"
+                   for i, h in enumerate(headers))  # fmt: skip
     body = []
     for row in rows:
         cells = "".join(
