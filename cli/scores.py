@@ -14,7 +14,8 @@ from .options import DATE, FilePath, atomic_output, json_option, note, open_ledg
 
 min_n_option = click.option(
     "--min-n", type=click.IntRange(min=1), metavar="N",
-    help="Rank only groups with at least N forecasts resolved yes or no; smaller ones are listed unranked.",
+    help="Rank only groups with at least N forecasts resolved yes or no. score hides smaller groups; "
+         "report lists them after the ranked ones, unranked (default 5 there).",
 )  # fmt: skip
 exclude_tag_option = click.option(
     "--exclude-tag", "exclude_tags", multiple=True, metavar="TAG",
@@ -44,10 +45,11 @@ def score(ctx, by, since, until, min_n, exclude_tags, as_json):
         table = score_table(
             ledger.conn, by=by, since=since, until=until, min_n=min_n or 1, exclude_tags=exclude_tags
         )
+    # --min-n hides the groups too small to judge; the report lists them, unranked, instead.
     if as_json:
-        print_json(score_table_json(table))
+        print_json(score_table_json(table, show_unranked=False))
     else:
-        click.echo(score_table_text(table))
+        click.echo(score_table_text(table, show_unranked=False))
 
 
 @click.command()

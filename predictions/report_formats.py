@@ -49,8 +49,11 @@ def _score_rows(table: ScoreTable, include_overall: bool = True) -> list[GroupSc
     return rows
 
 
-def score_table_text(table: ScoreTable, include_overall: bool = True) -> str:
+def score_table_text(table: ScoreTable, include_overall: bool = True, show_unranked: bool = True) -> str:
+    """The table for a terminal; `show_unranked=False` hides groups below min_n (and says how many)."""
     rows = _score_rows(table, include_overall)
+    if not show_unranked:
+        rows = [g for g in rows if g.rank is not None or g is table.overall]
     if not rows:
         return "No forecasts resolved yes or no in this window: nothing to score."
     label = table.by
@@ -62,8 +65,12 @@ def score_table_text(table: ScoreTable, include_overall: bool = True) -> str:
         for title, cell in SCORE_COLUMNS:
             cells.append(f"{cell(g):>11}" if title == "95% CI" else f"{cell(g):>8}")
         lines.append("  ".join(cells))
-    if table.unranked:
+    if table.unranked and show_unranked:
         lines.append(f"(unranked: fewer than {table.min_n} forecasts resolved yes/no)")
+    elif table.unranked:
+        count = len(table.unranked)
+        lines.append(f"({count} group{'s' if count > 1 else ''} with fewer than {table.min_n} forecasts "
+                     "resolved yes/no hidden; lower --min-n to see them)")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -72,8 +79,8 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def score_table_json(table: ScoreTable) -> list[dict[str, Any]]:
-    return [g.to_json() for g in table.groups]
+def score_table_json(table: ScoreTable, show_unranked: bool = True) -> list[dict[str, Any]]:
+    return [g.to_json() for g in (table.groups if show_unranked else table.ranked)]
 
 
 # --- the report ---------------------------------------------------------------------------------

@@ -330,8 +330,10 @@ def test_score_text_ranks_sources(scored_ledger, db_path):
     result = _cli(db_path, "score", "--min-n", "3")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
+    assert lines[1].startswith("A ") and lines[2].startswith("all ")  # B (n=2) is hidden
+    assert "(1 group with fewer than 3 forecasts resolved yes/no hidden; lower --min-n to see them)" in result.stdout
+    lines = _cli(db_path, "score").stdout.splitlines()  # no --min-n: every group, ranked
     assert lines[1].startswith("A ") and lines[2].startswith("B ")
-    assert "unranked" in result.stdout
 
 
 def test_score_refuses_bad_options(scored_ledger, db_path):
@@ -381,11 +383,12 @@ def test_scored_view_has_integer_outcomes(scored_ledger):
         scored_ledger.conn.execute("INSERT INTO scored (id) VALUES ('x')")
 
 
-def test_score_json_min_n_hides_small_groups_from_ranking(scored_ledger, db_path):
+def test_score_json_min_n_hides_small_groups(scored_ledger, db_path):
     groups = json.loads(_cli(db_path, "score", "--min-n", "3", "--json").stdout)
-    assert [(g["group"], g["rank"], g["n"]) for g in groups] == [("A", 1, 3), ("B", None, 2)]
-    groups = json.loads(_cli(db_path, "score", "--min-n", "4", "--json").stdout)
-    assert [g["rank"] for g in groups] == [None, None]
+    assert [(g["group"], g["rank"], g["n"]) for g in groups] == [("A", 1, 3)]
+    assert json.loads(_cli(db_path, "score", "--min-n", "4", "--json").stdout) == []
+    groups = json.loads(_cli(db_path, "score", "--min-n", "2", "--json").stdout)
+    assert [(g["group"], g["rank"]) for g in groups] == [("A", 1), ("B", 2)]
 
 
 def test_score_since_until_on_the_command_line(scored_ledger, db_path):
