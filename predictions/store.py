@@ -77,35 +77,6 @@ def _today(today: dt.date | None) -> dt.date:
     return today or dt.date.today()
 
 
-_NOT_UNICODE = "is not valid Unicode text (it holds a lone surrogate, e.g. from bytes that are not UTF-8)"
-
-
-def _invalid_text(value: Any, where: str | None = None, field: str = "") -> ValidationError | None:
-    """A ValidationError naming the first string in `value` that cannot be encoded as UTF-8."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return ValidationError(field or None, _NOT_UNICODE, where)
-        return None
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, (list, tuple)) else ()
-    for key, item in items:
-        name = f"{field}[{key}]" if isinstance(key, int) else (f"{field}.{key}" if field else str(key))
-        problem = _invalid_text(item, where, name)
-        if problem is not None:
-            return problem
-    return None
-
-
-def _invalid_text_in(batch) -> ValidationError:
-    for where, forecast, history in batch:
-        for record in (forecast.to_record(), *(r.to_record() for r in history)):
-            problem = _invalid_text(record, where)
-            if problem is not None:
-                return problem
-    return ValidationError(None, _NOT_UNICODE)
-
-
 def _normalised(forecast: Forecast) -> Forecast:
     """-0.0 is refused nowhere but SQLite stores it as 0.0: record 0.0, so the chain matches the table."""
     if forecast.probability == 0.0:
@@ -291,10 +262,7 @@ class Ledger:
             )  # fmt: skip
             check_resolution(tracked.forecast, tracked.current, resolution, _today(today))
             seq, prev, next_rid = self._chain_state()
-            try:
-                self._write_resolutions([resolution], seq, prev, next_rid)
-            except UnicodeEncodeError:
-                raise _invalid_text(resolution.to_record()) or ValidationError(None, _NOT_UNICODE) from None
+            self._write_resolutions([resolution], seq, prev, next_rid)
             self.conn.execute(
                 "UPDATE forecasts SET outcome = ?, resolved_on = ? WHERE id = ?",
                 [resolution.outcome, resolution.resolved_on.isoformat(), tracked.id],
@@ -314,10 +282,7 @@ class Ledger:
         """Write forecasts (each followed by its history) and their chain entries. Inside a transaction."""
         if not batch:
             return seq, prev, next_rid
-        try:
-            rows, (seq, prev, next_rid) = self._rows(batch, seq, prev, next_rid)
-        except UnicodeEncodeError:
-            raise _invalid_text_in(batch) from None
+        rows, (seq, prev, next_rid) = self._rows(batch, seq, prev, next_rid)
         documents, forecasts, tags, entries, resolutions = rows
         self.conn.execute("SAVEPOINT batch")
         try:
@@ -346,7 +311,7 @@ class Ledger:
         return seq, prev, next_rid
 
     def _rows(self, batch, seq: int, prev: str, next_rid: int):
-        """The table rows and chain entries of a batch. Hashing raises UnicodeEncodeError on bad text."""
+        """The table rows and chain entries of a batch (its values were validated by the model)."""
         documents, forecasts, tags, entries, resolutions = {}, [], [], [], []
         for _, forecast, history in batch:
             record = forecast.to_record()
