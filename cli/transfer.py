@@ -15,7 +15,7 @@ from predictions import Ledger
 from predictions.io import FORMATS, format_of, read_records, write_records
 from predictions.seeds import read_seeds
 
-from .options import atomic_output, json_option, note, open_ledger, print_json, today
+from .options import FilePath, atomic_output, json_option, note, open_ledger, print_json, today
 
 
 def _summary(summary, as_json: bool, what: str) -> None:
@@ -26,7 +26,7 @@ def _summary(summary, as_json: bool, what: str) -> None:
 
 
 @click.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=FilePath(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the file name (.jsonl, .json, .csv).")
 @json_option
 @click.pass_context
@@ -58,7 +58,7 @@ def _progress(length: int):
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
               help="jsonl: one record a line; json: one array; csv: document.* columns, tags comma-separated, resolutions as JSON.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("-o", "--output", type=FilePath(dir_okay=False), help="Write to this file instead of stdout.")
 @click.pass_context
 def export(ctx, fmt, output):
     """Write every forecast with its outcome and full resolution history.
@@ -87,7 +87,7 @@ def _write_stdout(records, fmt: str) -> None:
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, type=FilePath(exists=True))
 @click.option("--rebuild", is_flag=True,
               help="Build a new ledger from the seeds and replace the --db file with it (atomically).")
 @json_option
