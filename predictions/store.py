@@ -119,13 +119,6 @@ class Ledger:
         self.path = checked_path(path, "ledger")
         self.conn = connect(self.path, create=create)
 
-    @property
-    def db(self):
-        """The connection as a sqlite-utils Database (imported on first use: it is slow to import)."""
-        from sqlite_utils import Database
-
-        return Database(self.conn)
-
     def close(self) -> None:
         self.conn.close()
 
