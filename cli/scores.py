@@ -24,6 +24,13 @@ exclude_tag_option = click.option(
 )  # fmt: skip
 
 
+def _check_tags(ledger, tags) -> None:
+    """A tag left out that no forecast has is most likely a typo: say so, on stderr."""
+    for tag in tags:
+        if not ledger.has_tag(tag):
+            note(f"Note: no forecast has the tag {tag!r}; --exclude-tag {tag} leaves nothing out")
+
+
 @click.command()
 @click.option("--by", type=click.Choice(list(GROUPINGS)), default="source", show_default=True,
               help="Group by source, document author, tag, hedge phrase, probability basis, or period resolved.")
@@ -45,6 +52,7 @@ def score(ctx, by, since, until, min_n, exclude_tags, as_json):
         table = score_table(
             ledger.conn, by=by, since=since, until=until, min_n=min_n or 1, exclude_tags=exclude_tags
         )
+        _check_tags(ledger, exclude_tags)
     # --min-n hides the groups too small to judge; the report lists them, unranked, instead.
     if as_json:
         print_json(score_table_json(table, show_unranked=False))
@@ -84,6 +92,7 @@ def report(ctx, period, period_label, fmt, output, min_n, exclude_tags):
             ledger.conn, ledger=str(ledger.path), chain_head=ledger.head().hash, period=chosen,
             today=day, min_n=min_n or 5, exclude_tags=exclude_tags,
         )  # fmt: skip
+        _check_tags(ledger, exclude_tags)
     text = render(data, fmt)
     if output is None:
         click.echo(text, nl=False)

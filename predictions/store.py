@@ -461,6 +461,10 @@ class Ledger:
         for tracked in self._tracked("", [], today):
             yield export_record(tracked.forecast, list(tracked.history), today)
 
+    def has_tag(self, tag: str) -> bool:
+        with sqlite_errors(self.path):
+            return self.conn.execute("SELECT 1 FROM forecast_tags WHERE tag = ? LIMIT 1", [tag]).fetchone() is not None
+
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM forecasts").fetchone()[0]
 

@@ -464,3 +464,10 @@ def test_written_reports_are_readable_like_any_new_file(scored_ledger, db_path, 
         assert stat.S_IMODE(target.stat().st_mode) == 0o600
     finally:
         os.umask(old)
+
+
+def test_excluding_a_tag_no_forecast_has_says_so(scored_ledger, db_path):
+    result = _cli(db_path, "score", "--exclude-tag", "x", "--exclude-tag", "typo")
+    assert result.exit_code == 0
+    assert result.stderr == "Note: no forecast has the tag 'typo'; --exclude-tag typo leaves nothing out\n"
+    assert _cli(db_path, "report", "--for", "2026-10", "--exclude-tag", "x").stderr == ""
