@@ -150,7 +150,7 @@ def test_log_score_clips_certainty_at_1e_15():
     "k, n, low, high",
     [
         # Newcombe, "Two-sided confidence intervals for the single proportion: comparison of seven
-        # methods", Statistics in Medicine 17 (1998), Table II, method 3 (Wilson score, no correction).
+        # methods", Statistics in Medicine 17 (1998), Table I, method 3 (Wilson score, no correction).
         (81, 263, 0.2553, 0.3662),
         (15, 148, 0.0624, 0.1605),
         (0, 20, 0.0000, 0.1611),
