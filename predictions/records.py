@@ -116,7 +116,7 @@ def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> li
             except TypeError:
                 raise ValidationError(f"resolutions[{i}]", "needs outcome, resolved_on and evidence") from None
         last = history[-1].to_record()
-        for key in ("outcome", "resolved_on", "evidence"):
+        for key in FLAT_OUTCOME_KEYS:  # a flat key beside the history must say the same, never be dropped
             if key in flat and str(flat[key]) != str(last[key]):
                 raise ValidationError(key, f"{flat[key]!r} disagrees with the last entry of resolutions")
         return history

@@ -141,6 +141,16 @@ def test_jsonl_with_a_byte_order_mark(tmp_path):
         (json.dumps(record(resolutions=[{"outcome": "yes", "resolved_on": "2026-02-01", "evidence": ""}])),
          "field resolutions[0].evidence: must not be empty"),
         (json.dumps(record(probability=10**400)), "field probability: 10000000000000000000... is outside [0, 1]"),
+        (json.dumps(record(outcome="no", resolutions=[{"outcome": "yes", "resolved_on": "2026-02-01", "evidence": "e"}])),
+         "field outcome: 'no' disagrees with the last entry of resolutions"),
+        (json.dumps(record(evidence="f", resolutions=[{"outcome": "yes", "resolved_on": "2026-02-01", "evidence": "e"}])),
+         "field evidence: 'f' disagrees with the last entry of resolutions"),
+        # an early_reason beside a history that has none is refused, not silently dropped
+        (json.dumps(record(early_reason="dissolved", resolutions=[{"outcome": "no", "resolved_on": "2026-02-01",
+                                                                   "evidence": "e", "early_reason": "repealed"}])),
+         "field early_reason: 'dissolved' disagrees with the last entry of resolutions"),
+        (json.dumps(record(early_reason="dissolved", resolutions=[{"outcome": "yes", "resolved_on": "2026-02-01", "evidence": "e"}])),
+         "field early_reason: 'dissolved' disagrees with the last entry of resolutions"),
     ],
 )  # fmt: skip
 def test_record_errors_name_the_field(ledger, tmp_path, value, message):
