@@ -30,11 +30,12 @@ class Period:
 
     @property
     def label(self) -> str:
+        year = f"{self.start.year:04d}"  # 0999, as --for takes it, not 999
         if self.kind == "year":
-            return str(self.start.year)
+            return year
         if self.kind == "quarter":
-            return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
-        return f"{self.start.year}-{self.start.month:02d}"
+            return f"{year}-Q{(self.start.month - 1) // 3 + 1}"
+        return f"{year}-{self.start.month:02d}"
 
     @property
     def _months(self) -> int:
@@ -43,11 +44,20 @@ class Period:
     def shifted(self, periods: int) -> "Period":
         try:
             start = self.start + relativedelta(months=self._months * periods)
-            return Period(self.kind, start, start + relativedelta(months=self._months) - dt.timedelta(days=1))
-        except (ValueError, OverflowError):  # a report needs the periods either side of its own
+        except (ValueError, OverflowError):
+            raise ValidationError("period", f"{periods:+d} {self.kind}s from {self.label} is outside years 0001 to 9999") from None
+        return Period(self.kind, start, _last_day(start, self._months))
+
+    def reportable(self, field: str = "period") -> "Period":
+        """This period, if a report can cover it: the report needs the periods either side of its own."""
+        try:
+            self.shifted(-1), self.shifted(1)
+        except ValidationError:
             raise ValidationError(
-                "period", f"{self.label} is too near the calendar's edge (years 1 to 9999) for a report"
-            ) from None
+                field, f"{self.label} is too near the calendar's edge for a report, which needs the {self.kind} "
+                "before and after it within years 0001 to 9999"
+            ) from None  # fmt: skip
+        return self
 
     @classmethod
     def containing(cls, kind: str, day: dt.date) -> "Period":
@@ -59,20 +69,37 @@ class Period:
 
     @classmethod
     def latest_complete(cls, kind: str, today: dt.date) -> "Period":
-        """The last period of this kind that ended before today."""
-        return cls.containing(kind, today).shifted(-1)
+        """The last period of this kind that ended before today, if a report can cover it."""
+        try:
+            latest = cls.containing(kind, today).shifted(-1)
+        except ValidationError:
+            raise ValidationError("period", f"no {kind} ended before {today} (years start at 0001)") from None
+        return latest.reportable()
 
     @classmethod
     def parse(cls, text: str) -> "Period":
-        """'2026' (year), '2026-Q3' (quarter) or '2026-10' (month)."""
+        """'2026' (year), '2026-Q3' (quarter) or '2026-10' (month), one a report can cover."""
         text = (text or "").strip()
         if m := re.fullmatch(r"(\d{4})", text):
-            return cls.containing("year", dt.date(int(m[1]), 1, 1))
-        if m := re.fullmatch(r"(\d{4})-[Qq]([1-4])", text):
-            return cls.containing("quarter", dt.date(int(m[1]), 3 * int(m[2]) - 2, 1))
-        if (m := re.fullmatch(r"(\d{4})-(\d{2})", text)) and 1 <= int(m[2]) <= 12:
-            return cls.containing("month", dt.date(int(m[1]), int(m[2]), 1))
-        raise ValidationError("for", f"{text!r} is not a period: use 2026 (year), 2026-Q3 (quarter) or 2026-10 (month)")
+            kind, year, month = "year", m[1], 1
+        elif m := re.fullmatch(r"(\d{4})-[Qq]([1-4])", text):
+            kind, year, month = "quarter", m[1], 3 * int(m[2]) - 2
+        elif (m := re.fullmatch(r"(\d{4})-(\d{2})", text)) and 1 <= int(m[2]) <= 12:
+            kind, year, month = "month", m[1], int(m[2])
+        else:
+            raise ValidationError(
+                "for", f"{text!r} is not a period: use 2026 (year), 2026-Q3 (quarter) or 2026-10 (month)"
+            )
+        if int(year) == 0:
+            raise ValidationError("for", f"{text!r} is not a period: years run from 0001 to 9999")
+        return cls.containing(kind, dt.date(int(year), month, 1)).reportable("for")
+
+
+def _last_day(start: dt.date, months: int) -> dt.date:
+    """The last day of the `months` months from `start` (the calendar ends on 9999-12-31)."""
+    month = start.month - 1 + months
+    year = start.year + month // 12
+    return dt.date(9999, 12, 31) if year > 9999 else dt.date(year, month % 12 + 1, 1) - dt.timedelta(days=1)
 
 
 @attrs.frozen

@@ -143,6 +143,24 @@ def test_period_parse_refuses_nonsense(text):
         Period.parse(text)
 
 
+@pytest.mark.parametrize("text", ["0000", "0001", "0001-Q1", "0001-01", "9999", "9999-Q4", "9999-12"])
+def test_period_parse_refuses_periods_a_report_cannot_cover(text):
+    # A report needs the period before (score changes) and after (deadlines) its own.
+    with pytest.raises(ValueError, match="0001 to 9999"):
+        Period.parse(text)
+
+
+def test_periods_near_the_calendar_edge_keep_four_digit_years():
+    period = Period.parse("0999")
+    assert (period.label, period.shifted(-1).label, period.shifted(1).label) == ("0999", "0998", "1000")
+    assert Period.parse("0001-02").shifted(-1).label == "0001-01"
+    assert Period.parse("9999-11").shifted(1).end == D(9999, 12, 31)
+    assert Period.latest_complete("month", D(1, 3, 1)).label == "0001-02"
+    for today in (D(1, 1, 15), D(1, 2, 15)):  # no month before it, or none with a month before that
+        with pytest.raises(ValueError, match="0001"):
+            Period.latest_complete("month", today)
+
+
 def test_latest_complete_period():
     today = D(2026, 11, 22)
     assert Period.latest_complete("month", today).label == "2026-10"
