@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from predictions.aggregate import GROUPINGS, score_table
+from predictions.errors import ValidationError
 from predictions.report import PERIOD_KINDS, Period, build_report
 from predictions.report_formats import FORMATS, render, score_table_json, score_table_text
 
@@ -22,6 +23,20 @@ exclude_tag_option = click.option(
     help="Leave forecasts with this tag out of every score (repeatable), e.g. past-at-publication: "
          "forecasts already settled when they were made say nothing about foresight.",
 )  # fmt: skip
+
+
+class PeriodType(click.ParamType):
+    """A period a report can cover (2026, 2026-Q3, 2026-10); anything else is a usage error naming the option."""
+
+    name = "period"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, Period):
+            return value
+        try:
+            return Period.parse(value)
+        except ValidationError as exc:
+            self.fail(exc.message, param, ctx)
 
 
 def _check_tags(ledger, tags) -> None:
@@ -62,7 +77,7 @@ def score(ctx, by, since, until, min_n, exclude_tags, as_json):
 
 @click.command()
 @click.option("--period", type=click.Choice(PERIOD_KINDS), help="Period length (default month, or the form of --for).")
-@click.option("--for", "period_label", metavar="PERIOD",
+@click.option("--for", "chosen", type=PeriodType(), metavar="PERIOD",
               help="Which period: 2026-10 (month), 2026-Q3 (quarter) or 2026 (year). Default: the latest complete one.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
               help="text for a terminal (with a text chart), md, html (one self-contained file with the chart), or json.")
@@ -70,7 +85,7 @@ def score(ctx, by, since, until, min_n, exclude_tags, as_json):
 @min_n_option
 @exclude_tag_option
 @click.pass_context
-def report(ctx, period, period_label, fmt, output, min_n, exclude_tags):
+def report(ctx, period, chosen, fmt, output, min_n, exclude_tags):
     """The periodic calibration report: what the period settled and how every source stands.
 
     Shows forecasts resolved in the period and their scores by source, the leaderboard with
@@ -81,12 +96,14 @@ def report(ctx, period, period_label, fmt, output, min_n, exclude_tags):
       0 6 1 * *  predictions --db ~/ledger.db report --format html -o ~/reports/latest.html
     """
     day = today(ctx)
-    if period_label:
-        chosen = Period.parse(period_label)
+    if chosen is not None:
         if period and period != chosen.kind:
-            raise click.UsageError(f"--for {period_label} is a {chosen.kind}, not a {period}")
+            raise click.BadParameter(f"{chosen.label} is a {chosen.kind}, not a {period}", ctx, param_hint="'--for'")
     else:
-        chosen = Period.latest_complete(period or "month", day)
+        try:
+            chosen = Period.latest_complete(period or "month", day)
+        except ValidationError as exc:  # only a --today at the calendar's start gets here
+            raise click.BadParameter(f"{exc.message}; name a period with --for", ctx, param_hint="'--today'") from None
     with open_ledger(ctx) as ledger:
         data = build_report(
             ledger.conn, ledger=str(ledger.path), chain_head=ledger.head().hash, period=chosen,

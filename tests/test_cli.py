@@ -566,7 +566,7 @@ def test_score_and_report(run, added):
     assert scores  # the JSON shape belongs to test_report.py
     assert run("report", "--for", "2026-08").stdout
     assert json.loads(run("report", "--for", "2026", "--format", "json").stdout)
-    assert "Error: --for 2026 is a year, not a month" in run("report", "--for", "2026", "--period", "month", code=2).stderr
+    assert "Error: Invalid value for '--for': 2026 is a year, not a month" in run("report", "--for", "2026", "--period", "month", code=2).stderr
 
 
 # --- never a traceback --------------------------------------------------------------------------

@@ -377,13 +377,49 @@ def test_report_defaults_to_the_latest_complete_month(scored_ledger, db_path):
 
 def test_report_errors_are_one_line(scored_ledger, db_path):
     result = _cli(db_path, "report", "--for", "last-month")
-    assert result.exit_code == 1
-    assert result.stderr.strip().splitlines() == [
-        "Error: field for: 'last-month' is not a period: use 2026 (year), 2026-Q3 (quarter) or 2026-10 (month)"
-    ]
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "Error: Invalid value for '--for': 'last-month' is not a period: "
+        "use 2026 (year), 2026-Q3 (quarter) or 2026-10 (month)"
+    )
     result = _cli(db_path, "report", "--period", "month", "--for", "2026")
     assert result.exit_code == 2
     assert "is a year, not a month" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--for", "2026-Q5"], "'2026-Q5' is not a period"),
+        (["--for", ""], "'' is not a period"),
+        (["--for", "0000"], "'0000' is not a period: years run from 0001 to 9999"),
+        (["--for", "0001"], "0001 is too near the calendar's edge for a report"),
+        (["--for", "9999-12"], "9999-12 is too near the calendar's edge for a report"),
+        (["--period", "month", "--for", "2026-Q4"], "2026-Q4 is a quarter, not a month"),
+    ],
+)
+def test_every_bad_for_is_a_usage_error_naming_it(scored_ledger, db_path, tmp_path, args, message):
+    target = tmp_path / "report.txt"
+    result = _cli(db_path, "report", *args, "-o", str(target))
+    assert result.exit_code == 2 and result.stdout == "" and not target.exists()
+    assert result.stderr.splitlines()[-1].startswith(f"Error: Invalid value for '--for': {message}")
+    assert "Traceback" not in result.stderr and "unexpected" not in result.stderr
+
+
+def test_report_at_the_calendar_start_names_today(scored_ledger, db_path):
+    result = CliRunner().invoke(cli, ["--db", str(db_path), "--today", "0001-01-15", "report"])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1] == (
+        "Error: Invalid value for '--today': no month ended before 0001-01-15 (years start at 0001); "
+        "name a period with --for"
+    )
+
+
+def test_report_for_an_early_year_prints_four_digits(scored_ledger, db_path):
+    result = _cli(db_path, "report", "--for", "0999")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Calibration report for 0999 (0999-01-01 to 0999-12-31)")
+    assert "Score changes since the end of 0998:" in result.stdout and "Deadlines in 1000:" in result.stdout
 
 
 def test_report_on_a_missing_ledger_is_refused_without_creating_it(tmp_path):
