@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from typing import Any, Callable
 
 from .aggregate import GroupScore, ScoreTable
@@ -188,6 +189,19 @@ def _md_escape(text: str) -> str:
     return text
 
 
+def _md_code(text: str, in_table: bool = False) -> str:
+    """A code span: its content is literal, so nothing is backslash-escaped; it is fenced with more
+    backticks than the longest run inside (CommonMark 6.1). In a table cell `|` must still be
+    escaped: GFM splits cells before it reads code spans, and shows `\\|` there as `|`."""
+    text = " ".join(str(text).splitlines())
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    # A space each side keeps a backtick at either end off the fence, and is stripped on display.
+    pad = " " if text[:1] == "`" or text[-1:] == "`" or (text[:1] == text[-1:] == " " and text.strip()) else ""
+    if in_table:
+        text = text.replace("|", "\\|")
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def _md_score_table(table: ScoreTable, include_overall: bool = True) -> list[str]:
     rows = _score_rows(table, include_overall)
     if not rows:
@@ -206,7 +220,7 @@ def _md_listing(listing: Listing, empty: str) -> list[str]:
     for line in listing.lines:
         outcome = f"{line.outcome} ({line.resolved_on})" if line.outcome else "–"
         lines.append(
-            f"| `{_md_escape(line.id)}` | {_md_escape(line.source)} | {_md_escape(line.claim)} | "
+            f"| {_md_code(line.id, in_table=True)} | {_md_escape(line.source)} | {_md_escape(line.claim)} | "
             f"{line.probability:.2f} | {line.deadline} | {outcome} |"
         )
     if listing.total > len(listing.lines):
@@ -236,7 +250,7 @@ def _markdown(report: Report) -> str:
     out = [
         f"# Calibration report for {p.label}",
         "",
-        f"{p.start} to {p.end}. Ledger `{_md_escape(report.ledger)}`, chain head `{report.chain_head}`, "
+        f"{p.start} to {p.end}. Ledger {_md_code(report.ledger)}, chain head `{report.chain_head}`, "
         f"generated {report.generated_on}.",
         *(["", _md_escape(_left_out(report))] if report.exclude_tags else []),
         "",

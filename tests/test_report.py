@@ -267,6 +267,22 @@ def test_calibration_table_in_markdown_and_html(scored_ledger):
     assert "<td>1 of 2 resolved yes</td>" in page and "(0.4, 0.5]" in page
 
 
+@pytest.mark.parametrize(
+    "path, span",
+    [
+        ("/tmp/x_y/ex*1*.db", "`/tmp/x_y/ex*1*.db`"),  # literal inside backticks: no backslashes
+        ("/tmp/a`b/ex.db", "``/tmp/a`b/ex.db``"),  # a backtick inside needs a longer fence
+        ("/tmp/a``b/x`", "``` /tmp/a``b/x` ```"),  # ... and a space where one ends the text
+    ],
+)
+def test_markdown_code_spans_are_not_backslash_escaped(scored_ledger, path, span):
+    report = build_report(scored_ledger.conn, ledger=path, chain_head=scored_ledger.head().hash,
+                          period=Period.parse("2026-10"), today=D(2026, 11, 22))  # fmt: skip
+    md = render(report, "md")
+    assert f"Ledger {span}, chain head `{report.chain_head}`" in md
+    assert all(f"| `{line.id}` |" in md for line in report.resolved.lines)
+
+
 def test_bins_with_no_yes_or_all_yes_still_chart(ledger):
     # 0 of 3 and 3 of 3: the Wilson interval ends exactly at 0 and 1, and the chart's error bars
     # are never negative (matplotlib refuses a negative yerr, which broke the HTML report).
