@@ -107,18 +107,33 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
+def _naming(exc: OSError, path: Path) -> OSError:
+    """The same error about the user's file: the temporary file's name is ours, not theirs."""
+    return type(exc)(exc.errno, exc.strerror, str(path))
+
+
 @contextlib.contextmanager
 def atomic_output(path: Path):
-    """Write beside the target and rename over it, so a failed export leaves no half file."""
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", newline="", dir=path.parent or ".", prefix=f".{path.name}.", delete=False
-    )
+    """Write beside the target and rename over it, so a failed export leaves no half file.
+
+    An error about the temporary file (a missing folder, no permission) names the target path.
+    """
+    try:
+        handle = tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", newline="", dir=path.parent or ".", prefix=f".{path.name}.", delete=False
+        )
+    except OSError as exc:
+        raise _naming(exc, path) from None
     try:
         with handle:
             yield handle
         # The temporary file is private (0600); give the result the mode a plain open() would.
         os.chmod(handle.name, _mode_for(path))
         os.replace(handle.name, path)
+    except OSError as exc:
+        if exc.filename != handle.name:
+            raise
+        raise _naming(exc, path) from None
     finally:
         if os.path.exists(handle.name):
             os.unlink(handle.name)
