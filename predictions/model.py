@@ -449,11 +449,18 @@ def check_resolution(forecast: Forecast, current: Resolution | None, new: Resolu
             f"{new.resolved_on} is after the deadline {forecast.deadline}: "
             "a forecast that came true late resolves no",
         )
-    if new.outcome == "no" and new.resolved_on < forecast.deadline and new.early_reason is None:
+    early_no = new.outcome == "no" and new.resolved_on < forecast.deadline
+    if early_no and new.early_reason is None:
         raise ValidationError(
             "early_reason",
             f"resolving no on {new.resolved_on}, before the deadline {forecast.deadline}, "
             "needs a reason why it can no longer come true",
+        )
+    if not early_no and new.early_reason is not None:
+        raise ValidationError(
+            "early_reason",
+            f"is only for a no resolved before the deadline ({forecast.deadline}); "
+            f"this is {new.outcome} on {new.resolved_on}",
         )
 
 

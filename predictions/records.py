@@ -47,13 +47,36 @@ def complete_forecast_fields(values: dict[str, Any]) -> dict[str, Any]:
         from_phrase = True
     if _blank(values.get("probability")):
         raise ValidationError("probability", "is required (give a number or a hedge phrase)")
-    if _blank(values.get("probability_basis")):
+    basis = values.get("probability_basis")
+    if _blank(basis):
         # Verbal only when the number is the phrase's value on the scale; a number given beside
         # a phrase (or one that differs from it) was assigned by whoever recorded it.
         values["probability_basis"] = "verbal" if from_phrase or _is_scale_value(values) else "assigned"
+    elif from_phrase and basis != "verbal":
+        raise ValidationError(
+            "probability_basis", f"is {basis!r} but no probability was given: one read off the phrase is verbal"
+        )
+    elif basis == "verbal" and not from_phrase:
+        _check_verbal(values)
     if _blank(values.get("id")):
         values["id"] = Forecast.content_id(values)
     return values
+
+
+def _check_verbal(values: dict[str, Any]) -> None:
+    """A verbal probability is its phrase's value on the scale, where the phrase is on it."""
+    if _blank(values.get("phrase")):
+        return  # refused by the model, naming the phrase
+    try:
+        expected = probability_from_phrase(values["phrase"])
+    except UnknownPhraseError:
+        return  # a phrase from another scale: its number cannot be checked here
+    if parse_probability(values["probability"]) != expected:
+        raise ValidationError(
+            "probability",
+            f"{values['probability']} but the scale gives {values['phrase']!r} {expected} "
+            "(a number someone chose is assigned)",
+        )
 
 
 def _is_scale_value(values: dict[str, Any]) -> bool:
@@ -82,6 +105,8 @@ def forecast_from_record(
     except TypeError as exc:  # a required field missing entirely
         missing = str(exc).split("'")[1] if "'" in str(exc) else None
         raise ValidationError(missing, "is required") from None
+    if forecast.made_on > today:
+        raise ValidationError("made_on", f"{forecast.made_on} is in the future (today is {today})")
     history = _history(record, forecast, recorded_at)
     current = None
     for index, resolution in enumerate(history):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from predictions import Ledger, ValidationError
 from predictions.io import CSV_COLUMNS, EXPORT_KEYS, format_of, read_records, write_records
+from predictions.hedges import UnknownPhraseError, probability_from_phrase
 from predictions.model import TAG_PATTERN
 
 D = dt.date
@@ -300,6 +301,13 @@ tags = st.lists(st.from_regex(TAG_PATTERN, fullmatch=True), max_size=3)
 days = st.dates(min_value=D(1990, 1, 1), max_value=TODAY)
 
 
+def scale_value(phrase: str) -> float | None:
+    try:
+        return probability_from_phrase(phrase)
+    except UnknownPhraseError:
+        return None
+
+
 @st.composite
 def forecasts(draw):
     made_on = draw(days)
@@ -326,6 +334,8 @@ def forecasts(draw):
         "tags": draw(tags),
         "note": draw(optional(texts)),
     }  # fmt: skip
+    if basis == "verbal" and scale_value(result["phrase"]) is not None:  # a verbal number is the scale's
+        result["probability"] = scale_value(result["phrase"])
     history, settled = [], False
     for _ in range(draw(st.integers(0, 3))):
         outcome = draw(st.sampled_from(["yes", "no", "ambiguous", "annulled"]))
@@ -335,7 +345,7 @@ def forecasts(draw):
             "outcome": outcome, "resolved_on": on.isoformat(), "evidence": draw(texts),
             "note": draw(optional(texts)), "recorded_by": draw(optional(lines)),
             "correction_reason": draw(texts) if settled else None,
-            "early_reason": draw(texts) if outcome == "no" and on < deadline else draw(optional(texts)),
+            "early_reason": draw(texts) if outcome == "no" and on < deadline else None,
         })  # fmt: skip
         settled = True
     if history:
