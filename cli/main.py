@@ -58,7 +58,8 @@ class LedgerGroup(click.Group):
     "--today",
     type=DATE,
     default=None,
-    help="Treat DATE as today when deciding what is due or in the future (reproducible reports).",
+    help="Treat DATE as today when deciding what is due or in the future (reproducible reports). "
+    "Commands that write accept no DATE after the real date.",
 )
 @click.version_option(package_name="predictions")
 @click.pass_context

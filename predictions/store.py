@@ -77,6 +77,18 @@ def _today(today: dt.date | None) -> dt.date:
     return today or dt.date.today()
 
 
+def _write_today(today: dt.date | None) -> dt.date:
+    """The day a write is checked against: an earlier day may be given (stricter), never a later one.
+
+    A later "today" would let a resolution dated in the real future into the append-only ledger,
+    and the ledger's own export would then be refused on re-import.
+    """
+    real = dt.date.today()
+    if today is not None and today > real:
+        raise LedgerError(f"today {today} is after the real date {real}: a write cannot be dated ahead")
+    return today or real
+
+
 def _normalised(forecast: Forecast) -> Forecast:
     """-0.0 is refused nowhere but SQLite stores it as 0.0: record 0.0, so the chain matches the table."""
     if forecast.probability == 0.0:
@@ -180,7 +192,7 @@ class Ledger:
     ) -> ImportSummary:
         """Validate and write (where, record) pairs all-or-nothing; errors name `where` and the field."""
         recorded_at = recorded_at or utc_now()
-        today = _today(today)
+        today = _write_today(today)
         forecasts = resolutions = 0
         with transaction(self.conn, self.path):
             seq, prev, next_rid = self._chain_state()
@@ -246,6 +258,7 @@ class Ledger:
         A forecast already resolved needs `correction` (the reason) to be resolved again; a NO
         before the deadline needs `early_reason`; a YES after the deadline is refused.
         """
+        today = _write_today(today)
         with transaction(self.conn, self.path):
             tracked = self.get(forecast_id, today=today)
             resolution = Resolution(
@@ -253,7 +266,7 @@ class Ledger:
                 note=note, correction_reason=correction, early_reason=early_reason,
                 recorded_at=utc_now(), recorded_by=by,
             )  # fmt: skip
-            check_resolution(tracked.forecast, tracked.current, resolution, _today(today))
+            check_resolution(tracked.forecast, tracked.current, resolution, today)
             seq, prev, next_rid = self._chain_state()
             self._write_resolutions([resolution], seq, prev, next_rid)
             self.conn.execute(

@@ -306,24 +306,24 @@ def test_adding_the_same_forecast_twice_is_refused(ledger):
 
 
 def test_resolve_then_correct_keeps_the_whole_history(ledger):
-    forecast = ledger.add(**forecast_fields())
+    forecast = ledger.add(**forecast_fields(deadline=D(2026, 9, 30)))
     first = ledger.resolve(forecast.id[:5], "yes", on=D(2026, 6, 1), evidence="report", today=TODAY)
     assert first.forecast_id == forecast.id
     with pytest.raises(ValidationError) as caught:
-        ledger.resolve(forecast.id, "no", on=D(2026, 12, 31), evidence="restated", today=D(2027, 1, 5))
+        ledger.resolve(forecast.id, "no", on=D(2026, 9, 30), evidence="restated", today=TODAY)
     assert str(caught.value) == (
         f"field correction_reason: {forecast.id} is already resolved yes on 2026-06-01; "
         "resolving it again is a correction and needs a reason"
     )
-    second = ledger.resolve(forecast.id, "no", on=D(2026, 12, 31), evidence="restated", correction="figures restated",
-                            today=D(2027, 1, 5))  # fmt: skip
-    tracked = ledger.get(forecast.id, today=D(2027, 1, 5))
+    second = ledger.resolve(forecast.id, "no", on=D(2026, 9, 30), evidence="restated", correction="figures restated",
+                            today=TODAY)
+    tracked = ledger.get(forecast.id, today=TODAY)
     assert tracked.history == (first, second)
     assert tracked.current.outcome == "no" and tracked.status == "resolved"
     assert ledger.history(forecast.id) == (first, second)
     rows = ledger.conn.execute("SELECT outcome, correction_reason FROM resolutions ORDER BY id").fetchall()
     assert rows == [("yes", None), ("no", "figures restated")]
-    assert ledger.conn.execute("SELECT outcome, resolved_on FROM forecasts").fetchone() == ("no", "2026-12-31")
+    assert ledger.conn.execute("SELECT outcome, resolved_on FROM forecasts").fetchone() == ("no", "2026-09-30")
 
 
 def test_early_no_needs_a_reason_and_keeps_it(ledger):
