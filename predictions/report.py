@@ -148,6 +148,14 @@ class Report:
     upcoming: Listing  # deadlines within the next period
     next_period: Period
     movement: tuple[Movement, ...]
+    # Unresolved, deadline from generated_on to the period's end: in no other listing while the
+    # period is not over (due stops before today, upcoming starts after the period). None once over.
+    remaining: Listing | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Whether the period was over (its last day past) when the report was made."""
+        return self.period.end < self.generated_on
 
     @property
     def calibration(self) -> GroupScore | None:
@@ -195,6 +203,11 @@ def build_report(
         [following.start.isoformat(), following.end.isoformat()],
         "deadline, id",
     )
+    remaining = None
+    if period.end >= today:  # not over: the rest of its deadlines are neither due nor upcoming
+        remaining = _listing(
+            conn, "outcome IS NULL AND deadline BETWEEN ? AND ?", [today.isoformat(), end], "deadline, id"
+        )
     # The same --min-n ranks the period's table: two lucky calls in a month should not top it.
     left_out = {"exclude_tags": exclude_tags}
     period_scores = score_table(conn, by="source", since=period.start, until=period.end, min_n=min_n, **left_out)
@@ -213,6 +226,7 @@ def build_report(
         upcoming=upcoming,
         next_period=following,
         movement=_movement(before, leaderboard),
+        remaining=remaining,
     )
 
 

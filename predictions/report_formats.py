@@ -142,6 +142,15 @@ def _movement_text(report: Report) -> list[str]:
     return lines
 
 
+def _incomplete(report: Report) -> str:
+    return (f"This {report.period.kind} is not over yet: it ends {report.period.end}, and this report shows it "
+            f"as of {report.generated_on}, so its figures will change.")  # fmt: skip
+
+
+def _remaining_title(report: Report) -> str:
+    return f"Deadlines still to come by the end of {report.period.label} (from {report.generated_on} to {report.period.end})"
+
+
 def _left_out(report: Report) -> str:
     return "Scores leave out forecasts tagged " + ", ".join(report.exclude_tags) + " (they are still listed)."
 
@@ -152,6 +161,7 @@ def _text(report: Report) -> str:
     out = [
         f"Calibration report for {p.label} ({p.start} to {p.end})",
         f"Ledger {report.ledger}, chain head {report.chain_head}, generated {report.generated_on}",
+        *([] if report.complete else [_incomplete(report)]),
         *([_left_out(report)] if report.exclude_tags else []),
         "",
         f"Resolved in {p.label}: {counts}",
@@ -173,6 +183,8 @@ def _text(report: Report) -> str:
         f"Due for resolution now (deadline passed, unresolved as of {report.generated_on}):",
         *_listing_text(report.due, "Nothing is due."),
         "",
+        *([] if report.remaining is None else
+          [_remaining_title(report) + ":", *_listing_text(report.remaining, "No deadlines."), ""]),
         f"Deadlines in {report.next_period.label}:",
         *_listing_text(report.upcoming, "No deadlines."),
     ]
@@ -252,6 +264,7 @@ def _markdown(report: Report) -> str:
         "",
         f"{p.start} to {p.end}. Ledger {_md_code(report.ledger)}, chain head `{report.chain_head}`, "
         f"generated {report.generated_on}.",
+        *([] if report.complete else ["", f"**{_md_escape(_incomplete(report))}**"]),
         *(["", _md_escape(_left_out(report))] if report.exclude_tags else []),
         "",
         f"## Resolved in {p.label}",
@@ -288,6 +301,8 @@ def _markdown(report: Report) -> str:
         "",
         *_md_listing(report.due, "Nothing is due."),
         "",
+        *([] if report.remaining is None else
+          [f"## {_remaining_title(report)}", "", *_md_listing(report.remaining, "No deadlines."), ""]),
         f"## Deadlines in {report.next_period.label}",
         "",
         *_md_listing(report.upcoming, "No deadlines."),
@@ -368,6 +383,7 @@ def _html(report: Report) -> str:
 <h1>Calibration report for {_e(p.label)}</h1>
 <p class="muted">{_e(p.start)} to {_e(p.end)}. Ledger <code>{_e(report.ledger)}</code>,
 chain head <code>{_e(report.chain_head)}</code>, generated {_e(report.generated_on)}.</p>
+{"" if report.complete else f'<p><strong>{_e(_incomplete(report))}</strong></p>'}
 {f'<p class="muted">{_e(_left_out(report))}</p>' if report.exclude_tags else ""}
 <h2>Resolved in {_e(p.label)}</h2>
 <p>Outcomes: {_e(counts)}.</p>
@@ -385,6 +401,8 @@ chain head <code>{_e(report.chain_head)}</code>, generated {_e(report.generated_
 <ul>{movement}</ul>
 <h2>Due for resolution now</h2>
 {_html_listing(report.due, "Nothing is due.")}
+{"" if report.remaining is None else
+ f"<h2>{_e(_remaining_title(report))}</h2>{_html_listing(report.remaining, 'No deadlines.')}"}
 <h2>Deadlines in {_e(report.next_period.label)}</h2>
 {_html_listing(report.upcoming, "No deadlines.")}
 """
@@ -416,6 +434,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "ledger": report.ledger,
         "chain_head": report.chain_head,
         "generated_on": report.generated_on.isoformat(),
+        "complete": report.complete,  # false: the period was not over when the report was made
         "exclude_tags": list(report.exclude_tags),
         "resolved": {**_listing_json(report.resolved), "outcomes": report.outcomes},
         "period_scores": score_table_json(report.period_scores),
@@ -428,4 +447,8 @@ def report_json(report: Report) -> dict[str, Any]:
         ],  # fmt: skip
         "due": _listing_json(report.due),
         "upcoming": {**_listing_json(report.upcoming), "period": report.next_period.label},
+        # Deadlines from generated_on to the period's end, while it is not over (null once it is).
+        "remaining": None if report.remaining is None else {
+            **_listing_json(report.remaining), "from": report.generated_on.isoformat(), "until": p.end.isoformat()
+        },
     }

@@ -320,6 +320,30 @@ def test_report_lists_deadlines_of_the_next_period(scored_ledger):
     assert data["upcoming"]["period"] == "2026-11" and data["upcoming"]["total"] == 1
 
 
+def test_a_period_not_over_says_so_and_keeps_the_rest_of_its_deadlines_in_view(scored_ledger):
+    for deadline in (D(2026, 11, 22), D(2026, 12, 20), D(2027, 1, 5)):  # today, later this quarter, next quarter
+        scored_ledger.add(**forecast_fields(source="E", made_on=D(2026, 1, 1), deadline=deadline,
+                                            claim=f"deadline {deadline}"))  # fmt: skip
+    report = _report(scored_ledger, "2026-Q4")  # made on 2026-11-22
+    assert not report.complete
+    assert [line.claim for line in report.remaining.lines] == ["deadline 2026-11-22", "deadline 2026-12-20"]
+    assert [line.claim for line in report.upcoming.lines] == ["deadline 2027-01-05"]
+    notice = "This quarter is not over yet: it ends 2026-12-31, and this report shows it as of 2026-11-22"
+    title = "Deadlines still to come by the end of 2026-Q4 (from 2026-11-22 to 2026-12-31)"
+    text = render(report, "text")
+    assert text.splitlines()[2].startswith(notice) and f"{title}:" in text and "deadline 2026-12-20" in text
+    for fmt in ("md", "html"):
+        assert notice in render(report, fmt) and title in render(report, fmt)
+    data = json.loads(render(report, "json"))
+    assert data["complete"] is False
+    assert data["remaining"]["total"] == 2 and data["remaining"]["until"] == "2026-12-31"
+    over = _report(scored_ledger, "2026-10")
+    assert over.complete and over.remaining is None
+    assert "not over" not in render(over, "text") and "still to come" not in render(over, "md")
+    data = json.loads(render(over, "json"))
+    assert data["complete"] is True and data["remaining"] is None
+
+
 def test_report_json_carries_the_calibration_table(scored_ledger):
     data = json.loads(render(_report(scored_ledger), "json"))
     bins = {b["index"]: b for b in data["overall"]["bins"]}
