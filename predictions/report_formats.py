@@ -436,6 +436,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "generated_on": report.generated_on.isoformat(),
         "complete": report.complete,  # false: the period was not over when the report was made
         "exclude_tags": list(report.exclude_tags),
+        "min_n": report.leaderboard.min_n,  # groups with fewer scored forecasts have rank null
         "resolved": {**_listing_json(report.resolved), "outcomes": report.outcomes},
         "period_scores": score_table_json(report.period_scores),
         "leaderboard": score_table_json(report.leaderboard),

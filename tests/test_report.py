@@ -344,6 +344,13 @@ def test_a_period_not_over_says_so_and_keeps_the_rest_of_its_deadlines_in_view(s
     assert data["complete"] is True and data["remaining"] is None
 
 
+def test_report_json_records_the_min_n_that_left_groups_unranked(scored_ledger, db_path):
+    data = json.loads(_cli(db_path, "report", "--for", "2026-10", "--format", "json", "--min-n", "4").stdout)
+    assert data["min_n"] == 4
+    assert [(g["group"], g["rank"]) for g in data["leaderboard"]] == [("A", None), ("B", None)]
+    assert json.loads(_cli(db_path, "report", "--for", "2026-10", "--format", "json").stdout)["min_n"] == 5
+
+
 def test_report_json_carries_the_calibration_table(scored_ledger):
     data = json.loads(render(_report(scored_ledger), "json"))
     bins = {b["index"]: b for b in data["overall"]["bins"]}
