@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from predictions.model import OUTCOMES, PROBABILITY_BASES, SOURCE_KINDS
+from predictions.records import export_record
 
 from .options import DATE, json_option, open_ledger, print_json, today
 
@@ -65,8 +66,8 @@ def add(ctx, source, source_kind, claim, criteria, quote, question, made_on, dea
             document={k: v for k, v in document.items() if v is not None} or None,
             tags=tags, note=note, id=forecast_id,
         )  # fmt: skip
-    if as_json:
-        print_json(forecast.to_record())
+    if as_json:  # the shape `show --json` and `list --json` print
+        print_json(export_record(forecast, [], today(ctx)))
     else:
         click.echo(forecast.id)
 

@@ -168,6 +168,8 @@ def test_add_with_every_option(run):
 def test_add_json_prints_the_record(run):
     record = json.loads(run(*ADD, "--deadline", "2026-12-31", "--probability", "0.7", "--json").stdout)
     assert record["claim"] == "Widget sales double" and record["probability"] == 0.7
+    assert record == json.loads(run("show", record["id"], "--json").stdout)  # the same shape as show and list
+    assert (record["status"], record["outcome"], record["resolutions"]) == ("open", None, [])
 
 
 def test_a_number_beside_a_phrase_is_assigned(run):
