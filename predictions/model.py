@@ -427,6 +427,9 @@ _FORECAST_FIELDS = frozenset(Forecast.FIELDS)
 _RESOLUTION_FIELDS = frozenset(Resolution.FIELDS)
 
 
+_CORRECTED = ("outcome", "resolved_on", "evidence", "note", "early_reason")  # what a correction may change
+
+
 def check_resolution(forecast: Forecast, current: Resolution | None, new: Resolution, today: dt.date) -> None:
     """The rules a new resolution must satisfy, given the forecast and its current resolution."""
     if new.resolved_on > today:
@@ -443,6 +446,12 @@ def check_resolution(forecast: Forecast, current: Resolution | None, new: Resolu
         )
     if current is None and new.correction_reason is not None:
         raise ValidationError("correction_reason", f"{forecast.id} has no resolution to correct")
+    if current is not None and all(getattr(new, key) == getattr(current, key) for key in _CORRECTED):
+        raise ValidationError(
+            "correction_reason",
+            f"changes nothing: {forecast.id} is already resolved {current.outcome} on {current.resolved_on} "
+            "with the same evidence, note and early reason",
+        )
     if new.outcome == "yes" and new.resolved_on > forecast.deadline:
         raise ValidationError(
             "resolved_on",

@@ -76,6 +76,22 @@ def test_an_early_reason_is_refused_where_it_does_not_apply(ledger, outcome, on,
     ledger.resolve(forecast.id, "no", on=D(2026, 9, 29), evidence="e", early_reason="dissolved", today=TODAY)
 
 
+def test_a_correction_that_changes_nothing_is_refused(ledger):
+    forecast = ledger.add(**forecast_fields(deadline=D(2026, 9, 30)))
+    ledger.resolve(forecast.id, "yes", on=D(2026, 9, 1), evidence="report", today=TODAY)
+    before = snapshot(ledger)
+    with pytest.raises(ValidationError) as caught:
+        ledger.resolve(forecast.id, "yes", on=D(2026, 9, 1), evidence="report", correction="again", today=TODAY)
+    assert str(caught.value) == (
+        f"field correction_reason: changes nothing: {forecast.id} is already resolved yes on 2026-09-01 "
+        "with the same evidence, note and early reason"
+    )
+    assert snapshot(ledger) == before
+    ledger.resolve(forecast.id, "yes", on=D(2026, 9, 1), evidence="report", note="page 4", correction="cite the page",
+                   today=TODAY)  # fmt: skip
+    assert len(ledger.history(forecast.id)) == 2
+
+
 # --- probability basis -----------------------------------------------------------------------------
 
 
