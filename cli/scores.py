@@ -63,6 +63,8 @@ def score(ctx, by, since, until, min_n, exclude_tags, as_json):
     JSON gives every score, including the two-category Brier form (0-2, as Good Judgment Open
     reports it) as `brier_two_category`.
     """
+    if since and until and until < since:  # an empty window is surely a slip, not a question
+        raise click.BadParameter(f"{until} is before --since {since}", ctx, param_hint="'--until'")
     with open_ledger(ctx) as ledger:
         table = score_table(
             ledger.conn, by=by, since=since, until=until, min_n=min_n or 1, exclude_tags=exclude_tags
