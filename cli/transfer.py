@@ -63,7 +63,8 @@ def _progress(length: int):
 def export(ctx, fmt, output):
     """Write every forecast with its outcome and full resolution history.
 
-    The output imports into a new ledger without loss (`predictions --db new.db import FILE`).
+    The output imports into a new ledger without losing a record (`predictions --db new.db import
+    FILE`); the chain is rebuilt in import order, so to keep it as it is, copy with `backup`.
     """
     with open_ledger(ctx) as ledger:
         records = ledger.export_records(today=today(ctx))
