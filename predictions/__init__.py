@@ -10,7 +10,6 @@
 from .deadlines import DeadlineError, parse_deadline
 from .errors import (
     AmbiguousIdError,
-    IntegrityError,
     LedgerError,
     NotALedgerError,
     NotFoundError,
@@ -26,7 +25,6 @@ __all__ = [
     "Document",
     "Forecast",
     "HEDGE_SCALE",
-    "IntegrityError",
     "Ledger",
     "LedgerError",
     "NotALedgerError",

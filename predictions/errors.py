@@ -40,7 +40,3 @@ class AmbiguousIdError(LedgerError):
 
 class NotALedgerError(LedgerError):
     """The file is not SQLite, not a ledger, or written by a newer version."""
-
-
-class IntegrityError(LedgerError):
-    """The hash chain or a row disagrees with what was recorded."""
