@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import textwrap
 
 from predictions.model import Resolution
+from predictions.report_formats import clip, display_width, pad, wrap
 from predictions.store import TrackedForecast
 
 
@@ -14,17 +14,12 @@ def _width() -> int:
     return max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
 
 
-def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def forecast_table(rows: list[TrackedForecast], today: dt.date) -> str:
     """One line per forecast: id, status, deadline, probability, source, claim."""
     if not rows:
         return "No forecasts match."
-    id_width = max(len(t.id) for t in rows)
-    source_width = min(24, max(len(t.forecast.source) for t in rows))
+    id_width = max(display_width(t.id) for t in rows)
+    source_width = min(24, max(display_width(t.forecast.source) for t in rows))
     claim_width = max(20, _width() - id_width - source_width - 38)
     lines = [f"{'ID':<{id_width}}  {'STATUS':<13} {'DEADLINE':<10}  {'P':>4}  {'SOURCE':<{source_width}}  CLAIM"]
     for tracked in rows:
@@ -33,8 +28,8 @@ def forecast_table(rows: list[TrackedForecast], today: dt.date) -> str:
         if tracked.status == "due":
             status = f"due {(today - f.deadline).days}d"
         lines.append(
-            f"{f.id:<{id_width}}  {status:<13} {f.deadline.isoformat()}  {f.probability:>4.2f}  "
-            f"{_clip(f.source, source_width):<{source_width}}  {_clip(f.claim, claim_width)}"
+            f"{pad(f.id, id_width)}  {status:<13} {f.deadline.isoformat()}  {f.probability:>4.2f}  "
+            f"{pad(clip(f.source, source_width), source_width)}  {clip(f.claim, claim_width)}"
         )
     return "\n".join(lines)
 
@@ -44,7 +39,7 @@ def _field(label: str, value: str | None, width: int) -> list[str]:
         return []
     wrapped = []
     for paragraph in str(value).splitlines() or [""]:
-        wrapped.extend(textwrap.wrap(paragraph, width - 14) or [""])
+        wrapped.extend(wrap(paragraph, width - 14) or [""])
     return [f"{label + ':':<13} {wrapped[0]}"] + [f"{'':<13} {line}" for line in wrapped[1:]]
 
 

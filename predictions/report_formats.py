@@ -10,6 +10,7 @@ import base64
 import html
 import json
 import re
+import unicodedata
 from typing import Any, Callable
 
 from .aggregate import GroupScore, ScoreTable
@@ -17,6 +18,58 @@ from .charts import PLOT_HINT, bin_label, reliability_svg, reliability_text, res
 from .report import Listing, Report
 
 FORMATS = ("text", "md", "html", "json")
+
+
+# --- text in columns: measured in terminal cells, not characters ---------------------------------
+
+
+def display_width(text: str) -> int:
+    """The terminal cells `text` takes: wide and fullwidth (CJK) characters two, combining marks none."""
+    return sum(_cells(char) for char in text)
+
+
+def _cells(char: str) -> int:
+    if unicodedata.category(char) in ("Mn", "Me"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def clip(text: str, width: int) -> str:
+    """`text` on one line in at most `width` cells, cut with '…' if it is longer."""
+    text = " ".join(text.split())
+    if display_width(text) <= width:
+        return text
+    kept, used = [], 1  # the '…'
+    for char in text:
+        used += _cells(char)
+        if used > width:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """`text` padded with spaces to `width` cells, on the right ('<') or the left ('>')."""
+    fill = " " * max(0, width - display_width(text))
+    return text + fill if align == "<" else fill + text
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` cells, broken at spaces, or inside a word wider than a line."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and display_width(line) + 1 + display_width(word) <= width:
+            line += " " + word
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for char in word:  # a word wider than the line (CJK text has no spaces) is cut where it fills it
+            if line and display_width(line) + _cells(char) > width:
+                lines.append(line)
+                line = ""
+            line += char
+    return lines + [line] if line else lines
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -58,11 +111,11 @@ def score_table_text(table: ScoreTable, include_overall: bool = True, show_unran
     if not rows:
         return "No forecasts resolved yes or no in this window: nothing to score."
     label = table.by
-    name_width = min(32, max(len(label), *(len(g.group) for g in rows)))
-    header = [f"{label:<{name_width}}"] + [f"{title:>8}" if title != "95% CI" else f"{title:>11}" for title, _ in SCORE_COLUMNS]
+    name_width = min(32, max(display_width(label), *(display_width(g.group) for g in rows)))
+    header = [pad(label, name_width)] + [f"{title:>8}" if title != "95% CI" else f"{title:>11}" for title, _ in SCORE_COLUMNS]
     lines = ["  ".join(header)]
     for g in rows:
-        cells = [f"{_clip(g.group, name_width):<{name_width}}"]
+        cells = [pad(clip(g.group, name_width), name_width)]
         for title, cell in SCORE_COLUMNS:
             cells.append(f"{cell(g):>11}" if title == "95% CI" else f"{cell(g):>8}")
         lines.append("  ".join(cells))
@@ -73,11 +126,6 @@ def score_table_text(table: ScoreTable, include_overall: bool = True, show_unran
         lines.append(f"({count} group{'s' if count > 1 else ''} with fewer than {table.min_n} forecasts "
                      "resolved yes/no hidden; lower --min-n to see them)")  # fmt: skip
     return "\n".join(lines)
-
-
-def _clip(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def score_table_json(table: ScoreTable, show_unranked: bool = True) -> list[dict[str, Any]]:
@@ -114,7 +162,7 @@ def _calibration_summary(report: Report) -> str:
 
 def _line_text(line) -> str:
     outcome = f"{line.outcome} on {line.resolved_on}" if line.outcome else f"deadline {line.deadline}"
-    return f"  {line.id}  p={line.probability:.2f}  {outcome}  {_clip(line.source, 24)}: {_clip(line.claim, 60)}"
+    return f"  {line.id}  p={line.probability:.2f}  {outcome}  {clip(line.source, 24)}: {clip(line.claim, 60)}"
 
 
 def _listing_text(listing: Listing, empty: str) -> list[str]:
@@ -132,11 +180,11 @@ def _movement_text(report: Report) -> list[str]:
     lines = []
     for m in report.movement:
         if m.change is None:
-            lines.append(f"  {_clip(m.group, 32)}: first scored, Brier {m.brier_now:.3f} (n={m.n_now})")
+            lines.append(f"  {clip(m.group, 32)}: first scored, Brier {m.brier_now:.3f} (n={m.n_now})")
         else:
             direction = "better" if m.change < 0 else "worse" if m.change > 0 else "unchanged"
             lines.append(
-                f"  {_clip(m.group, 32)}: Brier {m.brier_before:.3f} → {m.brier_now:.3f} "
+                f"  {clip(m.group, 32)}: Brier {m.brier_before:.3f} → {m.brier_now:.3f} "
                 f"({m.change:+.3f}, {direction}; n {m.n_before} → {m.n_now})"
             )
     return lines

@@ -3,6 +3,7 @@ tables and reports whose columns line up, with wide (CJK) characters too."""
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,66 @@ def test_output_errors_name_the_users_path_not_the_temporary_file(run, tmp_path,
         assert result.stderr == f"Error: {target}: {reason}\n"
         assert result.stdout == ""
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.db"]
+
+
+# --- wide characters ---------------------------------------------------------------------------
+
+NIKKEI = "日本経済新聞"
+LONG_CLAIM = "日経平均株価は年末までに五万円を超える。これは折り返しが必要になるほど長い主張です。" * 2
+
+
+def cells(text: str) -> int:
+    """Terminal cells, counted here without the code under test: CJK two, combining marks none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def column(line: str, text: str) -> int:
+    """The terminal column at which `text` starts in `line`."""
+    return cells(line[: line.index(text)])
+
+
+@pytest.fixture
+def wide(run):
+    """Three forecasts: ASCII, CJK (wide) and one with combining accents (e\u0301 shows as é)."""
+    add(run, "Widget sales double", id="ascii-one", deadline="2026-12-29")
+    add(run, LONG_CLAIM, id="wide-one", source=NIKKEI, deadline="2026-12-30")
+    add(run, "Cafe\u0301s open late", id="accent-one", source="Re\u0301sume\u0301 Weekly", deadline="2026-12-31")
+    for forecast_id in ("ascii-one", "wide-one", "accent-one"):
+        run("resolve", forecast_id, "yes", "--on", "2026-10-05", "--evidence", "e")
+
+
+def test_list_columns_line_up_with_wide_characters(run, wide, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    header, *rows = run("list").stdout.splitlines()
+    assert [row.split()[0] for row in rows] == ["ascii-one", "wide-one", "accent-one"]
+    assert [column(row, "2026-12-") for row in rows] == [column(header, "DEADLINE")] * 3
+    assert [column(row, source) for row, source in zip(rows, ("Example", NIKKEI, "Re\u0301sume\u0301"))] == [
+        column(header, "SOURCE")
+    ] * 3
+    assert [column(row, claim) for row, claim in zip(rows, ("Widget", "日経", "Cafe"))] == [column(header, "CLAIM")] * 3
+    assert max(cells(line) for line in rows) <= 100
+
+
+def _block(lines: list[str], first: str) -> list[str]:
+    """The line starting with `first` and the lines after it, up to a blank line."""
+    start = next(i for i, line in enumerate(lines) if line.startswith(first))
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]
+
+
+def test_show_wraps_wide_text_within_the_width(run, wide, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    lines = run("show", "wide-one").stdout.splitlines()
+    assert max(cells(line) for line in lines) <= 80
+    claim = _block(lines, "Claim:")
+    claim = claim[: next(i for i, line in enumerate(claim[1:], 1) if not line.startswith(" " * 14))]
+    assert len(claim) > 1 and "".join(line[14:] for line in claim) == LONG_CLAIM  # wrapped, nothing lost
+
+
+def test_text_score_tables_line_up_with_wide_characters(run, wide):
+    tables = [_block(run("score", "--by", "source").stdout.splitlines(), "source ")]
+    report = run("report", "--for", "2026-10").stdout.splitlines()
+    tables += [_block(report, "source ")[:-1], _block(report, "Leaderboard")[1:-1]]  # less the notes under them
+    for table in tables:
+        assert len(table) == 4 or len(table) == 5, table  # the header, three sources (and all)
+        assert len({cells(line) for line in table}) == 1, table  # right-aligned figures end together
