@@ -160,15 +160,18 @@ def _calibration_summary(report: Report) -> str:
     )
 
 
-def _line_text(line) -> str:
-    outcome = f"{line.outcome} on {line.resolved_on}" if line.outcome else f"deadline {line.deadline}"
-    return f"  {line.id}  p={line.probability:.2f}  {outcome}  {clip(line.source, 24)}: {clip(line.claim, 60)}"
-
-
 def _listing_text(listing: Listing, empty: str) -> list[str]:
+    """One line per forecast, in columns: id, probability, outcome or deadline, "source:", claim."""
     if not listing.total:
         return [f"  {empty}"]
-    lines = [_line_text(line) for line in listing.lines]
+    rows = [
+        (line.id, f"p={line.probability:.2f}",
+         f"{line.outcome} on {line.resolved_on}" if line.outcome else f"deadline {line.deadline}",
+         clip(line.source, 24) + ":", clip(line.claim, 60))
+        for line in listing.lines
+    ]  # fmt: skip
+    w = [max(display_width(row[i]) for row in rows) for i in range(4)]
+    lines = [f"  {pad(i, w[0])}  {p}  {pad(when, w[2])}  {pad(source, w[3])} {claim}" for i, p, when, source, claim in rows]
     if listing.total > len(listing.lines):
         lines.append(f"  … and {listing.total - len(listing.lines)} more")
     return lines

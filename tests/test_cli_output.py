@@ -113,3 +113,16 @@ def test_text_score_tables_line_up_with_wide_characters(run, wide):
     for table in tables:
         assert len(table) == 4 or len(table) == 5, table  # the header, three sources (and all)
         assert len({cells(line) for line in table}) == 1, table  # right-aligned figures end together
+
+
+def test_report_listings_are_in_columns(run, wide):
+    add(run, "Gadgets sell out", id="amb", deadline="2026-10-01")
+    run("resolve", "amb", "ambiguous", "--on", "2026-10-07", "--evidence", "e")
+    lines = run("report", "--for", "2026-10").stdout.splitlines()
+    listed = _block(lines, "Resolved in 2026-10")[1:]
+    assert [line.split()[0] for line in listed] == ["accent-one", "ascii-one", "wide-one", "amb"]
+    assert len({column(line, "p=") for line in listed}) == 1, listed
+    sources = [column(line, source) for line, source in zip(listed, ("Re\u0301sume\u0301", "Example", NIKKEI, "Example"))]
+    assert len(set(sources)) == 1, listed
+    claims = [column(line, claim) for line, claim in zip(listed, ("Cafe", "Widget", "日経", "Gadgets"))]
+    assert len(set(claims)) == 1, listed
