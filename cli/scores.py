@@ -92,7 +92,8 @@ def report(ctx, period, chosen, fmt, output, min_n, exclude_tags):
 
     Shows forecasts resolved in the period and their scores by source, the leaderboard with
     intervals and counts, the calibration table and reliability diagram, score changes since
-    the previous period, what is due now and the deadlines of the next period. Ready for cron:
+    the previous period, what is due now, the deadlines still to come in a period not over yet
+    (its header says so), and the deadlines of the next period. Ready for cron:
 
     \b
       0 6 1 * *  predictions --db ~/ledger.db report --format html -o ~/reports/latest.html
