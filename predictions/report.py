@@ -45,7 +45,9 @@ class Period:
         try:
             start = self.start + relativedelta(months=self._months * periods)
         except (ValueError, OverflowError):
-            raise ValidationError("period", f"{periods:+d} {self.kind}s from {self.label} is outside years 0001 to 9999") from None
+            raise ValidationError(
+                "period", f"{periods:+d} {self.kind}s from {self.label} is outside years 0001 to 9999"
+            ) from None
         return Period(self.kind, start, _last_day(start, self._months))
 
     def reportable(self, field: str = "period") -> "Period":

@@ -171,7 +171,9 @@ def _listing_text(listing: Listing, empty: str) -> list[str]:
         for line in listing.lines
     ]  # fmt: skip
     w = [max(display_width(row[i]) for row in rows) for i in range(4)]
-    lines = [f"  {pad(i, w[0])}  {p}  {pad(when, w[2])}  {pad(source, w[3])} {claim}" for i, p, when, source, claim in rows]
+    lines = [
+        f"  {pad(i, w[0])}  {p}  {pad(when, w[2])}  {pad(source, w[3])} {claim}" for i, p, when, source, claim in rows
+    ]
     if listing.total > len(listing.lines):
         lines.append(f"  … and {listing.total - len(listing.lines)} more")
     return lines
@@ -199,7 +201,8 @@ def _incomplete(report: Report) -> str:
 
 
 def _remaining_title(report: Report) -> str:
-    return f"Deadlines still to come by the end of {report.period.label} (from {report.generated_on} to {report.period.end})"
+    p = report.period
+    return f"Deadlines still to come by the end of {p.label} (from {report.generated_on} to {p.end})"
 
 
 def _left_out(report: Report) -> str:

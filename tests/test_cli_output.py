@@ -86,7 +86,8 @@ def test_list_columns_line_up_with_wide_characters(run, wide, monkeypatch):
     assert [column(row, source) for row, source in zip(rows, ("Example", NIKKEI, "Re\u0301sume\u0301"))] == [
         column(header, "SOURCE")
     ] * 3
-    assert [column(row, claim) for row, claim in zip(rows, ("Widget", "日経", "Cafe"))] == [column(header, "CLAIM")] * 3
+    claims = [column(row, claim) for row, claim in zip(rows, ("Widget", "日経", "Cafe"))]
+    assert claims == [column(header, "CLAIM")] * 3
     assert max(cells(line) for line in rows) <= 100
 
 
@@ -122,7 +123,8 @@ def test_report_listings_are_in_columns(run, wide):
     listed = _block(lines, "Resolved in 2026-10")[1:]
     assert [line.split()[0] for line in listed] == ["accent-one", "ascii-one", "wide-one", "amb"]
     assert len({column(line, "p=") for line in listed}) == 1, listed
-    sources = [column(line, source) for line, source in zip(listed, ("Re\u0301sume\u0301", "Example", NIKKEI, "Example"))]
+    names = ("Re\u0301sume\u0301", "Example", NIKKEI, "Example")
+    sources = [column(line, source) for line, source in zip(listed, names)]
     assert len(set(sources)) == 1, listed
     claims = [column(line, claim) for line, claim in zip(listed, ("Cafe", "Widget", "日経", "Gadgets"))]
     assert len(set(claims)) == 1, listed

@@ -411,7 +411,9 @@ def test_score_refuses_a_reversed_date_range(scored_ledger, db_path):
     for as_json in ([], ["--json"]):
         result = _cli(db_path, "score", "--since", "2026-12-01", "--until", "2026-01-01", *as_json)
         assert result.exit_code == 2 and result.stdout == ""
-        assert result.stderr.splitlines()[-1] == "Error: Invalid value for '--until': 2026-01-01 is before --since 2026-12-01"
+        assert result.stderr.splitlines()[-1] == (
+            "Error: Invalid value for '--until': 2026-01-01 is before --since 2026-12-01"
+        )
     result = _cli(db_path, "score", "--since", "2026-10-10", "--until", "2026-10-10", "--json")  # one day is a range
     assert [(g["group"], g["n"]) for g in json.loads(result.stdout)] == [("A", 3)]
 
