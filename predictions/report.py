@@ -75,7 +75,7 @@ class Period:
         try:
             latest = cls.containing(kind, today).shifted(-1)
         except ValidationError:
-            raise ValidationError("period", f"no {kind} ended before {today} (years start at 0001)") from None
+            raise ValidationError("period", f"no {kind} ended before {today}, at the calendar's edge") from None
         return latest.reportable()
 
     @classmethod

@@ -468,7 +468,7 @@ def test_report_at_the_calendar_start_names_today(scored_ledger, db_path):
     result = CliRunner().invoke(cli, ["--db", str(db_path), "--today", "0001-01-15", "report"])
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        "Error: Invalid value for '--today': no month ended before 0001-01-15 (years start at 0001); "
+        "Error: Invalid value for '--today': no month ended before 0001-01-15, at the calendar's edge; "
         "name a period with --for"
     )
 
