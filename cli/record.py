@@ -64,7 +64,7 @@ def add(ctx, source, source_kind, claim, criteria, quote, question, made_on, dea
             deadline_text=deadline_text, deadline_assumed=assumed_deadline, probability=probability,
             phrase=phrase, probability_basis=basis,
             document={k: v for k, v in document.items() if v is not None} or None,
-            tags=tags, note=note, id=forecast_id,
+            tags=tags, note=note, id=forecast_id, today=today(ctx),
         )  # fmt: skip
     if as_json:  # the shape `show --json` and `list --json` print
         print_json(export_record(forecast, [], today(ctx)))
@@ -82,7 +82,8 @@ def add(ctx, source, source_kind, claim, criteria, quote, question, made_on, dea
 @click.option("--correct", "correction", metavar="REASON",
               help="Required to resolve again: records a correction, keeping the earlier resolution in the history.")
 @click.option("--early-reason", metavar="REASON",
-              help="Required to resolve NO before the deadline: why it can no longer come true.")
+              help="Required to resolve NO before the deadline: why it can no longer come true. "
+                   "Refused with any other outcome or date.")
 @click.option("--by", envvar="PREDICTIONS_USER", help="Who is recording this (or set PREDICTIONS_USER).")
 @json_option
 @click.pass_context

@@ -163,11 +163,13 @@ class Ledger:
         note: str | None = None,
         id: str | None = None,
         recorded_at: str | None = None,
+        today: dt.date | None = None,
     ) -> Forecast:
         """Record one forecast and return it (with its `.id`).
 
         `deadline` may be left out when `deadline_text` is a wording `parse_deadline` understands;
-        `probability` may be left out when `phrase` is on the hedge scale. Raises ValidationError.
+        `probability` may be left out when `phrase` is on the hedge scale. `today` (default: the
+        real date; never later) is the day `made_on` may not be after. Raises ValidationError.
         """
         record = {
             "id": id, "source": source, "source_kind": source_kind, "document": document,
@@ -177,7 +179,7 @@ class Ledger:
             "probability": probability, "probability_basis": probability_basis, "phrase": phrase,
             "tags": list(tags), "note": note, "recorded_at": recorded_at,
         }  # fmt: skip
-        forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=dt.date.today())
+        forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=_write_today(today))
         forecast = _normalised(forecast)
         with transaction(self.conn, self.path):
             self._append([(None, forecast, [])], *self._chain_state())

@@ -154,3 +154,11 @@ def test_the_cli_refuses_today_ahead_on_writes_but_not_on_reads(tmp_path):
     with Ledger(db) as ledger:
         assert snapshot(ledger) == before
     assert "due" in cli_run(db, "--today", ahead, "list", "--json", code=0).stdout  # reads may look ahead
+    add = ["add", "--source", "S", "--claim", "D", "--criteria", "K", "--made-on", "2026-01-15", "--deadline",
+           "2026-09-30", "--probability", "0.6"]  # fmt: skip
+    result = cli_run(db, "--today", ahead, *add, code=1)
+    assert result.stderr == f"Error: today {ahead} is after the real date {REAL_TODAY}: a write cannot be dated ahead\n"
+    result = cli_run(db, "--today", "2026-01-14", *add, code=1)  # a past --today is the day made_on may not pass
+    assert result.stderr == "Error: field made_on: 2026-01-15 is in the future (today is 2026-01-14)\n"
+    with Ledger(db) as ledger:
+        assert snapshot(ledger) == before
