@@ -430,8 +430,15 @@ _RESOLUTION_FIELDS = frozenset(Resolution.FIELDS)
 _CORRECTED = ("outcome", "resolved_on", "evidence", "note", "early_reason")  # what a correction may change
 
 
-def check_resolution(forecast: Forecast, current: Resolution | None, new: Resolution, today: dt.date) -> None:
-    """The rules a new resolution must satisfy, given the forecast and its current resolution."""
+def check_resolution(
+    forecast: Forecast, current: Resolution | None, new: Resolution, today: dt.date, *, restored: bool = False
+) -> None:
+    """The rules a new resolution must satisfy, given the forecast and its current resolution.
+
+    `restored`: it comes from an export with its own recorded_at, recorded under the rules of its
+    day; the two rules added later (an early reason only on an early NO, no correction that
+    changes nothing) are not applied to it, so that every export imports.
+    """
     if new.resolved_on > today:
         raise ValidationError("resolved_on", f"{new.resolved_on} is in the future (today is {today})")
     if new.resolved_on < forecast.made_on:
@@ -446,7 +453,7 @@ def check_resolution(forecast: Forecast, current: Resolution | None, new: Resolu
         )
     if current is None and new.correction_reason is not None:
         raise ValidationError("correction_reason", f"{forecast.id} has no resolution to correct")
-    if current is not None and all(getattr(new, key) == getattr(current, key) for key in _CORRECTED):
+    if not restored and current is not None and all(getattr(new, key) == getattr(current, key) for key in _CORRECTED):
         raise ValidationError(
             "correction_reason",
             f"changes nothing: {forecast.id} is already resolved {current.outcome} on {current.resolved_on} "
@@ -465,7 +472,7 @@ def check_resolution(forecast: Forecast, current: Resolution | None, new: Resolu
             f"resolving no on {new.resolved_on}, before the deadline {forecast.deadline}, "
             "needs a reason why it can no longer come true",
         )
-    if not early_no and new.early_reason is not None:
+    if not restored and not early_no and new.early_reason is not None:
         raise ValidationError(
             "early_reason",
             f"is only for a no resolved before the deadline ({forecast.deadline}); "

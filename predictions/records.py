@@ -27,8 +27,12 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def complete_forecast_fields(values: dict[str, Any]) -> dict[str, Any]:
-    """Fill deadline from deadline_text, probability from phrase, basis from which one was given."""
+def complete_forecast_fields(values: dict[str, Any], *, restored: bool = False) -> dict[str, Any]:
+    """Fill deadline from deadline_text, probability from phrase, basis from which one was given.
+
+    `restored` (a record from an export, with its recorded_at) skips the check, added later,
+    that a verbal number is its phrase's value on the scale.
+    """
     values = dict(values)
     if _blank(values.get("deadline")):
         if _blank(values.get("deadline_text")):
@@ -56,7 +60,7 @@ def complete_forecast_fields(values: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError(
             "probability_basis", f"is {basis!r} but no probability was given: one read off the phrase is verbal"
         )
-    elif basis == "verbal" and not from_phrase:
+    elif basis == "verbal" and not from_phrase and not restored:
         _check_verbal(values)
     if _blank(values.get("id")):
         values["id"] = Forecast.content_id(values)
@@ -98,22 +102,28 @@ def forecast_from_record(
     if unknown:
         raise ValidationError(str(unknown[0]), "is not a known key")
     values = {k: v for k, v in record.items() if k in FORECAST_KEYS}
-    if _blank(values.get("recorded_at")):
+    # A record that says when it was recorded (an export) is restored as it was then: the rules
+    # added since for recording (`restored` below) do not refuse what an earlier version accepted.
+    restored = not _blank(values.get("recorded_at"))
+    if not restored:
         values["recorded_at"] = recorded_at
     try:
-        forecast = Forecast.from_record(complete_forecast_fields(values))
+        forecast = Forecast.from_record(complete_forecast_fields(values, restored=restored))
     except TypeError as exc:  # a required field missing entirely
         missing = str(exc).split("'")[1] if "'" in str(exc) else None
         raise ValidationError(missing, "is required") from None
-    if forecast.made_on > today:
+    if not restored and forecast.made_on > today:
         raise ValidationError("made_on", f"{forecast.made_on} is in the future (today is {today})")
     history = _history(record, forecast, recorded_at)
+    entries = record.get("resolutions")
+    entries = entries if isinstance(entries, list) and entries else None  # else the flat outcome, if any
     current = None
     for index, resolution in enumerate(history):
         try:
-            check_resolution(forecast, current, resolution, today)
+            restored_entry = entries is not None and not _blank(entries[index].get("recorded_at"))
+            check_resolution(forecast, current, resolution, today, restored=restored_entry)
         except ValidationError as exc:
-            if "resolutions" not in record or _blank(record.get("resolutions")) or record["resolutions"] == []:
+            if entries is None:
                 raise  # a flat outcome: the field is already the record's own key
             raise ValidationError(f"resolutions[{index}].{exc.field}", exc.message) from None
         current = resolution

@@ -125,6 +125,52 @@ def test_the_cli_refuses_a_verbal_number_that_is_not_the_scales(tmp_path):
     assert not db.exists()
 
 
+def unstamped(record: dict) -> dict:
+    """The record, and each of its resolutions, without recorded_at: new, not restored."""
+    record = {key: value for key, value in record.items() if key != "recorded_at"}
+    if "resolutions" in record:
+        record["resolutions"] = [{k: v for k, v in entry.items() if k != "recorded_at"} for entry in record["resolutions"]]
+    return record
+
+
+# --- records restored from an export -------------------------------------------------------------
+
+
+def test_an_export_from_before_these_rules_still_imports(tmp_path):
+    """Records carrying their own recorded_at are restored as recorded; only new ones meet the new rules."""
+    stamp = "2026-02-01T00:00:00Z"
+    quirks = {
+        **forecast_fields(made_on="2026-01-15", deadline="2026-12-31", probability=0.6, phrase="likely",
+                          probability_basis="verbal"),
+        "recorded_at": stamp,
+        "resolutions": [
+            {"outcome": "yes", "resolved_on": "2026-11-22", "evidence": "e", "early_reason": "not needed",
+             "recorded_at": stamp},
+            {"outcome": "yes", "resolved_on": "2026-11-22", "evidence": "e", "early_reason": "not needed",
+             "correction_reason": "the same again", "recorded_at": stamp},
+        ],
+    }  # fmt: skip
+    made_ahead = {**forecast_fields(claim="other", made_on="2026-11-23", deadline="2026-12-31"), "recorded_at": stamp}
+    path = tmp_path / "old.jsonl"
+    path.write_text(json.dumps(quirks) + "\n" + json.dumps(made_ahead) + "\n")
+    with Ledger(tmp_path / "a.db") as ledger:
+        ledger.import_records(read_records(path), today=TODAY)
+        exported = list(ledger.export_records(today=TODAY))
+    assert exported[0]["resolutions"][1]["correction_reason"] == "the same again"
+    again = tmp_path / "again.jsonl"
+    again.write_text("".join(json.dumps(record) + "\n" for record in exported))
+    with Ledger(tmp_path / "b.db") as ledger:
+        ledger.import_records(read_records(again), today=TODAY)
+        assert list(ledger.export_records(today=TODAY)) == exported
+    # the same record as a new one (no recorded_at) meets every rule, in the order they are checked
+    for record, message in ((quirks, "field probability: 0.6 but the scale"),
+                            ({**quirks, "probability": 0.75}, r"field resolutions\[0\].early_reason: is only for a no"),
+                            (made_ahead, "field made_on: 2026-11-23 is in the future")):  # fmt: skip
+        path.write_text(json.dumps(unstamped(record)) + "\n")
+        with Ledger(tmp_path / "c.db") as ledger, pytest.raises(ValidationError, match=message):
+            ledger.import_records(read_records(path), today=TODAY)
+
+
 # --- --today on writes -----------------------------------------------------------------------------
 
 
