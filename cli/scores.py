@@ -102,6 +102,10 @@ def report(ctx, period, chosen, fmt, output, min_n, exclude_tags):
     if chosen is not None:
         if period and period != chosen.kind:
             raise click.BadParameter(f"{chosen.label} is a {chosen.kind}, not a {period}", ctx, param_hint="'--for'")
+        if chosen.start > day:  # nothing in it can be resolved yet; `list --status open` shows what is coming
+            raise click.BadParameter(
+                f"{chosen.label} has not started yet (it starts {chosen.start}, today is {day})", ctx, param_hint="'--for'"
+            )
     else:
         try:
             chosen = Period.latest_complete(period or "month", day)

@@ -155,6 +155,11 @@ class Report:
     remaining: Listing | None = None
 
     @property
+    def remaining_from(self) -> dt.date:
+        """The first day `remaining` covers: today, or the period's first day if it has not begun."""
+        return max(self.generated_on, self.period.start)
+
+    @property
     def complete(self) -> bool:
         """Whether the period was over (its last day past) when the report was made."""
         return self.period.end < self.generated_on
@@ -207,9 +212,8 @@ def build_report(
     )
     remaining = None
     if period.end >= today:  # not over: the rest of its deadlines are neither due nor upcoming
-        remaining = _listing(
-            conn, "outcome IS NULL AND deadline BETWEEN ? AND ?", [today.isoformat(), end], "deadline, id"
-        )
+        start = max(today, period.start).isoformat()  # as Report.remaining_from
+        remaining = _listing(conn, "outcome IS NULL AND deadline BETWEEN ? AND ?", [start, end], "deadline, id")
     # The same --min-n ranks the period's table: two lucky calls in a month should not top it.
     left_out = {"exclude_tags": exclude_tags}
     period_scores = score_table(conn, by="source", since=period.start, until=period.end, min_n=min_n, **left_out)

@@ -202,7 +202,7 @@ def _incomplete(report: Report) -> str:
 
 def _remaining_title(report: Report) -> str:
     p = report.period
-    return f"Deadlines still to come by the end of {p.label} (from {report.generated_on} to {p.end})"
+    return f"Deadlines still to come by the end of {p.label} (from {report.remaining_from} to {p.end})"
 
 
 def _left_out(report: Report) -> str:
@@ -502,8 +502,8 @@ def report_json(report: Report) -> dict[str, Any]:
         ],  # fmt: skip
         "due": _listing_json(report.due),
         "upcoming": {**_listing_json(report.upcoming), "period": report.next_period.label},
-        # Deadlines from generated_on to the period's end, while it is not over (null once it is).
+        # Deadlines from remaining_from to the period's end, while it is not over (null once it is).
         "remaining": None if report.remaining is None else {
-            **_listing_json(report.remaining), "from": report.generated_on.isoformat(), "until": p.end.isoformat()
+            **_listing_json(report.remaining), "from": report.remaining_from.isoformat(), "until": p.end.isoformat()
         },
     }

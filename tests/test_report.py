@@ -337,6 +337,9 @@ def test_a_period_not_over_says_so_and_keeps_the_rest_of_its_deadlines_in_view(s
     data = json.loads(render(report, "json"))
     assert data["complete"] is False
     assert data["remaining"]["total"] == 2 and data["remaining"]["until"] == "2026-12-31"
+    ahead = _report(scored_ledger, "2027-Q1")  # the library may look ahead (the CLI refuses it)
+    assert [line.claim for line in ahead.remaining.lines] == ["deadline 2027-01-05"]
+    assert json.loads(render(ahead, "json"))["remaining"]["from"] == "2027-01-01"
     over = _report(scored_ledger, "2026-10")
     assert over.complete and over.remaining is None
     assert "not over" not in render(over, "text") and "still to come" not in render(over, "md")
@@ -454,6 +457,8 @@ def test_report_errors_are_one_line(scored_ledger, db_path):
         (["--for", "0001"], "0001 is too near the calendar's edge for a report"),
         (["--for", "9999-12"], "9999-12 is too near the calendar's edge for a report"),
         (["--period", "month", "--for", "2026-Q4"], "2026-Q4 is a quarter, not a month"),
+        (["--for", "2027"], "2027 has not started yet (it starts 2027-01-01, today is 2026-11-22)"),
+        (["--for", "2026-12"], "2026-12 has not started yet (it starts 2026-12-01, today is 2026-11-22)"),
     ],
 )
 def test_every_bad_for_is_a_usage_error_naming_it(scored_ledger, db_path, tmp_path, args, message):
