@@ -146,6 +146,8 @@ def test_jsonl_with_a_byte_order_mark(tmp_path):
          "field outcome: 'no' disagrees with the last entry of resolutions"),
         (json.dumps(record(evidence="f", resolutions=[{"outcome": "yes", "resolved_on": "2026-02-01", "evidence": "e"}])),
          "field evidence: 'f' disagrees with the last entry of resolutions"),
+        (json.dumps(record(resolved_on="2026-02-02", resolutions=[{"outcome": "yes", "resolved_on": "2026-02-01", "evidence": "e"}])),
+         "field resolved_on: '2026-02-02' disagrees with the last entry of resolutions"),
         # an early_reason beside a history that has none is refused, not silently dropped
         (json.dumps(record(early_reason="dissolved", resolutions=[{"outcome": "no", "resolved_on": "2026-02-01",
                                                                    "evidence": "e", "early_reason": "repealed"}])),
@@ -157,6 +159,14 @@ def test_jsonl_with_a_byte_order_mark(tmp_path):
 def test_record_errors_name_the_field(ledger, tmp_path, value, message):
     path = write(tmp_path / "a.jsonl", json.dumps(record(claim="fine")) + "\n" + value + "\n")
     assert import_error(ledger, path).startswith(f"{path}:2: {message}")
+
+
+def test_flat_keys_agreeing_with_the_history_are_compared_as_values(ledger, tmp_path):
+    history = [{"outcome": "no", "resolved_on": "2026-02-01", "evidence": "e", "early_reason": "gone"}]
+    path = jsonl(tmp_path / "a.jsonl", record(outcome="no", resolved_on=" 2026-02-01", evidence="e",
+                                              early_reason="gone", resolutions=history))  # fmt: skip
+    ledger.import_records(read_records(path), today=TODAY)
+    assert ledger.history(ledger.forecasts()[0].id)[0].resolved_on == D(2026, 2, 1)
 
 
 def test_duplicate_ids_in_one_file_and_against_the_ledger(ledger, tmp_path):
