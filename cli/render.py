@@ -18,8 +18,8 @@ def forecast_table(rows: list[TrackedForecast], today: dt.date) -> str:
     """One line per forecast: id, status, deadline, probability, source, claim."""
     if not rows:
         return "No forecasts match."
-    id_width = max(display_width(t.id) for t in rows)
-    source_width = min(24, max(display_width(t.forecast.source) for t in rows))
+    id_width = max(len("ID"), *(display_width(t.id) for t in rows))  # at least as wide as the header
+    source_width = min(24, max(len("SOURCE"), *(display_width(t.forecast.source) for t in rows)))
     claim_width = max(20, _width() - id_width - source_width - 38)
     lines = [f"{'ID':<{id_width}}  {'STATUS':<13} {'DEADLINE':<10}  {'P':>4}  {'SOURCE':<{source_width}}  CLAIM"]
     for tracked in rows:

@@ -29,7 +29,7 @@ def display_width(text: str) -> int:
 
 
 def _cells(char: str) -> int:
-    if unicodedata.category(char) in ("Mn", "Me"):
+    if unicodedata.category(char) in ("Mn", "Me", "Cf"):  # combining marks; zero-width joiners, direction marks
         return 0
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 

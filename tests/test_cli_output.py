@@ -60,7 +60,8 @@ LONG_CLAIM = "日経平均株価は年末までに五万円を超える。これ
 
 def cells(text: str) -> int:
     """Terminal cells, counted here without the code under test: CJK two, combining marks none."""
-    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) == "Cf" else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)  # fmt: skip
 
 
 def column(line: str, text: str) -> int:
@@ -89,6 +90,14 @@ def test_list_columns_line_up_with_wide_characters(run, wide, monkeypatch):
     claims = [column(row, claim) for row, claim in zip(rows, ("Widget", "日経", "Cafe"))]
     assert claims == [column(header, "CLAIM")] * 3
     assert max(cells(line) for line in rows) <= 100
+
+
+def test_list_columns_line_up_under_headers_wider_than_the_values(run):
+    add(run, "Short", id="abc", source="S", deadline="2026-12-29")
+    add(run, "Zero\u200bwidth", id="abd", source="R\u200fS", deadline="2026-12-30")  # a zero-width space, an RLM
+    header, *rows = run("list").stdout.splitlines()
+    assert [column(row, source) for row, source in zip(rows, ("S ", "R\u200f"))] == [column(header, "SOURCE")] * 2
+    assert [column(row, claim) for row, claim in zip(rows, ("Short", "Zero"))] == [column(header, "CLAIM")] * 2
 
 
 def _block(lines: list[str], first: str) -> list[str]:
