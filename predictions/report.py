@@ -82,11 +82,11 @@ class Period:
     def parse(cls, text: str) -> "Period":
         """'2026' (year), '2026-Q3' (quarter) or '2026-10' (month), one a report can cover."""
         text = (text or "").strip()
-        if m := re.fullmatch(r"(\d{4})", text):
+        if m := re.fullmatch(r"([0-9]{4})", text):
             kind, year, month = "year", m[1], 1
-        elif m := re.fullmatch(r"(\d{4})-[Qq]([1-4])", text):
+        elif m := re.fullmatch(r"([0-9]{4})-[Qq]([1-4])", text):
             kind, year, month = "quarter", m[1], 3 * int(m[2]) - 2
-        elif (m := re.fullmatch(r"(\d{4})-(\d{2})", text)) and 1 <= int(m[2]) <= 12:
+        elif (m := re.fullmatch(r"([0-9]{4})-([0-9]{2})", text)) and 1 <= int(m[2]) <= 12:
             kind, year, month = "month", m[1], int(m[2])
         else:
             raise ValidationError(

@@ -137,7 +137,7 @@ def test_period_parse(text, kind, start, end):
     assert (period.kind, period.start, period.end) == (kind, start, end)
 
 
-@pytest.mark.parametrize("text", ["", "2026-13", "2026-Q5", "26", "October", "2026-10-01"])
+@pytest.mark.parametrize("text", ["", "2026-13", "2026-Q5", "26", "October", "2026-10-01", "٢٠٢٦", "２０２６-１１"])
 def test_period_parse_refuses_nonsense(text):
     with pytest.raises(ValueError, match="not a period"):
         Period.parse(text)
