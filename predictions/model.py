@@ -430,6 +430,13 @@ _RESOLUTION_FIELDS = frozenset(Resolution.FIELDS)
 _CORRECTED = ("outcome", "resolved_on", "evidence", "note", "early_reason")  # what a correction may change
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal, counting texts that differ only in spacing as the same (such a correction changes nothing)."""
+    if isinstance(a, str) and isinstance(b, str):
+        return a.split() == b.split()
+    return a == b
+
+
 def check_resolution(
     forecast: Forecast, current: Resolution | None, new: Resolution, today: dt.date, *, restored: bool = False
 ) -> None:
@@ -453,7 +460,7 @@ def check_resolution(
         )
     if current is None and new.correction_reason is not None:
         raise ValidationError("correction_reason", f"{forecast.id} has no resolution to correct")
-    if not restored and current is not None and all(getattr(new, key) == getattr(current, key) for key in _CORRECTED):
+    if not restored and current is not None and all(_same(getattr(new, k), getattr(current, k)) for k in _CORRECTED):
         raise ValidationError(
             "correction_reason",
             f"changes nothing: {forecast.id} is already resolved {current.outcome} on {current.resolved_on} "

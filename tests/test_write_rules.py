@@ -13,7 +13,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
+from predictions_cli.main import cli
 from predictions import Ledger, LedgerError, ValidationError
 from predictions.io import read_records
 
@@ -87,6 +87,8 @@ def test_a_correction_that_changes_nothing_is_refused(ledger):
         "with the same evidence, note and early reason"
     )
     assert snapshot(ledger) == before
+    with pytest.raises(ValidationError, match="changes nothing"):  # nor does a change of spacing alone
+        ledger.resolve(forecast.id, "yes", on=D(2026, 9, 1), evidence=" report ", correction="again", today=TODAY)
     ledger.resolve(forecast.id, "yes", on=D(2026, 9, 1), evidence="report", note="page 4", correction="cite the page",
                    today=TODAY)  # fmt: skip
     assert len(ledger.history(forecast.id)) == 2
