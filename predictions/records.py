@@ -151,10 +151,10 @@ def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> li
             except TypeError:
                 raise ValidationError(f"resolutions[{i}]", "needs outcome, resolved_on and evidence") from None
         last = history[-1].to_record()
-        for key in FLAT_OUTCOME_KEYS:  # a flat key beside the history must say the same, never be dropped
-            given = parse_date(flat[key], key).isoformat() if key == "resolved_on" and key in flat else flat.get(key)
-            if key in flat and str(given) != str(last[key]):
-                raise ValidationError(key, f"{flat[key]!r} disagrees with the last entry of resolutions")
+        for key, given in flat.items():  # a flat key beside the history must say the same, never be dropped
+            value = parse_date(given, key).isoformat() if key == "resolved_on" else str(given)
+            if value != str(last[key]):
+                raise ValidationError(key, f"{given!r} disagrees with the last entry of resolutions")
         return history
     if not flat:
         return []
