@@ -105,7 +105,7 @@ def sqlite_errors(path: Path) -> Iterator[None]:
             raise LedgerError(f"{shown} is read-only; nothing was written") from None
         if _is_busy(exc):
             raise LedgerError(
-                f"{shown} stayed locked by another process for {BUSY_TIMEOUT_SECONDS} s; nothing was written, try again"
+                f"{shown} stayed locked by another writer for {BUSY_TIMEOUT_SECONDS} s; nothing was written, try again"
             ) from None
         if "unable to open" in text:
             if read_only_fs(path):
@@ -114,6 +114,15 @@ def sqlite_errors(path: Path) -> Iterator[None]:
         raise LedgerError(f"{shown}: database error: {text}") from None
     except sqlite3.IntegrityError as exc:
         raise LedgerError(f"{shown}: the database refused the change ({exc}); nothing was written") from None
+    except sqlite3.ProgrammingError as exc:  # misuse of this Ledger object, not a fault of the file
+        if "closed database" in str(exc):
+            raise LedgerError(f"{shown}: this Ledger was closed; open it again") from None
+        if "same thread" in str(exc):
+            raise LedgerError(
+                f"{shown}: a Ledger belongs to the thread that opened it; open one in each thread "
+                "(they share the file safely)"
+            ) from None
+        raise
     except sqlite3.DatabaseError as exc:
         raise NotALedgerError(f"{shown}: {exc}") from None
     except UnicodeEncodeError:
@@ -141,7 +150,9 @@ def transaction(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    options = {"timeout": BUSY_TIMEOUT_SECONDS, "isolation_level": None, "check_same_thread": False}
+    # check_same_thread: one connection shared by threads interleaves their transactions (a
+    # reviewer saw rows written outside the chain); sqlite3 then refuses use from another thread.
+    options = {"timeout": BUSY_TIMEOUT_SECONDS, "isolation_level": None, "check_same_thread": True}
     if path.exists() and read_only_fs(path) and not _has_pending_wal(path):
         # On a read-only file system SQLite cannot make the -shm file WAL mode needs even to
         # read. Nobody can write there, so the file is immutable: read it without locks. Every

@@ -26,7 +26,7 @@ from .errors import (
     NotFoundError,
     ValidationError,
 )
-from .model import Forecast, Resolution, check_resolution, status_of, utc_now
+from .model import Forecast, Resolution, check_resolution, parse_date, status_of, utc_now
 from .records import export_record, forecast_from_record
 from .sqlite_file import checked_path, connect, read_only_fs, shown_path, sqlite_errors, transaction
 
@@ -73,20 +73,21 @@ _HISTORY_COLUMN = """(SELECT json_group_array(json_object(
 TRACKED_SQL = f"SELECT {chain.FORECAST_COLUMNS}, {_HISTORY_COLUMN} {chain.FORECAST_FROM}"
 
 
-def _today(today: dt.date | None) -> dt.date:
-    return today or dt.date.today()
+def _today(today: dt.date | str | None) -> dt.date:
+    return dt.date.today() if today is None else parse_date(today, "today")
 
 
-def _write_today(today: dt.date | None) -> dt.date:
+def _write_today(today: dt.date | str | None) -> dt.date:
     """The day a write is checked against: an earlier day may be given (stricter), never a later one.
 
     A later "today" would let a resolution dated in the real future into the append-only ledger,
     and the ledger's own export would then be refused on re-import.
     """
     real = dt.date.today()
-    if today is not None and today > real:
+    today = _today(today)
+    if today > real:
         raise LedgerError(f"today {today} is after the real date {real}: a write cannot be dated ahead")
-    return today or real
+    return today
 
 
 def _normalised(forecast: Forecast) -> Forecast:
@@ -177,7 +178,7 @@ class Ledger:
             "resolution_criteria": resolution_criteria, "made_on": made_on, "deadline": deadline,
             "deadline_text": deadline_text, "deadline_assumed": deadline_assumed,
             "probability": probability, "probability_basis": probability_basis, "phrase": phrase,
-            "tags": list(tags), "note": note, "recorded_at": recorded_at,
+            "tags": tags if isinstance(tags, str) else list(tags), "note": note, "recorded_at": recorded_at,
         }  # fmt: skip
         forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=_write_today(today))
         forecast = _normalised(forecast)
@@ -460,6 +461,8 @@ class Ledger:
         if tag is not None:
             clauses.append("f.id IN (SELECT forecast_id FROM forecast_tags WHERE tag = ?)")
             params.append(tag)
+        clauses.append("f.rowid <= ?")  # the forecasts there are now, whatever is added while iterating
+        params.append(self._last_rowid())
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return self._tracked(where, params, today, order=order)
 
@@ -473,15 +476,21 @@ class Ledger:
     def export_records(self, *, today: dt.date | None = None) -> Iterator[dict[str, Any]]:
         """Every forecast in the order it was recorded, in the export format (streamed)."""
         today = _today(today)
-        for tracked in self._tracked("", [], today):
+        # Only the forecasts there are now: a caller adding while it reads would otherwise read on forever.
+        for tracked in self._tracked("WHERE f.rowid <= ?", [self._last_rowid()], today):
             yield export_record(tracked.forecast, list(tracked.history), today)
+
+    def _last_rowid(self) -> int:
+        with sqlite_errors(self.path):
+            return self.conn.execute("SELECT coalesce(max(rowid), 0) FROM forecasts").fetchone()[0]
 
     def has_tag(self, tag: str) -> bool:
         with sqlite_errors(self.path):
             return self.conn.execute("SELECT 1 FROM forecast_tags WHERE tag = ? LIMIT 1", [tag]).fetchone() is not None
 
     def count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM forecasts").fetchone()[0]
+        with sqlite_errors(self.path):
+            return self.conn.execute("SELECT count(*) FROM forecasts").fetchone()[0]
 
     # --- integrity --------------------------------------------------------------------------
 
@@ -508,6 +517,8 @@ class Ledger:
     def backup(self, target: str | os.PathLike, *, progress: Callable[[int, int], None] | None = None) -> Path:
         """A consistent copy made with SQLite's online backup while others may be writing."""
         target = checked_path(target, "backup")
+        with sqlite_errors(self.path):
+            self.conn.execute("SELECT 1")  # a closed Ledger is refused as such, not blamed on the target
         if target.exists():
             raise LedgerError(f"{shown_path(target)} already exists; choose a new path")
         if read_only_fs(target):
