@@ -8,6 +8,7 @@ import click
 
 from predictions.aggregate import GROUPINGS, score_table
 from predictions.errors import ValidationError
+from predictions.sqlite_file import shown_path
 from predictions.report import PERIOD_KINDS, Period, build_report
 from predictions.report_formats import FORMATS, render, score_table_json, score_table_text
 
@@ -96,7 +97,7 @@ def report(ctx, period, chosen, fmt, output, min_n, exclude_tags):
     (its header says so), and the deadlines of the next period. Ready for cron:
 
     \b
-      0 6 1 * *  predictions --db ~/ledger.db report --format html -o ~/reports/latest.html
+      0 6 1 * *  /home/me/.venv/bin/predictions --db /home/me/ledger.db report --format html -o /home/me/reports/latest.html
     """
     day = today(ctx)
     if chosen is not None:
@@ -113,7 +114,7 @@ def report(ctx, period, chosen, fmt, output, min_n, exclude_tags):
             raise click.BadParameter(f"{exc.message}; name a period with --for", ctx, param_hint="'--today'") from None
     with open_ledger(ctx) as ledger:
         data = build_report(
-            ledger.conn, ledger=str(ledger.path), chain_head=ledger.head().hash, period=chosen,
+            ledger.conn, ledger=shown_path(ledger.path), chain_head=ledger.head().hash, period=chosen,
             today=day, min_n=min_n or 5, exclude_tags=exclude_tags,
         )  # fmt: skip
         _check_tags(ledger, exclude_tags)
