@@ -127,6 +127,8 @@ def atomic_output(path: Path):
     try:
         with handle:
             yield handle
+            handle.flush()
+            os.fsync(handle.fileno())  # the bytes reach the disk before the name points at them
         # The temporary file is private (0600); give the result the mode a plain open() would.
         os.chmod(handle.name, _mode_for(path))
         os.replace(handle.name, path)
