@@ -167,7 +167,7 @@ def scores_from_bins(bins: Mapping[int, Sums]) -> Scores:
         f, o = b.p / b.n, b.yes / b.n
         reliability += b.n * (f - o) ** 2
         resolution += b.n * (o - base) ** 2
-        variance += b.p2 - b.n * f * f
+        variance += max(0.0, b.p2 - b.n * f * f)  # a variance: rounding in the sums can dip below 0
         covariance += 2 * (b.po - b.n * f * o)
         ece += b.n * abs(o - f)
         yes = round(b.yes)
