@@ -58,6 +58,7 @@ def reliability_svg(bins: Sequence[CalibrationBin], title: str = "Reliability di
 
         matplotlib.use("Agg")
         from matplotlib import pyplot as plt
+        from matplotlib.ticker import MaxNLocator
     except ImportError:
         return None
     figure, (axes, counts) = plt.subplots(
@@ -85,12 +86,14 @@ def reliability_svg(bins: Sequence[CalibrationBin], title: str = "Reliability di
         axes.set_xlim(-0.02, 1.02)
         axes.set_ylim(-0.02, 1.02)
         axes.set_ylabel("observed frequency (share resolved yes)")
-        axes.set_title(title)
-        axes.legend(loc="upper left", fontsize=8, framealpha=0.9)
+        axes.set_title(title, pad=24)  # room for the legend between the title and the plot
+        # Above the plot, not on it: a corner of the plot is where some forecaster's points will be.
+        axes.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncol=2, fontsize=8, frameon=False)
         counts.set_xticks([i / 10 for i in range(11)])
         counts.set_xlabel("forecast probability (mean of each bin; bins closed on the right)")
         counts.set_ylabel("forecasts", fontsize=8)
         counts.tick_params(axis="y", labelsize=7)
+        counts.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=3))  # counts are whole numbers
         counts.spines[["top", "right"]].set_visible(False)
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})

@@ -155,6 +155,11 @@ class Report:
     remaining: Listing | None = None
 
     @property
+    def scored_until(self) -> dt.date:
+        """The last day the leaderboard covers: the period's end, or today while it is not over."""
+        return min(self.period.end, self.generated_on)
+
+    @property
     def remaining_from(self) -> dt.date:
         """The first day `remaining` covers: today, or the period's first day if it has not begun."""
         return max(self.generated_on, self.period.start)
@@ -204,10 +209,10 @@ def build_report(
         ).fetchall()
     )
     due = _listing(conn, "outcome IS NULL AND deadline < ?", [today.isoformat()], "deadline, id")
-    upcoming = _listing(
+    upcoming = _listing(  # from today if the next period has begun: what is past is listed as due
         conn,
         "outcome IS NULL AND deadline BETWEEN ? AND ?",
-        [following.start.isoformat(), following.end.isoformat()],
+        [max(today, following.start).isoformat(), following.end.isoformat()],
         "deadline, id",
     )
     remaining = None

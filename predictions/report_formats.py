@@ -179,17 +179,18 @@ def _listing_text(listing: Listing, empty: str) -> list[str]:
     return lines
 
 
-def _movement_text(report: Report) -> list[str]:
+def _movement_text(report: Report, name: Callable[[str], str] = lambda group: clip(group, 32)) -> list[str]:
+    """One line per source whose score moved; `name` renders the source for the format (escaped)."""
     if not report.movement:
         return ["  No source had new forecasts scored in this period."]
     lines = []
     for m in report.movement:
         if m.change is None:
-            lines.append(f"  {clip(m.group, 32)}: first scored, Brier {m.brier_now:.3f} (n={m.n_now})")
+            lines.append(f"  {name(m.group)}: first scored, Brier {m.brier_now:.3f} (n={m.n_now})")
         else:
             direction = "better" if m.change < 0 else "worse" if m.change > 0 else "unchanged"
             lines.append(
-                f"  {clip(m.group, 32)}: Brier {m.brier_before:.3f} → {m.brier_now:.3f} "
+                f"  {name(m.group)}: Brier {m.brier_before:.3f} → {m.brier_now:.3f} "
                 f"({m.change:+.3f}, {direction}; n {m.n_before} → {m.n_now})"
             )
     return lines
@@ -222,12 +223,12 @@ def _text(report: Report) -> str:
         *_listing_text(report.resolved, "Nothing was resolved in this period."),
         "",
         f"Scores for forecasts resolved in {p.label}, by source:",
-        score_table_text(report.period_scores, include_overall=False),
+        score_table_text(report.period_scores),
         "",
-        f"Leaderboard: everything resolved up to {p.end} (ranked with at least {report.leaderboard.min_n} scored):",
+        f"Leaderboard: everything resolved up to {report.scored_until} (ranked with at least {report.leaderboard.min_n} scored):",
         score_table_text(report.leaderboard),
         "",
-        f"Calibration of everything resolved up to {p.end}: " + _calibration_summary(report),
+        f"Calibration of everything resolved up to {report.scored_until}: " + _calibration_summary(report),
         "",
         reliability_text(report.calibration.scores.bins if report.calibration else ()),
         "",
@@ -250,7 +251,7 @@ def _text(report: Report) -> str:
 
 def _md_escape(text: str) -> str:
     text = " ".join(str(text).split())
-    for char in "\\|*_`[]<>#":
+    for char in "\\|*_`[]<>#~$":  # ~ and $: strikethrough and maths in GitHub-style renderers
         text = text.replace(char, "\\" + char)
     return text
 
@@ -329,9 +330,9 @@ def _markdown(report: Report) -> str:
         "",
         "### Scores for these forecasts, by source",
         "",
-        *_md_score_table(report.period_scores, include_overall=False),
+        *_md_score_table(report.period_scores),
         "",
-        f"## Leaderboard (everything resolved up to {p.end})",
+        f"## Leaderboard (everything resolved up to {report.scored_until})",
         "",
         f"Ranked only with at least {report.leaderboard.min_n} forecasts resolved yes or no.",
         "",
@@ -339,7 +340,7 @@ def _markdown(report: Report) -> str:
         "",
         "## Calibration",
         "",
-        f"Everything resolved up to {p.end}: " + _calibration_summary(report) + ".",
+        f"Everything resolved up to {report.scored_until}: " + _calibration_summary(report) + ".",
         "",
         *_md_calibration(report),
         "",
@@ -349,7 +350,7 @@ def _markdown(report: Report) -> str:
         "",
         f"## Score changes since the end of {p.shifted(-1).label}",
         "",
-        *[line.strip() and "- " + line.strip() for line in _movement_text(report)],
+        *[line.strip() and "- " + line.strip() for line in _movement_text(report, name=_md_escape)],
         "",
         "## Due for resolution now",
         "",
@@ -370,7 +371,7 @@ _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#222}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}
 th,td{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:right;vertical-align:top}
-th.text,td.text{text-align:left}td:not(.text){white-space:nowrap}
+th.text,td.text{text-align:left}td:not(.text),td code{white-space:nowrap}
 code{font-size:.85rem}.muted{color:#666}.chart{max-width:520px}
 """
 
@@ -432,7 +433,7 @@ def _html(report: Report) -> str:
          f"{b.observed_frequency:.3f}", f"{b.wilson_low:.3f}–{b.wilson_high:.3f}"]
         for b in (c.scores.bins if c else ())
     ]  # fmt: skip
-    movement = "".join(f"<li>{_e(line.strip())}</li>" for line in _movement_text(report))
+    movement = "".join(f"<li>{_e(line.strip())}</li>" for line in _movement_text(report, name=str))
     body = f"""
 <h1>Calibration report for {_e(p.label)}</h1>
 <p class="muted">{_e(p.start)} to {_e(p.end)}. Ledger <code>{_e(report.ledger)}</code>,
@@ -443,12 +444,12 @@ chain head <code>{_e(report.chain_head)}</code>, generated {_e(report.generated_
 <p>Outcomes: {_e(counts)}.</p>
 {_html_listing(report.resolved, "Nothing was resolved in this period.")}
 <h3>Scores for these forecasts, by source</h3>
-{_html_scores(report.period_scores, include_overall=False)}
-<h2>Leaderboard (everything resolved up to {_e(p.end)})</h2>
+{_html_scores(report.period_scores)}
+<h2>Leaderboard (everything resolved up to {_e(report.scored_until)})</h2>
 <p class="muted">Ranked only with at least {report.leaderboard.min_n} forecasts resolved yes or no.</p>
 {_html_scores(report.leaderboard)}
 <h2>Calibration</h2>
-<p>Everything resolved up to {_e(p.end)}: {_e(_calibration_summary(report))}.</p>
+<p>Everything resolved up to {_e(report.scored_until)}: {_e(_calibration_summary(report))}.</p>
 {_html_table(["bin", "n", "resolved yes", "mean forecast", "observed frequency", "95% Wilson interval"], calibration_rows)}
 {_html_chart(report)}
 <h2>Score changes since the end of {_e(p.shifted(-1).label)}</h2>
@@ -493,6 +494,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "min_n": report.leaderboard.min_n,  # groups with fewer scored forecasts have rank null
         "resolved": {**_listing_json(report.resolved), "outcomes": report.outcomes},
         "period_scores": score_table_json(report.period_scores),
+        "period_overall": report.period_scores.overall.to_json() if report.period_scores.overall else None,
         "leaderboard": score_table_json(report.leaderboard),
         "overall": report.calibration.to_json() if report.calibration else None,
         "movement": [

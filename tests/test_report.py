@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import datetime as dt
 import json
+import re
 import math
 import os
 import sqlite3
@@ -588,3 +589,45 @@ def test_excluding_a_tag_no_forecast_has_says_so(scored_ledger, db_path):
     assert result.exit_code == 0
     assert result.stderr == "Note: no forecast has the tag 'typo'; --exclude-tag typo leaves nothing out\n"
     assert _cli(db_path, "report", "--for", "2026-10", "--exclude-tag", "x").stderr == ""
+
+
+# --- from a visual review of the rendered reports -----------------------------------------------
+
+
+def test_markdown_escapes_source_names_everywhere_including_score_changes(ledger):
+    hostile = "<img src=x onerror=alert(9)> | *big* ~gone~ $x$"
+    _settle(ledger, 0.7, "yes", source=hostile)
+    markdown = render(_report(ledger), "md")
+    changes = markdown[markdown.index("## Score changes"):]
+    assert not re.search(r"(?<!\\)<img", markdown)  # every < is escaped
+    assert "\\<img src=x onerror=alert(9)\\> \\| \\*big\\* \\~gone\\~ \\$x\\$" in changes  # in full, not clipped
+    html_out = render(_report(ledger), "html")
+    assert "<img src=x" not in html_out and "&lt;img src=x onerror=alert(9)&gt; | *big* ~gone~ $x$" in html_out  # in full
+
+
+def test_the_periods_own_table_has_an_all_row(scored_ledger):
+    _settle(scored_ledger, 0.6, "no", source="E")
+    report = _report(scored_ledger)
+    text = render(report, "text")
+    table = text[text.index("Scores for forecasts resolved in 2026-10"):text.index("Leaderboard")]
+    assert any(line.startswith("all ") for line in table.splitlines())
+    data = json.loads(render(report, "json"))
+    assert data["period_overall"]["n"] == 4 and data["period_overall"]["group"] == "all"
+    assert [g["group"] for g in data["period_scores"]] == ["A", "E"]  # the list itself is unchanged
+
+
+def test_next_periods_deadlines_already_past_are_listed_as_due_not_upcoming(ledger):
+    for deadline in (D(2026, 11, 15), D(2026, 11, 25)):  # the next period (2026-11) has begun on 2026-11-22
+        ledger.add(**forecast_fields(made_on=D(2026, 1, 1), deadline=deadline, claim=f"deadline {deadline}"))
+    report = _report(ledger, "2026-10")
+    assert [line.claim for line in report.due.lines] == ["deadline 2026-11-15"]
+    assert [line.claim for line in report.upcoming.lines] == ["deadline 2026-11-25"]
+
+
+def test_a_period_not_over_is_scored_up_to_today_not_its_last_day(scored_ledger):
+    report = _report(scored_ledger, "2026-Q4")
+    assert report.scored_until == D(2026, 11, 22)
+    for fmt in ("text", "md", "html"):
+        output = render(report, fmt)
+        assert "resolved up to 2026-11-22" in output and "resolved up to 2026-12-31" not in output
+    assert _report(scored_ledger, "2026-10").scored_until == D(2026, 10, 31)
