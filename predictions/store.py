@@ -163,8 +163,7 @@ class Ledger:
         tags: Iterable[str] = (),
         note: str | None = None,
         id: str | None = None,
-        recorded_at: str | None = None,
-        today: dt.date | None = None,
+        today: dt.date | str | None = None,
     ) -> Forecast:
         """Record one forecast and return it (with its `.id`).
 
@@ -172,13 +171,14 @@ class Ledger:
         `probability` may be left out when `phrase` is on the hedge scale. `today` (default: the
         real date; never later) is the day `made_on` may not be after. Raises ValidationError.
         """
+        # No recorded_at: it is now (a forecast recorded earlier is restored with import_records).
         record = {
             "id": id, "source": source, "source_kind": source_kind, "document": document,
             "claim": claim, "quote": quote, "question": question,
             "resolution_criteria": resolution_criteria, "made_on": made_on, "deadline": deadline,
             "deadline_text": deadline_text, "deadline_assumed": deadline_assumed,
             "probability": probability, "probability_basis": probability_basis, "phrase": phrase,
-            "tags": tags if isinstance(tags, str) else list(tags), "note": note, "recorded_at": recorded_at,
+            "tags": tags if isinstance(tags, str) else list(tags), "note": note,
         }  # fmt: skip
         forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=_write_today(today))
         forecast = _normalised(forecast)

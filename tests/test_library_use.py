@@ -113,3 +113,9 @@ def test_reports_on_a_ledger_whose_name_is_not_utf8(tmp_path):
 def test_dates_as_text_and_as_dates_agree(ledger):
     a = ledger.add(**forecast_fields(made_on="2026-01-15", deadline="2026-12-31"))
     assert (a.made_on, a.deadline) == (dt.date(2026, 1, 15), dt.date(2026, 12, 31))
+
+
+def test_add_records_now_so_its_checks_always_apply(ledger):
+    with pytest.raises(TypeError):  # a forecast recorded earlier is restored with import_records instead
+        ledger.add(**forecast_fields(), recorded_at="2020-01-01T00:00:00Z")
+    assert ledger.count() == 0
