@@ -49,7 +49,8 @@ def _check_tags(ledger, tags) -> None:
 
 @click.command()
 @click.option("--by", type=click.Choice(list(GROUPINGS)), default="source", show_default=True,
-              help="Group by source, document author, tag, hedge phrase, probability basis, or period resolved.")
+              help="Group by source, document author, tag, hedge phrase, probability basis, period resolved, "
+                   "or all (one row for the whole ledger).")
 @click.option("--since", type=DATE, help="Only forecasts resolved on or after DATE.")
 @click.option("--until", type=DATE, help="Only forecasts resolved on or before DATE.")
 @min_n_option
