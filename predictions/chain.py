@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from .migrations import schema_differences
 from .model import canonical_json
 
 GENESIS = "0" * 64
@@ -145,6 +146,14 @@ def _canonical(value: Any) -> str | None:
         return None
 
 
+def _canonical_as_is(value: Any) -> str | None:
+    """canonical_json without the -0.0 normalisation: the form the payload was written in."""
+    try:
+        return canonical_json(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _parsed(payload: Any) -> Any:
     try:
         return json.loads(payload)
@@ -162,6 +171,8 @@ def _mismatch(stored: dict[str, Any], payload: Any) -> str | None:
     recorded = _parsed(payload)
     if not isinstance(recorded, dict):
         return "the chain's payload is not a JSON object: the entry was edited"
+    if _canonical_as_is(recorded) != payload:  # spacing, key order or a repeated key: readers may disagree
+        return "the chain's payload is not canonical JSON: the entry was rewritten"
     text = _canonical(stored)
     if text is not None and text == _canonical(recorded):
         return None
@@ -253,6 +264,8 @@ def verify(conn: sqlite3.Connection, *, contains: str | None = None, limit: int 
         mismatch = _mismatch(resolution_record_from_row(row), row["payload"])
         if mismatch:
             report(row["seq"], row["forecast_id"], mismatch)
+        elif row["entry_forecast"] != row["forecast_id"]:  # the entry's own columns are not hashed
+            report(row["seq"], row["entry_forecast"], f"the entry names this forecast, but its resolution is of {row['forecast_id']}")
 
     # 4. The forecasts table holds them in the order the chain recorded them (export, and so an
     #    export -> import copy, follows that order).
@@ -263,7 +276,12 @@ def verify(conn: sqlite3.Connection, *, contains: str | None = None, limit: int 
             report(seq, chain_id, f"the forecasts table is out of the chain's order here (it has {table_id} instead)")
             break
 
-    # 5. No rows the chain does not know, and each forecast's current outcome is its latest resolution.
+    # 5. No rows the chain does not know, none it knows twice, and each forecast's current outcome
+    #    is its latest resolution.
+    for seq, forecast_id in conn.execute(
+        "SELECT max(seq), forecast_id FROM entries WHERE kind = 'forecast' GROUP BY forecast_id HAVING count(*) > 1 LIMIT 5"
+    ):
+        report(seq, forecast_id, "the forecast is recorded in the chain more than once")
     for (forecast_id,) in conn.execute(
         "SELECT id FROM forecasts WHERE id NOT IN (SELECT forecast_id FROM entries WHERE kind = 'forecast') LIMIT 5"
     ):
@@ -285,6 +303,10 @@ def verify(conn: sqlite3.Connection, *, contains: str | None = None, limit: int 
             f"the current outcome says {outcome or 'unresolved'} ({resolved_on or '-'}) but the "
             f"resolution history says {latest_outcome or 'unresolved'} ({latest_on or '-'})",
         )
+
+    # 6. The schema is this version's: the chain does not cover views, triggers or indexes.
+    for difference in schema_differences(conn):
+        report(None, None, difference)
 
     return Verification(
         entries=entries,

@@ -10,6 +10,7 @@ someone writes to it with raw SQL; triggers make history append-only.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
@@ -226,3 +227,43 @@ def m003_real_calendar_dates(db: Database) -> None:
 def known_names() -> list[str]:
     """Names of every migration this version knows, in order."""
     return [m.name for m in migrations._migrations]
+
+
+SchemaRow = tuple[str, str, str, "str | None"]  # type, name, table, the CREATE statement
+
+
+def _schema(conn: sqlite3.Connection) -> dict[tuple[str, str], SchemaRow]:
+    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    return {(row[0], row[1]): row for row in rows}
+
+
+@functools.lru_cache(maxsize=1)
+def _expected_schema() -> dict[tuple[str, str], SchemaRow]:
+    """The schema these migrations make, read off a fresh ledger in memory."""
+    from sqlite_utils import Database  # only here: importing it costs about 0.27 s
+
+    conn = sqlite3.connect(":memory:")
+    try:
+        migrations.apply(Database(conn, execute_plugins=False))
+        return _schema(conn)
+    finally:
+        conn.close()
+
+
+def schema_differences(conn: sqlite3.Connection) -> list[str]:
+    """How the file's tables, indexes, views and triggers differ from what the migrations create.
+
+    The chain covers the rows, not the schema: a rewritten `scored` view, a dropped append-only
+    trigger or an added trigger would change every score or rule with the chain intact.
+    """
+    expected, actual = _expected_schema(), _schema(conn)
+    differences = []
+    for key in sorted(expected.keys() | actual.keys()):
+        kind, name = key
+        if key not in actual:
+            differences.append(f"the {kind} {name} is missing from the schema")
+        elif key not in expected:
+            differences.append(f"the {kind} {name} is not part of the ledger's schema")
+        elif actual[key] != expected[key]:
+            differences.append(f"the {kind} {name} differs from the one the migrations create")
+    return differences

@@ -64,7 +64,8 @@ def built(db_path):
 
 
 def _tamper(db: Path, *statements, ignore_checks: bool = False) -> None:
-    """What an attacker with the file does: drop the append-only triggers, then edit with raw SQL.
+    """What an attacker with the file does: drop the append-only triggers, edit with raw SQL, and
+    put the triggers back (verify compares the schema too; see test_a_changed_schema_is_reported).
 
     A statement may be a callable taking the connection (to recompute hashes like a careful forger).
     """
@@ -73,10 +74,13 @@ def _tamper(db: Path, *statements, ignore_checks: bool = False) -> None:
         if ignore_checks:
             conn.execute("PRAGMA ignore_check_constraints = ON")
         conn.execute("BEGIN")
-        for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+        triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+        for name, _ in triggers:
             conn.execute(f'DROP TRIGGER "{name}"')
         for statement in statements:
             statement(conn) if callable(statement) else conn.execute(statement)
+        for _, sql in triggers:
+            conn.execute(sql)
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -404,3 +408,73 @@ def test_verify_contains_refuses_what_is_not_a_hash(built):
         result = run(built, "verify", "--contains", bad)
         assert result.exit_code == 2, (bad, result.output)
         assert "--contains" in result.stderr and "Traceback" not in result.output
+
+
+# --- what the chain does not hash: the schema, the payloads' form, the entries' own columns ------
+
+
+def _raw(db: Path, *statements) -> None:
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        for statement in statements:
+            statement(conn) if callable(statement) else conn.execute(statement)
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("statements", "message"),
+    [
+        # every score comes from this view: a forged one scored the example's 0.311 as 0.000
+        (["DROP VIEW scored", "CREATE VIEW scored AS SELECT f.id, f.source, 0.99 AS probability, 1 AS outcome, "
+          "f.made_on, f.deadline, f.resolved_on, f.probability_basis, f.phrase, f.document_id FROM forecasts f"],
+         "the view scored differs from the one the migrations create"),
+        (["DROP TRIGGER resolutions_no_update"], "the trigger resolutions_no_update is missing from the schema"),
+        (["CREATE TRIGGER block_no BEFORE INSERT ON resolutions WHEN NEW.outcome = 'no' "
+          "BEGIN SELECT RAISE(ABORT, 'database is locked'); END"],
+         "the trigger block_no is not part of the ledger's schema"),
+        (["CREATE TABLE notes (text TEXT)"], "the table notes is not part of the ledger's schema"),
+        (["DROP INDEX forecasts_source"], "the index forecasts_source is missing from the schema"),
+    ],
+)  # fmt: skip
+def test_a_changed_schema_is_reported(built, statements, message):
+    head = run(built, "head").stdout
+    _raw(built, *statements)
+    assert run(built, "head").stdout == head  # the chain cannot see it
+    assert_broken(built, None, message)
+
+
+def _rewrite_payload(seq: int, text):
+    def rewrite(conn):
+        payload = conn.execute("SELECT payload FROM entries WHERE seq = ?", [seq]).fetchone()[0]
+        conn.execute("UPDATE entries SET payload = ? WHERE seq = ?", [text(payload), seq])
+
+    return rewrite
+
+
+@pytest.mark.parametrize(
+    "text",
+    [lambda p: json.dumps(json.loads(p), indent=1),  # same values, other spacing
+     lambda p: p.replace('"probability":0.7', '"probability":0.01,"probability":0.7')],  # a key twice
+    ids=["spacing", "repeated-key"],
+)  # fmt: skip
+def test_a_payload_not_in_canonical_form_is_reported(built, text):
+    # Same meaning to json.loads, so only the form gives it away; the docs' stdlib re-checker refuses it too.
+    _tamper(built, _rewrite_payload(1, text), _rechain)
+    assert_broken(built, 1, "the chain's payload is not canonical JSON")
+
+
+def test_an_entry_naming_another_forecast_is_reported(built):
+    _tamper(built, "UPDATE entries SET forecast_id = 'alpha-one' WHERE seq = 3")  # resolution 1 is beta-two's
+    assert_broken(built, 3, "forecast alpha-one", "its resolution is of beta-two")
+
+
+def test_a_forecast_recorded_twice_in_the_chain_is_reported(built):
+    def append_again(conn):
+        seq, prev = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        payload = conn.execute("SELECT payload FROM entries WHERE seq = 1").fetchone()[0]
+        conn.execute("INSERT INTO entries VALUES (?, 'forecast', 'alpha-one', NULL, ?, ?, ?)",
+                     [seq + 1, payload, prev, chain_hash(prev, payload)])  # fmt: skip
+
+    _tamper(built, append_again)
+    assert_broken(built, 7, "forecast alpha-one", "recorded in the chain more than once")
