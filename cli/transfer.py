@@ -90,7 +90,8 @@ def _write_stdout(records, fmt: str) -> None:
 @click.command()
 @click.argument("paths", nargs=-1, type=FilePath(exists=True))
 @click.option("--rebuild", is_flag=True,
-              help="Build a new ledger from the seeds and replace the --db file with it (atomically).")
+              help="Build a new ledger from the seeds and replace the --db file with it (atomically). "
+                   "The file must be a ledger or absent; do not rebuild one others are writing.")
 @json_option
 @click.pass_context
 def seed(ctx, paths, rebuild, as_json):
@@ -107,6 +108,8 @@ def seed(ctx, paths, rebuild, as_json):
             summary = ledger.import_records(read_seeds(paths), today=today(ctx))
         _summary(summary, as_json, "Seeded")
         return
+    if target.exists():  # replaced only if it is a ledger: any other file is refused untouched
+        Ledger(target, create=False).close()
     fd, scratch = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".building")
     os.close(fd)
     os.unlink(scratch)

@@ -357,3 +357,11 @@ def test_the_annotated_example_in_docs_loads(tmp_path):
     result = run("--db", tmp_path / "docs.db", "--today", TODAY, "seed", "--rebuild", folder)
     assert result.exit_code == 0, result.stderr
     assert "2 forecasts and 1 resolutions" in result.stdout
+
+
+def test_a_rebuild_refuses_a_target_that_is_not_a_ledger(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    result = CliRunner().invoke(cli, ["--db", str(notes), "seed", "--rebuild", str(SEEDS)])
+    assert result.exit_code == 1 and result.stderr == f"Error: {notes} is not a SQLite database; refusing to touch it\n"
+    assert notes.read_text() == "my notes\n" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
