@@ -139,6 +139,10 @@ def sqlite_errors(path: Path) -> Iterator[None]:
 def transaction(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception; SQLite errors as LedgerErrors."""
     with sqlite_errors(path):
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete":
+            # A copy of ledger.db.example (kept in rollback-journal mode, so reading it leaves no
+            # files beside it) becomes a working ledger: in WAL, readers do not wait for writers.
+            _enable_wal(conn)
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield

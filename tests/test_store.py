@@ -423,3 +423,15 @@ def test_the_scored_view_for_datasette_users(ledger):
     ledger.add(**forecast_fields(claim="open", probability=0.3))
     ledger.resolve(yes.id, "yes", on=D(2026, 6, 1), evidence="e", today=TODAY)
     assert ledger.conn.execute("SELECT id, probability, outcome FROM scored").fetchall() == [(yes.id, 0.8, 1)]
+
+
+def test_a_rollback_journal_ledger_turns_wal_at_its_first_write_not_before(db_path):
+    with Ledger(db_path) as ledger:
+        ledger.add(**forecast_fields())
+        ledger.conn.execute("PRAGMA journal_mode = DELETE")  # as ledger.db.example is kept
+    with Ledger(db_path) as ledger:
+        ledger.forecasts(), ledger.verify(), ledger.head()
+        assert ledger.conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # reading changes nothing
+        ledger.add(**forecast_fields(claim="B"))
+        assert ledger.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"  # readers no longer wait
+        assert ledger.verify().ok
