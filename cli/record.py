@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import click
 
+from predictions.errors import ValidationError
 from predictions.model import OUTCOMES, PROBABILITY_BASES, SOURCE_KINDS
 from predictions.records import export_record
 
 from .options import DATE, json_option, open_ledger, print_json, today
+
+# The record fields whose option has another name: a refusal names both, so the user knows what to type.
+ADD_OPTIONS = {"deadline_text": "--within", "resolution_criteria": "--criteria", "probability_basis": "--basis",
+               "tags": "--tag", "made_on": "--made-on", "source_kind": "--source-kind",
+               "document.url": "--document-url", "document.title": "--title", "document.author": "--author",
+               "document.outlet": "--outlet"}  # fmt: skip
+RESOLVE_OPTIONS = {"resolved_on": "--on", "correction_reason": "--correct", "early_reason": "--early-reason"}
+
+
+@contextlib.contextmanager
+def naming_options(options: dict[str, str]):
+    """Refusals say `field early_reason (--early-reason): ...`: the record's field and the option."""
+    try:
+        yield
+    except ValidationError as exc:
+        if exc.field not in options:
+            raise
+        raise ValidationError(f"{exc.field} ({options[exc.field]})", exc.message, exc.where) from None
 
 
 @click.command()
@@ -57,7 +78,7 @@ def add(ctx, source, source_kind, claim, criteria, quote, question, made_on, dea
     if probability is None and phrase is None:
         raise click.UsageError("give a probability: --probability P or --phrase TEXT")
     document = {"url": document_url, "title": title, "author": author, "outlet": outlet}
-    with open_ledger(ctx, create=True) as ledger:
+    with open_ledger(ctx, create=True) as ledger, naming_options(ADD_OPTIONS):
         forecast = ledger.add(
             source=source, source_kind=source_kind, claim=claim, resolution_criteria=criteria,
             quote=quote, question=question, made_on=made_on, deadline=deadline,
@@ -93,7 +114,7 @@ def resolve(ctx, forecast_id, outcome, resolved_on, evidence, note, correction, 
     OUTCOME is yes or no (scored), or ambiguous or annulled (counted apart, never scored).
     Resolutions are append-only: changing one needs --correct REASON, and the history stays.
     """
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx) as ledger, naming_options(RESOLVE_OPTIONS):
         resolution = ledger.resolve(
             forecast_id, outcome, on=resolved_on, evidence=evidence, note=note,
             correction=correction, early_reason=early_reason, by=by, today=today(ctx),

@@ -189,15 +189,15 @@ def test_back_filled_made_on_is_normal(run):
         (["--deadline", "2026-12-31", "--probability", "nan"], "field probability: must be a number between 0 and 1, not nan"),
         (["--deadline", "2026-01-14", "--probability", "0.5"], "field deadline: 2026-01-14 is before made_on 2026-01-15"),
         (["--within", "eventually", "--probability", "0.5"],
-         "field deadline_text: 'eventually' does not name a deadline: use a span ('within 18 months'), a period "
+         "field deadline_text (--within): 'eventually' does not name a deadline: use a span ('within 18 months'), a period "
          "('by the end of 2026', 'by Q3 2026', 'by March 2027', 'by mid-2026') or a date (YYYY-MM-DD)"),
         (["--within", "within -3 months", "--probability", "0.5"],
-         "field deadline_text: 'within -3 months' is a negative span: a deadline comes after the forecast"),
+         "field deadline_text (--within): 'within -3 months' is a negative span: a deadline comes after the forecast"),
         (["--within", "by the end of 2025", "--probability", "0.5"],
-         "field deadline_text: 'by the end of 2025' ends on 2025-12-31, before the forecast was made (2026-01-15)"),
+         "field deadline_text (--within): 'by the end of 2025' ends on 2025-12-31, before the forecast was made (2026-01-15)"),
         (["--deadline", "2026-12-31", "--phrase", "perhaps"], "field phrase: 'perhaps' is not on the hedge scale; give a number"),
         (["--deadline", "2026-12-31", "--probability", "0.5", "--tag", "Bad Tag"],
-         "field tags: 'Bad Tag' is not a tag: use lower-case letters, digits, '.', '_' or '-'"),
+         "field tags (--tag): 'Bad Tag' is not a tag: use lower-case letters, digits, '.', '_' or '-'"),
         (["--deadline", "2026-12-31", "--probability", "0.5", "--id", "X"], "field id: 'X' is not an id"),
         (["--deadline", "2026-12-31", "--probability", "0.5", "--source", " "], "field source: must not be empty"),
         (["--deadline", "2026-12-31", "--probability", "0.5", "--source", "a\nb"], "field source: must be a single line"),
@@ -356,7 +356,7 @@ def test_early_no_needs_a_reason(run, added, db):
     before = state(db)
     result = run("resolve", "open", "no", "--on", "2026-10-01", "--evidence", "Plant closed", code=1)
     assert result.stderr == (
-        "Error: field early_reason: resolving no on 2026-10-01, before the deadline 2027-06-30, "
+        "Error: field early_reason (--early-reason): resolving no on 2026-10-01, before the deadline 2027-06-30, "
         "needs a reason why it can no longer come true\n"
     )
     assert state(db) == before
@@ -368,12 +368,12 @@ def test_early_no_needs_a_reason(run, added, db):
     ("args", "message"),
     [
         (["done", "no", "--on", "2026-09-30", "--evidence", "e"],
-         "field correction_reason: done-one is already resolved yes on 2026-08-01; resolving it again is a correction and needs a reason"),
-        (["open", "yes", "--on", "2026-11-23", "--evidence", "e"], "field resolved_on: 2026-11-23 is in the future (today is 2026-11-22)"),
-        (["open", "yes", "--on", "2026-01-01", "--evidence", "e"], "field resolved_on: 2026-01-01 is before the forecast was made (2026-01-15)"),
+         "field correction_reason (--correct): done-one is already resolved yes on 2026-08-01; resolving it again is a correction and needs a reason"),
+        (["open", "yes", "--on", "2026-11-23", "--evidence", "e"], "field resolved_on (--on): 2026-11-23 is in the future (today is 2026-11-22)"),
+        (["open", "yes", "--on", "2026-01-01", "--evidence", "e"], "field resolved_on (--on): 2026-01-01 is before the forecast was made (2026-01-15)"),
         (["due", "yes", "--on", "2026-04-01", "--evidence", "e"],
-         "field resolved_on: 2026-04-01 is after the deadline 2026-03-31: a forecast that came true late resolves no"),
-        (["open", "yes", "--on", "2026-10-01", "--evidence", "e", "--correct", "oops"], "field correction_reason: open-one has no resolution to correct"),
+         "field resolved_on (--on): 2026-04-01 is after the deadline 2026-03-31: a forecast that came true late resolves no"),
+        (["open", "yes", "--on", "2026-10-01", "--evidence", "e", "--correct", "oops"], "field correction_reason (--correct): open-one has no resolution to correct"),
         (["open", "yes", "--on", "2026-10-01", "--evidence", " "], "field evidence: must not be empty"),
         (["nope", "yes", "--on", "2026-10-01", "--evidence", "e"], "no forecast has an id starting with 'nope'"),
         (["d", "yes", "--on", "2026-03-01", "--evidence", "e"], "'d' matches several forecasts (done-one, due-one); type more of the id"),

@@ -299,7 +299,9 @@ def test_add_errors_name_the_field(attack, option, value, field):
         del args["--probability"]
     result = attack(["add", *[item for pair in args.items() for item in pair]])
     assert result.exit_code == 1
-    assert f"field {field}:" in result.stderr, result.stderr
+    assert f"field {field}" in result.stderr, result.stderr
+    if option.lstrip("-").replace("-", "_") != field:  # and the option to type, where its name differs
+        assert f"field {field} ({option}):" in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize(

@@ -123,7 +123,7 @@ def test_the_cli_refuses_a_verbal_number_that_is_not_the_scales(tmp_path):
     result = cli_run(db, *add, "--probability", "0.5", "--phrase", "likely", "--basis", "verbal", code=1)
     assert result.stderr == "Error: field probability: 0.5 but the scale gives 'likely' 0.75 (a number someone chose is assigned)\n"
     result = cli_run(db, *add, "--phrase", "likely", "--basis", "stated", code=1)
-    assert "field probability_basis: is 'stated' but no probability was given" in result.stderr
+    assert "field probability_basis (--basis): is 'stated' but no probability was given" in result.stderr
     assert not db.exists()
 
 
@@ -207,6 +207,6 @@ def test_the_cli_refuses_today_ahead_on_writes_but_not_on_reads(tmp_path):
     result = cli_run(db, "--today", ahead, *add, code=1)
     assert result.stderr == f"Error: today {ahead} is after the real date {REAL_TODAY}: a write cannot be dated ahead\n"
     result = cli_run(db, "--today", "2026-01-14", *add, code=1)  # a past --today is the day made_on may not pass
-    assert result.stderr == "Error: field made_on: 2026-01-15 is in the future (today is 2026-01-14)\n"
+    assert result.stderr == "Error: field made_on (--made-on): 2026-01-15 is in the future (today is 2026-01-14)\n"
     with Ledger(db) as ledger:
         assert snapshot(ledger) == before
