@@ -40,10 +40,10 @@ def verify(ctx, contains, as_json):
     elif result.contains_found is False:
         click.echo(f"FAILED the hash {contains} is not in this ledger's chain")
     else:
-        found = " and contains the published hash" if result.contains else ""
+        found = ", and it contains the published hash" if result.contains else ""
         click.echo(
-            f"OK: {result.entries} entries ({result.forecasts} forecasts, {result.resolutions} resolutions) "
-            f"verify{found}; head {result.head}"
+            f"OK: all {result.entries} chain entries check out ({result.forecasts} forecasts, "
+            f"{result.resolutions} resolutions and corrections){found}; head {result.head}"
         )
     if not result.ok:
         if not as_json:

@@ -540,9 +540,9 @@ def test_verify_head_backup(run, added, db, tmp_path):
     info = json.loads(run("head", "--json").stdout)
     assert info["hash"] == head.stdout.strip() and info["entries"] == 4 and info["forecasts"] == 3
     verified = run("verify")
-    assert verified.stdout == f"OK: 4 entries (3 forecasts, 1 resolutions) verify; head {info['hash']}\n"
+    assert verified.stdout == f"OK: all 4 chain entries check out (3 forecasts, 1 resolutions and corrections); head {info['hash']}\n"
     assert json.loads(run("verify", "--json").stdout)["ok"] is True
-    assert run("verify", "--contains", info["hash"]).stdout.startswith("OK: 4 entries")
+    assert run("verify", "--contains", info["hash"]).stdout.startswith("OK: all 4 chain entries check out")
     copy = tmp_path / "copy.db"
     assert run("backup", copy).stderr == f"Backed up {db} to {copy}\n"
     assert CliRunner().invoke(cli, ["--db", str(copy), "head"]).stdout == head.stdout

@@ -139,7 +139,7 @@ def assert_broken(db: Path, entry: int | None, *words: str) -> dict:
 def test_a_ledger_the_tool_wrote_verifies(built):
     result = run(built, "verify")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("OK: 6 entries (4 forecasts, 2 resolutions) verify; head ")
+    assert result.stdout.startswith("OK: all 6 chain entries check out (4 forecasts, 2 resolutions and corrections); head ")
     report = json.loads(run(built, "verify", "--json").stdout)
     assert set(report) == VERIFY_JSON_KEYS
     assert report | {"head": None} == {
