@@ -10,7 +10,7 @@ from predictions.aggregate import GROUPINGS, score_table
 from predictions.errors import ValidationError
 from predictions.sqlite_file import shown_path
 from predictions.report import PERIOD_KINDS, Period, build_report
-from predictions.report_formats import FORMATS, render, score_table_json, score_table_text
+from predictions.report_formats import FORMATS, SCORE_LEGEND, render, score_table_json, score_table_text
 
 from .options import DATE, FilePath, atomic_output, json_option, note, open_ledger, print_json, today
 
@@ -77,6 +77,8 @@ def score(ctx, by, since, until, min_n, exclude_tags, as_json):
         print_json(score_table_json(table, show_unranked=False))
     else:
         click.echo(score_table_text(table, show_unranked=False))
+        if table.groups:
+            click.echo("\n" + SCORE_LEGEND)
 
 
 @click.command()

@@ -94,6 +94,11 @@ SCORE_COLUMNS: tuple[tuple[str, Callable[[GroupScore], str]], ...] = (
     ("uncert.", lambda g: _num(g.scores.uncertainty)),
     ("excl.", lambda g: str(g.ambiguous + g.annulled)),
 )
+SCORE_LEGEND = (
+    "Lower is better: Brier (0-1), log, reliab. Higher is better: skill (against the base rate), resol. "
+    "uncert. depends on the outcomes alone; excl. counts ambiguous and annulled. "
+    "– where a score is undefined (skill when every outcome in the group was the same). See docs/scoring.md."
+)
 
 
 def _score_rows(table: ScoreTable, include_overall: bool = True) -> list[GroupScore]:

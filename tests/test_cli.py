@@ -561,9 +561,11 @@ def test_verify_an_unknown_published_hash(run, added):
 
 def test_score_and_report(run, added):
     run("resolve", "due", "no", "--on", "2026-03-31", "--evidence", "e")
-    table = run("score").stdout.splitlines()
+    table, legend = run("score").stdout.split("\n\n")
+    table = table.splitlines()
     assert table[0].split()[:3] == ["source", "rank", "n"]
     assert {line.split()[0] for line in table[1:]} >= {"Example", "Other", "all"}
+    assert legend.startswith("Lower is better: Brier (0-1), log, reliab. Higher is better: skill")
     scores = json.loads(run("score", "--json").stdout)
     assert scores  # the JSON shape belongs to test_report.py
     assert run("report", "--for", "2026-08").stdout
