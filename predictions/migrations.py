@@ -233,18 +233,24 @@ SchemaRow = tuple[str, str, str, "str | None"]  # type, name, table, the CREATE 
 
 
 def _schema(conn: sqlite3.Connection) -> dict[tuple[str, str], SchemaRow]:
-    rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master").fetchall()
+    """The objects the migrations own: not SQLite's own (sqlite_autoindex_*, sqlite_stat1 after
+    ANALYZE) nor sqlite-utils' bookkeeping table, whose text is sqlite-utils' to word."""
+    rows = conn.execute(
+        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+        "AND tbl_name <> ?",
+        [migrations.migrations_table],
+    ).fetchall()
     return {(row[0], row[1]): row for row in rows}
 
 
 @functools.lru_cache(maxsize=1)
 def _expected_schema() -> dict[tuple[str, str], SchemaRow]:
-    """The schema these migrations make, read off a fresh ledger in memory."""
-    from sqlite_utils import Database  # only here: importing it costs about 0.27 s
-
+    """The schema these migrations make, read off a fresh database in memory. The steps only call
+    `db.execute`, which a plain connection has, so sqlite-utils need not be imported for this."""
     conn = sqlite3.connect(":memory:")
     try:
-        migrations.apply(Database(conn, execute_plugins=False))
+        for step in migrations._migrations:
+            step.fn(conn)
         return _schema(conn)
     finally:
         conn.close()
