@@ -156,18 +156,15 @@ class Report:
 
     @property
     def scored_until(self) -> dt.date:
-        """The last day the leaderboard covers: the period's end, or today while it is not over."""
-        return min(self.period.end, self.generated_on)
+        return _scored_until(self.period, self.generated_on)
 
     @property
     def remaining_from(self) -> dt.date:
-        """The first day `remaining` covers: today, or the period's first day if it has not begun."""
-        return max(self.generated_on, self.period.start)
+        return _remaining_from(self.period, self.generated_on)
 
     @property
     def complete(self) -> bool:
-        """Whether the period was over (its last day past) when the report was made."""
-        return self.period.end < self.generated_on
+        return _complete(self.period, self.generated_on)
 
     @property
     def calibration(self) -> GroupScore | None:
@@ -176,6 +173,21 @@ class Report:
     @property
     def exclude_tags(self) -> tuple[str, ...]:
         return self.leaderboard.exclude_tags
+
+
+def _complete(period: Period, today: dt.date) -> bool:
+    """Whether the period was over (its last day past) on `today`."""
+    return period.end < today
+
+
+def _scored_until(period: Period, today: dt.date) -> dt.date:
+    """The last day the report's resolutions and scores cover: the period's end, or today while it is not over."""
+    return min(period.end, today)
+
+
+def _remaining_from(period: Period, today: dt.date) -> dt.date:
+    """The first day of the deadlines still to come: today, or the period's first day if it has not begun."""
+    return max(today, period.start)
 
 
 _LINE_SQL = "SELECT id, source, claim, probability, deadline, outcome, resolved_on FROM forecasts"
@@ -198,7 +210,10 @@ def build_report(
     exclude_tags: Sequence[str] = (),
 ) -> Report:
     """The report for `period`; forecasts tagged with any of `exclude_tags` are listed but not scored."""
-    start, end = period.start.isoformat(), period.end.isoformat()
+    # While the period is not over, nothing after `today` counts: a report made as of a past day
+    # (--today) says what was known then.
+    until = _scored_until(period, today)
+    start, end = period.start.isoformat(), until.isoformat()
     following = period.shifted(1)
     previous = period.shifted(-1)
     resolved = _listing(conn, "resolved_on BETWEEN ? AND ?", [start, end], "resolved_on, id")
@@ -216,13 +231,15 @@ def build_report(
         "deadline, id",
     )
     remaining = None
-    if period.end >= today:  # not over: the rest of its deadlines are neither due nor upcoming
-        start = max(today, period.start).isoformat()  # as Report.remaining_from
-        remaining = _listing(conn, "outcome IS NULL AND deadline BETWEEN ? AND ?", [start, end], "deadline, id")
+    if not _complete(period, today):  # the rest of its deadlines are neither due nor upcoming
+        remaining = _listing(
+            conn, "outcome IS NULL AND deadline BETWEEN ? AND ?",
+            [_remaining_from(period, today).isoformat(), period.end.isoformat()], "deadline, id",
+        )  # fmt: skip
     # The same --min-n ranks the period's table: two lucky calls in a month should not top it.
     left_out = {"exclude_tags": exclude_tags}
-    period_scores = score_table(conn, by="source", since=period.start, until=period.end, min_n=min_n, **left_out)
-    leaderboard = score_table(conn, by="source", until=period.end, min_n=min_n, **left_out)
+    period_scores = score_table(conn, by="source", since=period.start, until=until, min_n=min_n, **left_out)
+    leaderboard = score_table(conn, by="source", until=until, min_n=min_n, **left_out)
     before = score_table(conn, by="source", until=previous.end, min_n=1, **left_out)
     return Report(
         ledger=ledger,

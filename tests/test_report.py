@@ -631,3 +631,14 @@ def test_a_period_not_over_is_scored_up_to_today_not_its_last_day(scored_ledger)
         output = render(report, fmt)
         assert "resolved up to 2026-11-22" in output and "resolved up to 2026-12-31" not in output
     assert _report(scored_ledger, "2026-10").scored_until == D(2026, 10, 31)
+
+
+def test_a_report_as_of_a_past_day_leaves_out_what_was_resolved_after_it(ledger):
+    _settle(ledger, 0.8, "no", on=D(2026, 11, 20))  # after the deadline (2026-10-31)
+    as_of = build_report(ledger.conn, ledger="t.db", chain_head=ledger.head().hash, period=Period.parse("2026-Q4"),
+                         today=D(2026, 11, 10), min_n=1)  # fmt: skip
+    assert as_of.resolved.total == 0 and as_of.outcomes == {}
+    assert as_of.leaderboard.groups == () and as_of.period_scores.groups == ()
+    assert "resolved up to 2026-11-10" in render(as_of, "text")
+    later = _report(ledger, "2026-Q4")  # as of 2026-11-22
+    assert later.resolved.total == 1 and [g.group for g in later.leaderboard.groups] == ["A"]
