@@ -1,8 +1,9 @@
 """Opening a ledger file safely: what is refused, how SQLite's failures read, transactions.
 
 A file that is not SQLite, a SQLite file that is not a ledger, and a ledger written by a newer
-version are refused before anything is written to them. A new file is put in WAL mode and
-migrated; every connection waits up to BUSY_TIMEOUT_SECONDS for another writer. A ledger on a
+version are refused before anything is written to them. A file is put in WAL mode at its first
+write (a new one, or a copy of the example kept in rollback-journal mode) and migrated; every
+connection waits up to BUSY_TIMEOUT_SECONDS for another writer. A ledger on a
 read-only file system is opened immutable, so it can still be read. SQLite's errors become
 one-line LedgerErrors that say what happened to the data (`sqlite_errors`).
 """
@@ -139,7 +140,7 @@ def sqlite_errors(path: Path) -> Iterator[None]:
 def transaction(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception; SQLite errors as LedgerErrors."""
     with sqlite_errors(path):
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete":
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] in ("delete", "truncate", "persist"):
             # A copy of ledger.db.example (kept in rollback-journal mode, so reading it leaves no
             # files beside it) becomes a working ledger: in WAL, readers do not wait for writers.
             _enable_wal(conn)
@@ -212,9 +213,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     applied = _applied(conn, path)
     if applied is not None and len(applied) == len(known_names()):
         return
-    if applied is None:
-        _enable_wal(conn)
-    with transaction(conn, path):
+    with transaction(conn, path):  # which puts a new file in WAL mode first
         # Checked again under the write lock: another process may have migrated meanwhile.
         from sqlite_utils import Database  # only here: importing it costs about 0.27 s
 
@@ -222,7 +221,7 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:
-    """Switch a new file to WAL, waiting like the busy timeout would.
+    """Switch the file to WAL, waiting like the busy timeout would.
 
     Changing the journal mode does not go through SQLite's busy handler: when several
     processes create the same ledger at once, all but one get "database is locked" at once.
