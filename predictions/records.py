@@ -14,7 +14,7 @@ from typing import Any
 from .deadlines import DeadlineError, parse_deadline
 from .errors import ValidationError
 from .hedges import UnknownPhraseError, probability_from_phrase
-from .model import Forecast, Resolution, check_resolution, parse_date, parse_probability, status_of
+from .model import Forecast, Resolution, check_resolution, parse_date, parse_probability, status_of, utc_now
 
 FLAT_OUTCOME_KEYS = ("outcome", "resolved_on", "evidence", "early_reason")
 DERIVED_KEYS = ("status",)  # written by export, ignored by import: derived from the rest
@@ -114,6 +114,8 @@ def forecast_from_record(
         raise ValidationError(missing, "is required") from None
     if not restored and forecast.made_on > today:
         raise ValidationError("made_on", f"{forecast.made_on} is in the future (today is {today})")
+    if restored:
+        _check_recorded_before_now(forecast.recorded_at)
     history = _history(record, forecast, recorded_at)
     entries = record.get("resolutions")
     entries = entries if isinstance(entries, list) and entries else None  # else the flat outcome, if any
@@ -121,6 +123,8 @@ def forecast_from_record(
     for index, resolution in enumerate(history):
         try:
             restored_entry = entries is not None and not _blank(entries[index].get("recorded_at"))
+            if restored_entry:
+                _check_recorded_before_now(resolution.recorded_at)
             check_resolution(forecast, current, resolution, today, restored=restored_entry)
         except ValidationError as exc:
             if entries is None:
@@ -128,6 +132,13 @@ def forecast_from_record(
             raise ValidationError(f"resolutions[{index}].{exc.field}", exc.message) from None
         current = resolution
     return forecast, history
+
+
+def _check_recorded_before_now(recorded_at: str) -> None:
+    """A restore was recorded in the past: a later timestamp cannot be one (compared to the second)."""
+    now = utc_now()
+    if recorded_at[:19] > now[:19]:
+        raise ValidationError("recorded_at", f"{recorded_at} is in the future (now is {now[:19]}Z)")
 
 
 def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> list[Resolution]:

@@ -210,3 +210,16 @@ def test_the_cli_refuses_today_ahead_on_writes_but_not_on_reads(tmp_path):
     assert result.stderr == "Error: field made_on (--made-on): 2026-01-15 is in the future (today is 2026-01-14)\n"
     with Ledger(db) as ledger:
         assert snapshot(ledger) == before
+
+
+def test_a_record_stamped_in_the_future_is_not_a_restore(ledger, tmp_path):
+    path = tmp_path / "a.jsonl"
+    ahead = {**forecast_fields(made_on="2026-01-15", deadline="2026-06-30"), "recorded_at": "2099-01-01T00:00:00Z"}
+    resolution = {"outcome": "yes", "resolved_on": "2026-02-01", "evidence": "e", "recorded_at": "2099-01-01T00:00:00Z"}
+    for record, field in ((ahead, "recorded_at"),
+                          ({**ahead, "recorded_at": "2026-02-01T00:00:00Z", "resolutions": [resolution]},
+                           r"resolutions\[0\].recorded_at")):  # fmt: skip
+        path.write_text(json.dumps(record) + "\n")
+        with pytest.raises(ValidationError, match=rf"a.jsonl:1: field {field}: 2099-01-01T00:00:00Z is in the future"):
+            ledger.import_records(read_records(path), today=TODAY)
+    assert ledger.count() == 0
