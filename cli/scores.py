@@ -8,9 +8,9 @@ import click
 
 from predictions.aggregate import GROUPINGS, score_table
 from predictions.errors import ValidationError
-from predictions.sqlite_file import shown_path
 from predictions.report import PERIOD_KINDS, Period, build_report
 from predictions.report_formats import FORMATS, SCORE_LEGEND, render, score_table_json, score_table_text
+from predictions.sqlite_file import shown_path
 
 from .options import DATE, FilePath, atomic_output, json_option, note, open_ledger, print_json, today
 

@@ -175,9 +175,10 @@ def _listing_text(listing: Listing, empty: str) -> list[str]:
          clip(line.source, 24) + ":", clip(line.claim, 60))
         for line in listing.lines
     ]  # fmt: skip
-    w = [max(display_width(row[i]) for row in rows) for i in range(4)]
+    widths = [max(display_width(row[column]) for row in rows) for column in range(4)]
     lines = [
-        f"  {pad(i, w[0])}  {p}  {pad(when, w[2])}  {pad(source, w[3])} {claim}" for i, p, when, source, claim in rows
+        f"  {pad(fid, widths[0])}  {p}  {pad(when, widths[2])}  {pad(source, widths[3])} {claim}"
+        for fid, p, when, source, claim in rows
     ]
     if listing.total > len(listing.lines):
         lines.append(f"  … and {listing.total - len(listing.lines)} more")
@@ -268,10 +269,10 @@ def _md_code(text: str, in_table: bool = False) -> str:
     text = " ".join(str(text).splitlines())
     fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
     # A space each side keeps a backtick at either end off the fence, and is stripped on display.
-    pad = " " if text[:1] == "`" or text[-1:] == "`" or (text[:1] == text[-1:] == " " and text.strip()) else ""
+    space = " " if text[:1] == "`" or text[-1:] == "`" or (text[:1] == text[-1:] == " " and text.strip()) else ""
     if in_table:
         text = text.replace("|", "\\|")
-    return f"{fence}{pad}{text}{pad}{fence}"
+    return f"{fence}{space}{text}{space}{fence}"
 
 
 def _md_score_table(table: ScoreTable, include_overall: bool = True) -> list[str]:

@@ -133,7 +133,8 @@ class Ledger:
         self.conn = connect(self.path, create=create)
 
     def close(self) -> None:
-        self.conn.close()
+        with sqlite_errors(self.path):
+            self.conn.close()
 
     def __enter__(self) -> "Ledger":
         return self
