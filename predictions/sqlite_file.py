@@ -143,7 +143,12 @@ def transaction(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
         if conn.execute("PRAGMA journal_mode").fetchone()[0] in ("delete", "truncate", "persist"):
             # A copy of ledger.db.example (kept in rollback-journal mode, so reading it leaves no
             # files beside it) becomes a working ledger: in WAL, readers do not wait for writers.
-            _enable_wal(conn)
+            try:
+                _enable_wal(conn)
+            except sqlite3.OperationalError as exc:
+                if "within a transaction" not in str(exc):
+                    raise  # a read still open on this connection (an export being iterated): next time
+
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield

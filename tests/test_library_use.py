@@ -119,3 +119,16 @@ def test_add_records_now_so_its_checks_always_apply(ledger):
     with pytest.raises(TypeError):  # a forecast recorded earlier is restored with import_records instead
         ledger.add(**forecast_fields(), recorded_at="2020-01-01T00:00:00Z")
     assert ledger.count() == 0
+
+
+def test_adding_while_exporting_works_on_a_rollback_journal_ledger(db_path):
+    with Ledger(db_path) as ledger:
+        for i in range(3):
+            ledger.add(**forecast_fields(claim=f"claim {i}"))
+        ledger.conn.execute("PRAGMA journal_mode = DELETE")  # as a copy of ledger.db.example is
+    with Ledger(db_path) as ledger:
+        for record in ledger.export_records(today=TODAY):  # a read stays open: WAL cannot be switched on now
+            ledger.add(**forecast_fields(claim=record["claim"] + " again"))
+        ledger.add(**forecast_fields(claim="after"))  # ...and is at the next write
+        assert ledger.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert ledger.count() == 7 and ledger.verify().ok
