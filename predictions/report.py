@@ -191,11 +191,16 @@ def _remaining_from(period: Period, today: dt.date) -> dt.date:
 
 
 _LINE_SQL = "SELECT id, source, claim, probability, deadline, outcome, resolved_on FROM forecasts"
+# Unresolved as of a day: a report made as of a past day (--today) counts what was resolved later as open.
+_OPEN_AS_OF = "(outcome IS NULL OR resolved_on > ?)"
+_OPEN_LINE_SQL = "SELECT id, source, claim, probability, deadline, NULL, NULL FROM forecasts"
 
 
-def _listing(conn: sqlite3.Connection, where: str, params: list[Any], order: str) -> Listing:
+def _listing(conn: sqlite3.Connection, where: str, params: list[Any], order: str, *, open_lines: bool = False) -> Listing:
+    """Up to LIST_LIMIT forecasts and their count; `open_lines` shows them without their later outcome."""
     total = conn.execute(f"SELECT count(*) FROM forecasts WHERE {where}", params).fetchone()[0]
-    rows = conn.execute(f"{_LINE_SQL} WHERE {where} ORDER BY {order} LIMIT {LIST_LIMIT}", params)
+    line_sql = _OPEN_LINE_SQL if open_lines else _LINE_SQL
+    rows = conn.execute(f"{line_sql} WHERE {where} ORDER BY {order} LIMIT {LIST_LIMIT}", params)
     return Listing(tuple(ForecastLine(*row) for row in rows), total)
 
 
@@ -223,18 +228,17 @@ def build_report(
             [start, end],
         ).fetchall()
     )
-    due = _listing(conn, "outcome IS NULL AND deadline < ?", [today.isoformat()], "deadline, id")
+    day = today.isoformat()
+    due = _listing(conn, f"{_OPEN_AS_OF} AND deadline < ?", [day, day], "deadline, id", open_lines=True)
     upcoming = _listing(  # from today if the next period has begun: what is past is listed as due
-        conn,
-        "outcome IS NULL AND deadline BETWEEN ? AND ?",
-        [max(today, following.start).isoformat(), following.end.isoformat()],
-        "deadline, id",
-    )
+        conn, f"{_OPEN_AS_OF} AND deadline BETWEEN ? AND ?",
+        [day, max(today, following.start).isoformat(), following.end.isoformat()], "deadline, id", open_lines=True,
+    )  # fmt: skip
     remaining = None
     if not _complete(period, today):  # the rest of its deadlines are neither due nor upcoming
         remaining = _listing(
-            conn, "outcome IS NULL AND deadline BETWEEN ? AND ?",
-            [_remaining_from(period, today).isoformat(), period.end.isoformat()], "deadline, id",
+            conn, f"{_OPEN_AS_OF} AND deadline BETWEEN ? AND ?",
+            [day, _remaining_from(period, today).isoformat(), period.end.isoformat()], "deadline, id", open_lines=True,
         )  # fmt: skip
     # The same --min-n ranks the period's table: two lucky calls in a month should not top it.
     left_out = {"exclude_tags": exclude_tags}

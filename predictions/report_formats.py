@@ -496,6 +496,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "chain_head": report.chain_head,
         "generated_on": report.generated_on.isoformat(),
         "complete": report.complete,  # false: the period was not over when the report was made
+        "scored_until": report.scored_until.isoformat(),  # the last day resolutions and scores cover
         "exclude_tags": list(report.exclude_tags),
         "min_n": report.leaderboard.min_n,  # groups with fewer scored forecasts have rank null
         "resolved": {**_listing_json(report.resolved), "outcomes": report.outcomes},

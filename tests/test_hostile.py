@@ -437,6 +437,8 @@ CODE_OWNED = {
     ("predictions/chain.py", "', '.join(('r.' + c for c in RESOLUTION_COLUMNS))"): "column names from a constant tuple",
     ("predictions/report.py", "where"): "literal clauses passed by build_report; values are parameters",
     ("predictions/report.py", "_LINE_SQL"): "a module constant",
+    ("predictions/report.py", "line_sql"): "_LINE_SQL or _OPEN_LINE_SQL, module constants",
+    ("predictions/migrations.py", "_NOT_OURS"): "a module constant (the table name is a parameter)",
     ("predictions/report.py", "order"): "literal orderings passed by build_report",
     ("predictions/report.py", "LIST_LIMIT"): "an int constant",
     ("predictions/aggregate.py", "expression"): "from _grouping(by): a fixed table of SQL per known grouping",

@@ -640,5 +640,18 @@ def test_a_report_as_of_a_past_day_leaves_out_what_was_resolved_after_it(ledger)
     assert as_of.resolved.total == 0 and as_of.outcomes == {}
     assert as_of.leaderboard.groups == () and as_of.period_scores.groups == ()
     assert "resolved up to 2026-11-10" in render(as_of, "text")
+    assert json.loads(render(as_of, "json"))["scored_until"] == "2026-11-10"
     later = _report(ledger, "2026-Q4")  # as of 2026-11-22
     assert later.resolved.total == 1 and [g.group for g in later.leaderboard.groups] == ["A"]
+
+
+def test_a_report_as_of_a_past_day_lists_later_resolved_forecasts_as_open(ledger):
+    for deadline, on in ((D(2026, 10, 10), D(2026, 10, 12)), (D(2026, 10, 28), D(2026, 10, 20))):
+        f = ledger.add(**forecast_fields(made_on=D(2026, 1, 1), deadline=deadline, claim=f"deadline {deadline}"))
+        ledger.resolve(f.id, "no", on=on, evidence="e", early_reason="gone" if on < deadline else None, today=D(2026, 11, 22))
+    as_of = build_report(ledger.conn, ledger="t.db", chain_head=ledger.head().hash, period=Period.parse("2026-10"),
+                         today=D(2026, 10, 11), min_n=1)  # fmt: skip
+    assert [(line.claim, line.outcome) for line in as_of.due.lines] == [("deadline 2026-10-10", None)]
+    assert [(line.claim, line.outcome) for line in as_of.remaining.lines] == [("deadline 2026-10-28", None)]
+    now = _report(ledger, "2026-10")
+    assert now.due.total == 0 and now.remaining is None and now.resolved.total == 2
