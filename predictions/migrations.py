@@ -232,13 +232,16 @@ def known_names() -> list[str]:
 SchemaRow = tuple[str, str, str, "str | None"]  # type, name, table, the CREATE statement
 
 
+# SQLite's own objects (the statistics ANALYZE keeps, the implicit indexes of PRIMARY KEY and
+# UNIQUE) and sqlite-utils' bookkeeping table and index, whose wording is sqlite-utils' own.
+_NOT_OURS = """NOT (name IN ('sqlite_stat1', 'sqlite_stat2', 'sqlite_stat3', 'sqlite_stat4', 'sqlite_sequence')
+    OR (type = 'index' AND sql IS NULL AND name LIKE 'sqlite_autoindex_%')
+    OR (type IN ('table', 'index') AND tbl_name = ?))"""
+
+
 def _schema(conn: sqlite3.Connection) -> dict[tuple[str, str], SchemaRow]:
-    """The objects the migrations own: not SQLite's own (sqlite_autoindex_*, sqlite_stat1 after
-    ANALYZE) nor sqlite-utils' bookkeeping table, whose text is sqlite-utils' to word."""
     rows = conn.execute(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
-        "AND tbl_name <> ?",
-        [migrations.migrations_table],
+        f"SELECT type, name, tbl_name, sql FROM sqlite_master WHERE {_NOT_OURS}", [migrations.migrations_table]
     ).fetchall()
     return {(row[0], row[1]): row for row in rows}
 
@@ -269,7 +272,10 @@ def schema_differences(conn: sqlite3.Connection) -> list[str]:
         if key not in actual:
             differences.append(f"the {kind} {name} is missing from the schema")
         elif key not in expected:
-            differences.append(f"the {kind} {name} is not part of the ledger's schema")
+            # A user's own index, table or view (a full-text index, say) changes no rule or score;
+            # a trigger can refuse or rewrite writes.
+            if kind == "trigger":
+                differences.append(f"the trigger {name} is not part of the ledger's schema")
         elif actual[key] != expected[key]:
             differences.append(f"the {kind} {name} differs from the one the migrations create")
     return differences
