@@ -14,7 +14,7 @@ from typing import Any
 from .deadlines import DeadlineError, parse_deadline
 from .errors import ValidationError
 from .hedges import UnknownPhraseError, probability_from_phrase
-from .model import Forecast, Resolution, check_resolution, parse_date, parse_probability, status_of, utc_now
+from .model import Forecast, Resolution, check_resolution, parse_date, parse_probability, status_of
 
 FLAT_OUTCOME_KEYS = ("outcome", "resolved_on", "evidence", "early_reason")
 DERIVED_KEYS = ("status",)  # written by export, ignored by import: derived from the rest
@@ -115,7 +115,7 @@ def forecast_from_record(
     if not restored and forecast.made_on > today:
         raise ValidationError("made_on", f"{forecast.made_on} is in the future (today is {today})")
     if restored:
-        _check_recorded_before_now(forecast.recorded_at)
+        check_recorded_before_now(forecast.recorded_at)
     history = _history(record, forecast, recorded_at)
     entries = record.get("resolutions")
     entries = entries if isinstance(entries, list) and entries else None  # else the flat outcome, if any
@@ -124,7 +124,7 @@ def forecast_from_record(
         try:
             restored_entry = entries is not None and not _blank(entries[index].get("recorded_at"))
             if restored_entry:
-                _check_recorded_before_now(resolution.recorded_at)
+                check_recorded_before_now(resolution.recorded_at)
             check_resolution(forecast, current, resolution, today, restored=restored_entry)
         except ValidationError as exc:
             if entries is None:
@@ -134,11 +134,12 @@ def forecast_from_record(
     return forecast, history
 
 
-def _check_recorded_before_now(recorded_at: str) -> None:
-    """A restore was recorded in the past: a later timestamp cannot be one (compared to the second)."""
-    now = utc_now()
-    if recorded_at[:19] > now[:19]:
-        raise ValidationError("recorded_at", f"{recorded_at} is in the future (now is {now[:19]}Z)")
+def check_recorded_before_now(recorded_at: str) -> None:
+    """A restore was recorded in the past: a later day cannot be one. One day of slack, compared by
+    date, for clocks set ahead and for writers east of UTC."""
+    latest = (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    if recorded_at[:10] > latest:
+        raise ValidationError("recorded_at", f"{recorded_at} is in the future (today is {dt.date.today()})")
 
 
 def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> list[Resolution]:

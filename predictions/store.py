@@ -26,8 +26,8 @@ from .errors import (
     NotFoundError,
     ValidationError,
 )
-from .model import Forecast, Resolution, check_resolution, parse_date, status_of, utc_now
-from .records import export_record, forecast_from_record
+from .model import Forecast, Resolution, check_resolution, check_timestamp, parse_date, status_of, utc_now
+from .records import check_recorded_before_now, export_record, forecast_from_record
 from .sqlite_file import checked_path, connect, read_only_fs, shown_path, sqlite_errors, transaction
 
 BATCH_SIZE = 2000
@@ -195,7 +195,10 @@ class Ledger:
         today: dt.date | None = None,
     ) -> ImportSummary:
         """Validate and write (where, record) pairs all-or-nothing; errors name `where` and the field."""
-        recorded_at = recorded_at or utc_now()
+        if recorded_at is None:
+            recorded_at = utc_now()
+        else:  # the stamp every record without its own gets: as checked as theirs
+            check_recorded_before_now(check_timestamp(recorded_at))
         today = _write_today(today)
         forecasts = resolutions = 0
         with transaction(self.conn, self.path):

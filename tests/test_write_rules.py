@@ -222,4 +222,12 @@ def test_a_record_stamped_in_the_future_is_not_a_restore(ledger, tmp_path):
         path.write_text(json.dumps(record) + "\n")
         with pytest.raises(ValidationError, match=rf"a.jsonl:1: field {field}: 2099-01-01T00:00:00Z is in the future"):
             ledger.import_records(read_records(path), today=TODAY)
+    path.write_text(json.dumps(forecast_fields(made_on="2026-01-15", deadline="2026-06-30")) + "\n")
+    with pytest.raises(ValidationError, match="^field recorded_at: 2099-01-01T00:00:00Z is in the future"):
+        ledger.import_records(read_records(path), recorded_at="2099-01-01T00:00:00Z", today=TODAY)
+    with pytest.raises(ValidationError, match="^field recorded_at: 'yesterday' is not a UTC timestamp"):
+        ledger.import_records(read_records(path), recorded_at="yesterday", today=TODAY)
     assert ledger.count() == 0
+    tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()  # a day of slack for clocks and time zones
+    ledger.import_records(read_records(path), recorded_at=f"{tomorrow}T08:00:00Z", today=TODAY)
+    assert ledger.count() == 1
