@@ -17,7 +17,8 @@ ADD_OPTIONS = {"deadline_text": "--within", "resolution_criteria": "--criteria",
                "tags": "--tag", "made_on": "--made-on", "source_kind": "--source-kind",
                "document.url": "--document-url", "document.title": "--title", "document.author": "--author",
                "document.outlet": "--outlet"}  # fmt: skip
-RESOLVE_OPTIONS = {"resolved_on": "--on", "correction_reason": "--correct", "early_reason": "--early-reason"}
+RESOLVE_OPTIONS = {"resolved_on": "--on", "correction_reason": "--correct", "early_reason": "--early-reason",
+                   "recorded_by": "--by"}
 
 
 @contextlib.contextmanager
