@@ -9,6 +9,7 @@ deadline from its wording, the probability from a hedge phrase, the basis from w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from .deadlines import DeadlineError, parse_deadline
@@ -137,9 +138,14 @@ def forecast_from_record(
 def check_recorded_before_now(recorded_at: str) -> None:
     """A restore was recorded in the past: a later day cannot be one. One day of slack, compared by
     date, for clocks set ahead and for writers east of UTC."""
-    latest = (dt.date.today() + dt.timedelta(days=1)).isoformat()
-    if recorded_at[:10] > latest:
-        raise ValidationError("recorded_at", f"{recorded_at} is in the future (today is {dt.date.today()})")
+    today = dt.date.today()
+    if recorded_at[:10] > _day_after(today):
+        raise ValidationError("recorded_at", f"{recorded_at} is in the future (today is {today})")
+
+
+@functools.lru_cache(maxsize=2)
+def _day_after(day: dt.date) -> str:  # cached: this runs once per imported record
+    return (day + dt.timedelta(days=1)).isoformat()
 
 
 def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> list[Resolution]:
