@@ -37,6 +37,7 @@ GROUPINGS: dict[str, tuple[str, str]] = {
 # Groupings where each forecast lands in exactly one group: the overall figures are their sum.
 # (A forecast with three tags counts in three tag groups.)
 PARTITIONS = frozenset(GROUPINGS) - {"tag"}
+TIME_GROUPINGS = frozenset({"month", "quarter", "year"})
 
 
 @attrs.frozen
@@ -81,7 +82,7 @@ class ScoreTable:
     until: dt.date | None
     min_n: int
     exclude_tags: tuple[str, ...]
-    groups: tuple[GroupScore, ...]  # ranked groups first (best Brier first), then the unranked
+    groups: tuple[GroupScore, ...]  # ranked groups first (best Brier first), then the unranked; periods in time order
     overall: GroupScore | None  # every scored forecast together; None when nothing is scored
 
     @property
@@ -174,6 +175,8 @@ def score_table(
     ranked = sorted((g for g in groups if g.scores.n >= min_n), key=lambda g: (g.scores.brier, -g.scores.n, g.group))
     unranked = sorted((g for g in groups if g.scores.n < min_n), key=lambda g: (-g.scores.n, g.group))
     ordered = [attrs.evolve(g, rank=i) for i, g in enumerate(ranked, start=1)] + unranked
+    if by in TIME_GROUPINGS:  # periods read in time order; their ranks still say which scored best
+        ordered.sort(key=lambda g: g.group)
     overall = _overall(conn, by, sums, excluded, since, until, exclude_tags)
     return ScoreTable(by, since, until, min_n, exclude_tags, tuple(ordered), overall)
 

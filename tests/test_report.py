@@ -655,3 +655,9 @@ def test_a_report_as_of_a_past_day_lists_later_resolved_forecasts_as_open(ledger
     assert [(line.claim, line.outcome) for line in as_of.remaining.lines] == [("deadline 2026-10-28", None)]
     now = _report(ledger, "2026-10")
     assert now.due.total == 0 and now.remaining is None and now.resolved.total == 2
+
+
+def test_periods_are_listed_in_time_order_with_their_ranks(scored_ledger):
+    table = score_table(scored_ledger.conn, by="month")
+    assert [(g.group, g.rank) for g in table.groups] == [("2026-09", 2), ("2026-10", 1)]  # October scored better
+    assert [g.group for g in score_table(scored_ledger.conn, by="source").groups] == ["A", "B"]  # others by Brier
