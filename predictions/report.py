@@ -204,6 +204,12 @@ def _listing(conn: sqlite3.Connection, where: str, params: list[Any], order: str
     return Listing(tuple(ForecastLine(*row) for row in rows), total)
 
 
+def _open_on(conn: sqlite3.Connection, today: dt.date, deadlines: str, params: list[Any]) -> Listing:
+    """Forecasts unresolved on `today` whose deadline matches `deadlines`, soonest first."""
+    where = f"{_OPEN_AS_OF} AND {deadlines}"
+    return _listing(conn, where, [today.isoformat(), *params], "deadline, id", open_lines=True)
+
+
 def build_report(
     conn: sqlite3.Connection,
     *,
@@ -228,18 +234,13 @@ def build_report(
             [start, end],
         ).fetchall()
     )
-    day = today.isoformat()
-    due = _listing(conn, f"{_OPEN_AS_OF} AND deadline < ?", [day, day], "deadline, id", open_lines=True)
-    upcoming = _listing(  # from today if the next period has begun: what is past is listed as due
-        conn, f"{_OPEN_AS_OF} AND deadline BETWEEN ? AND ?",
-        [day, max(today, following.start).isoformat(), following.end.isoformat()], "deadline, id", open_lines=True,
-    )  # fmt: skip
+    between = "deadline BETWEEN ? AND ?"
+    due = _open_on(conn, today, "deadline < ?", [today.isoformat()])
+    # From today if the next period has begun: what is past is listed as due.
+    upcoming = _open_on(conn, today, between, [max(today, following.start).isoformat(), following.end.isoformat()])
     remaining = None
     if not _complete(period, today):  # the rest of its deadlines are neither due nor upcoming
-        remaining = _listing(
-            conn, f"{_OPEN_AS_OF} AND deadline BETWEEN ? AND ?",
-            [day, _remaining_from(period, today).isoformat(), period.end.isoformat()], "deadline, id", open_lines=True,
-        )  # fmt: skip
+        remaining = _open_on(conn, today, between, [_remaining_from(period, today).isoformat(), period.end.isoformat()])
     # The same --min-n ranks the period's table: two lucky calls in a month should not top it.
     left_out = {"exclude_tags": exclude_tags}
     period_scores = score_table(conn, by="source", since=period.start, until=until, min_n=min_n, **left_out)
