@@ -68,15 +68,20 @@ def complete_forecast_fields(values: dict[str, Any], *, restored: bool = False) 
     return values
 
 
+def _scale_value(values: dict[str, Any]) -> float | None:
+    """The phrase's value on the hedge scale; None without a phrase, or for one from another scale."""
+    if _blank(values.get("phrase")):
+        return None
+    try:
+        return probability_from_phrase(values["phrase"])
+    except UnknownPhraseError:
+        return None
+
+
 def _check_verbal(values: dict[str, Any]) -> None:
     """A verbal probability is its phrase's value on the scale, where the phrase is on it."""
-    if _blank(values.get("phrase")):
-        return  # refused by the model, naming the phrase
-    try:
-        expected = probability_from_phrase(values["phrase"])
-    except UnknownPhraseError:
-        return  # a phrase from another scale: its number cannot be checked here
-    if parse_probability(values["probability"]) != expected:
+    expected = _scale_value(values)
+    if expected is not None and parse_probability(values["probability"]) != expected:
         raise ValidationError(
             "probability",
             f"{values['probability']} but the scale gives {values['phrase']!r} {expected} "
@@ -85,11 +90,10 @@ def _check_verbal(values: dict[str, Any]) -> None:
 
 
 def _is_scale_value(values: dict[str, Any]) -> bool:
-    if _blank(values.get("phrase")):
-        return False
+    expected = _scale_value(values)
     try:
-        return parse_probability(values["probability"]) == probability_from_phrase(values["phrase"])
-    except (ValidationError, UnknownPhraseError):
+        return expected is not None and parse_probability(values["probability"]) == expected
+    except ValidationError:  # refused by the model, naming the probability
         return False
 
 
