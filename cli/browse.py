@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import click
 
-from predictions.records import export_record
-from predictions.store import STATUSES
+from predictions import STATUSES
 
 from . import render
-from .options import json_option, open_ledger, print_json, today
+from .options import echo_lines, json_option, open_ledger, print_json, print_json_array, today
 
 
-def _records(rows, day):
-    return [export_record(t.forecast, list(t.history), day) for t in rows]
+def _listed(rows, day, as_json: bool, empty: str) -> None:
+    """Forecasts as they are read: a JSON array, or a table (never all of them in memory at once)."""
+    if as_json:
+        print_json_array(t.to_record() for t in rows)
+    else:
+        echo_lines(render.forecast_lines(rows, day, empty))
 
 
 @click.command("list")
@@ -26,11 +29,8 @@ def list_(ctx, status, source, tag, as_json):
     """List forecasts, soonest deadline first."""
     day = today(ctx)
     with open_ledger(ctx) as ledger:
-        rows = ledger.forecasts(status=status, source=source, tag=tag, today=day)
-    if as_json:
-        print_json(_records(rows, day))
-    else:
-        click.echo(render.forecast_table(rows, day))
+        _listed(ledger.iter_forecasts(status=status, source=source, tag=tag, today=day), day, as_json,
+                "No forecasts match.")  # fmt: skip
 
 
 @click.command()
@@ -43,7 +43,7 @@ def show(ctx, forecast_id, as_json):
     with open_ledger(ctx) as ledger:
         tracked = ledger.get(forecast_id, today=day)
     if as_json:
-        print_json(_records([tracked], day)[0])
+        print_json(tracked.to_record())
     else:
         click.echo(render.forecast_story(tracked, day))
 
@@ -55,13 +55,7 @@ def due(ctx, as_json):
     """Forecasts past their deadline and not yet resolved, oldest deadline first."""
     day = today(ctx)
     with open_ledger(ctx) as ledger:
-        rows = ledger.due(today=day)
-    if as_json:
-        print_json(_records(rows, day))
-    elif not rows:
-        click.echo("Nothing is due.")
-    else:
-        click.echo(render.forecast_table(rows, day))
+        _listed(ledger.iter_forecasts(status="due", today=day), day, as_json, "Nothing is due.")
 
 
 @click.command()

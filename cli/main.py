@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from predictions.errors import LedgerError
+from predictions import LedgerError
 
 from . import browse, integrity, record, scores, transfer
 from .options import DATE, FilePath

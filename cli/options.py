@@ -8,13 +8,11 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import click
 
-from predictions import Ledger
-from predictions.model import parse_date
-from predictions.errors import ValidationError
+from predictions import Ledger, ValidationError, parse_date
 
 
 class DateType(click.ParamType):
@@ -90,6 +88,21 @@ def _remove_if_empty(ledger: Ledger) -> None:
 
 def print_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def print_json_array(items: Iterable[Any]) -> None:
+    """What print_json(list(items)) prints, written item by item as they are read."""
+    first = True
+    for item in items:
+        text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        click.echo(("[\n  " if first else ",\n  ") + text, nl=False)
+        first = False
+    click.echo("[]" if first else "\n]")
+
+
+def echo_lines(lines: Iterable[str]) -> None:
+    for line in lines:
+        click.echo(line)
 
 
 def note(message: str) -> None:

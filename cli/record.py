@@ -6,9 +6,7 @@ import contextlib
 
 import click
 
-from predictions.errors import ValidationError
-from predictions.model import OUTCOMES, PROBABILITY_BASES, SOURCE_KINDS
-from predictions.records import export_record
+from predictions import OUTCOMES, PROBABILITY_BASES, SOURCE_KINDS, ValidationError
 
 from .options import DATE, json_option, open_ledger, print_json, today
 
@@ -88,8 +86,9 @@ def add(ctx, source, source_kind, claim, criteria, quote, question, made_on, dea
             document={k: v for k, v in document.items() if v is not None} or None,
             tags=tags, note=note, id=forecast_id, today=today(ctx),
         )  # fmt: skip
-    if as_json:  # the shape `show --json` and `list --json` print
-        print_json(export_record(forecast, [], today(ctx)))
+        added = ledger.get(forecast.id, today=today(ctx)) if as_json else None
+    if added is not None:  # the shape `show --json` and `list --json` print
+        print_json(added.to_record())
     else:
         click.echo(forecast.id)
 

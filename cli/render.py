@@ -3,35 +3,44 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import shutil
+from typing import Iterable, Iterator
 
-from predictions.model import Resolution
-from predictions.report_formats import clip, display_width, pad, wrap
-from predictions.store import TrackedForecast
+from predictions import Resolution, TrackedForecast, clip, display_width, pad, wrap
 
 
 def _width() -> int:
     return max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
 
 
-def forecast_table(rows: list[TrackedForecast], today: dt.date) -> str:
-    """One line per forecast: id, status, deadline, probability, source, claim."""
-    if not rows:
-        return "No forecasts match."
-    id_width = max(len("ID"), *(display_width(t.id) for t in rows))  # at least as wide as the header
-    source_width = min(24, max(len("SOURCE"), *(display_width(t.forecast.source) for t in rows)))
+WIDTH_SAMPLE = 1000  # rows read ahead to size the columns; the rest stream through
+
+
+def forecast_lines(rows: Iterable[TrackedForecast], today: dt.date, empty: str = "No forecasts match.") -> Iterator[str]:
+    """One line per forecast (id, status, deadline, probability, source, claim), streamed.
+
+    The columns are sized by the first WIDTH_SAMPLE rows, so a million forecasts are never held at
+    once; a longer id further down pushes its own line's columns over, and a source is clipped.
+    """
+    rows = iter(rows)
+    sample = list(itertools.islice(rows, WIDTH_SAMPLE))
+    if not sample:
+        yield empty
+        return
+    id_width = max(len("ID"), *(display_width(t.id) for t in sample))  # at least as wide as the header
+    source_width = min(24, max(len("SOURCE"), *(display_width(t.forecast.source) for t in sample)))
     claim_width = max(20, _width() - id_width - source_width - 38)
-    lines = [f"{'ID':<{id_width}}  {'STATUS':<13} {'DEADLINE':<10}  {'P':>4}  {'SOURCE':<{source_width}}  CLAIM"]
-    for tracked in rows:
+    yield f"{'ID':<{id_width}}  {'STATUS':<13} {'DEADLINE':<10}  {'P':>4}  {'SOURCE':<{source_width}}  CLAIM"
+    for tracked in itertools.chain(sample, rows):
         f = tracked.forecast
         status = tracked.status if tracked.current is None else tracked.current.outcome
         if tracked.status == "due":
             status = f"due {(today - f.deadline).days}d"
-        lines.append(
+        yield (
             f"{pad(f.id, id_width)}  {status:<13} {f.deadline.isoformat()}  {f.probability:>4.2f}  "
             f"{pad(clip(f.source, source_width), source_width)}  {clip(f.claim, claim_width)}"
         )
-    return "\n".join(lines)
 
 
 def _field(label: str, value: str | None, width: int) -> list[str]:

@@ -6,14 +6,11 @@ import contextlib
 import io
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
-from predictions import Ledger
-from predictions.io import FORMATS, format_of, read_records, write_records
-from predictions.seeds import read_seeds
+from predictions import EXPORT_FORMATS, format_of, read_records, read_seeds, rebuild_ledger, write_records
 
 from .options import FilePath, atomic_output, json_option, note, open_ledger, print_json, today
 
@@ -27,7 +24,7 @@ def _summary(summary, as_json: bool, what: str) -> None:
 
 @click.command("import")
 @click.argument("file", type=FilePath(exists=True, dir_okay=False))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Default: from the file name (.jsonl, .json, .csv).")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), help="Default: from the file name (.jsonl, .json, .csv).")
 @json_option
 @click.pass_context
 def import_(ctx, file, fmt, as_json):
@@ -56,7 +53,7 @@ def _progress(length: int):
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True,
               help="jsonl: one record a line; json: one array; csv: document.* columns, tags comma-separated, resolutions as JSON.")
 @click.option("-o", "--output", type=FilePath(dir_okay=False), help="Write to this file instead of stdout.")
 @click.pass_context
@@ -108,24 +105,7 @@ def seed(ctx, paths, rebuild, as_json):
             summary = ledger.import_records(read_seeds(paths), today=today(ctx))
         _summary(summary, as_json, "Seeded")
         return
-    if target.exists():  # replaced only if it is a ledger: any other file is refused untouched
-        Ledger(target, create=False).close()
-    fd, scratch = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".building")
-    os.close(fd)
-    os.unlink(scratch)
-    try:
-        with Ledger(scratch) as ledger:
-            summary = ledger.import_records(read_seeds(paths), today=today(ctx))
-            # One self-contained file: readers of a committed example leave no -wal/-shm beside it.
-            ledger.conn.execute("PRAGMA journal_mode = DELETE")
-        for stale in (f"{target}-wal", f"{target}-shm"):  # would be replayed into the new file
-            if os.path.exists(stale):
-                os.unlink(stale)
-        os.replace(scratch, target)
-    finally:
-        for leftover in (scratch, scratch + "-wal", scratch + "-shm"):
-            if os.path.exists(leftover):
-                os.unlink(leftover)
+    summary = rebuild_ledger(target, paths, today=today(ctx))
     _summary(summary, as_json, f"Rebuilt {target} from")
 
 

@@ -5,8 +5,16 @@
         forecast = ledger.add(source=..., claim=..., resolution_criteria=..., made_on=...,
                               deadline=..., probability=...)
         ledger.resolve(forecast.id, "yes", on=..., evidence=...)
+        print(ledger.score(by="source").to_text())
+        print(ledger.report("2026-10").render("md"))
+
+Everything a command does is one public call on `Ledger` (docs/library.md); the names below are
+the whole public API, and every type a public method takes or returns is among them.
 """
 
+from .aggregate import GROUPINGS as _GROUPINGS
+from .aggregate import Excluded, GroupScore, ScoreTable
+from .chain import Problem, Verification
 from .deadlines import DeadlineError, parse_deadline
 from .errors import (
     AmbiguousIdError,
@@ -14,25 +22,70 @@ from .errors import (
     NotALedgerError,
     NotFoundError,
     ValidationError,
+    VerificationError,
 )
 from .hedges import HEDGE_SCALE, UnknownPhraseError, probability_from_phrase
-from .model import Document, Forecast, Resolution
-from .store import Ledger, TrackedForecast
+from .io import FORMATS as EXPORT_FORMATS
+from .io import format_of, read_records, write_records
+from .model import OUTCOMES, PROBABILITY_BASES, SOURCE_KINDS, Document, Forecast, Resolution, parse_date
+from .report import PERIOD_KINDS, ForecastLine, Listing, Movement, Period, Report
+from .report_formats import FORMATS as REPORT_FORMATS
+from .scoring import CalibrationBin, Scores
+from .seeds import read_seeds, rebuild_ledger
+from .sqlite_file import shown_path
+from .store import STATUSES, Head, ImportSummary, Ledger, TrackedForecast
+from .textwidth import clip, display_width, pad, wrap
+
+SCORE_BY = tuple(_GROUPINGS)  # what `Ledger.score(by=...)` groups by
 
 __all__ = [
     "AmbiguousIdError",
+    "CalibrationBin",
     "DeadlineError",
     "Document",
+    "EXPORT_FORMATS",
+    "Excluded",
     "Forecast",
+    "ForecastLine",
+    "GroupScore",
     "HEDGE_SCALE",
+    "Head",
+    "ImportSummary",
     "Ledger",
     "LedgerError",
+    "Listing",
+    "Movement",
     "NotALedgerError",
     "NotFoundError",
+    "OUTCOMES",
+    "PERIOD_KINDS",
+    "PROBABILITY_BASES",
+    "Period",
+    "Problem",
+    "REPORT_FORMATS",
+    "Report",
     "Resolution",
+    "SCORE_BY",
+    "SOURCE_KINDS",
+    "STATUSES",
+    "ScoreTable",
+    "Scores",
     "TrackedForecast",
     "UnknownPhraseError",
     "ValidationError",
+    "Verification",
+    "VerificationError",
+    "clip",
+    "display_width",
+    "format_of",
+    "pad",
+    "parse_date",
     "parse_deadline",
     "probability_from_phrase",
+    "read_records",
+    "read_seeds",
+    "rebuild_ledger",
+    "shown_path",
+    "wrap",
+    "write_records",
 ]

@@ -9,12 +9,15 @@ forecasts fast and small.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sqlite3
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
 from .errors import ValidationError
+from .model import parse_date
 from .scoring import BIN_SQL, SUMS_SQL, Scores, Sums, ensure_sql_functions, scores_from_bins
 
 # How each grouping labels a row (`s` is the scored view or the forecasts table: same columns),
@@ -41,49 +44,80 @@ TIME_GROUPINGS = frozenset({"month", "quarter", "year"})
 
 
 @attrs.frozen
-class GroupScore:
-    group: str
-    scores: Scores
+class Excluded:
+    """Resolved, but never scored: ambiguous and annulled outcomes."""
+
     ambiguous: int = 0
     annulled: int = 0
+
+
+@attrs.frozen(kw_only=True)
+class GroupScore(Scores):
+    """Every score of one group (a source, a tag, a month...), its rank, and what was left unscored.
+
+    Its JSON (what `score --json` prints for the group) is derived from its attributes: a field
+    added here is in the JSON too.
+    """
+
+    group: str
     rank: int | None = None  # None: too few resolved forecasts to rank
+    excluded: Excluded = Excluded()
+
+    @classmethod
+    def of(cls, group: str, scores: Scores, excluded: Excluded = Excluded(), rank: int | None = None) -> "GroupScore":
+        return cls(group=group, rank=rank, excluded=excluded, **attrs.asdict(scores, recurse=False))
 
     def to_json(self) -> dict[str, Any]:
-        s = self.scores
-        return {
-            "group": self.group,
-            "rank": self.rank,
-            "n": s.n,
-            "yes": s.yes,
-            "brier": s.brier,
-            "brier_ci": list(s.brier_ci) if s.brier_ci else None,
-            "brier_two_category": s.brier_two_category,
-            "log_score": s.log_score,
-            "brier_skill": s.brier_skill,
-            "brier_skill_vs_half": s.brier_skill_vs_half,
-            "base_rate": s.base_rate,
-            "reliability": s.reliability,
-            "resolution": s.resolution,
-            "uncertainty": s.uncertainty,
-            "within_bin_variance": s.within_bin_variance,
-            "within_bin_covariance": s.within_bin_covariance,
-            "ece": s.ece,
-            "spiegelhalter_z": s.spiegelhalter_z,
-            "spiegelhalter_p": s.spiegelhalter_p,
-            "excluded": {"ambiguous": self.ambiguous, "annulled": self.annulled},
-            "bins": [attrs.asdict(b) for b in s.bins],
-        }
+        values = _json_value(self)
+        return {"group": values.pop("group"), "rank": values.pop("rank"), **values}
+
+
+def _json_value(value: Any) -> Any:
+    """attrs values as dicts and tuples as lists, all the way down."""
+    if attrs.has(type(value)):
+        return {field.name: _json_value(getattr(value, field.name)) for field in attrs.fields(type(value))}
+    if isinstance(value, (tuple, list)):
+        return [_json_value(item) for item in value]
+    return value
+
+
+# Equal Brier scores share a rank. Summing the same squared errors in another order can differ in
+# the last bits, so scores within a relative 1e-12 of each other (far below any printed digit) tie.
+_TIE_TOLERANCE = 1e-12
 
 
 @attrs.frozen
-class ScoreTable:
+class ScoreTable(Sequence[GroupScore]):
+    """Scores per group: a sequence of the rows `score` prints, in its order, and `.overall`.
+
+    Rows are ranked by Brier score, lowest first; equal scores share a rank (1, 1, 3) and are
+    listed with the larger group first, then by name. Groups with fewer than `min_n` scored
+    forecasts are unranked: `score` hides them (`hides_unranked`), a report lists them after the
+    ranked ones. Time groupings (month, quarter, year) are listed in time order, each keeping its rank.
+    """
+
     by: str
     since: dt.date | None
     until: dt.date | None
     min_n: int
     exclude_tags: tuple[str, ...]
-    groups: tuple[GroupScore, ...]  # ranked groups first (best Brier first), then the unranked; periods in time order
+    groups: tuple[GroupScore, ...]  # every group: ranked first, then the unranked; periods in time order
     overall: GroupScore | None  # every scored forecast together; None when nothing is scored
+    hides_unranked: bool = False
+    unknown_tags: tuple[str, ...] = ()  # of exclude_tags, those no forecast has (most likely typos)
+
+    @property
+    def rows(self) -> tuple[GroupScore, ...]:
+        return self.ranked if self.hides_unranked else self.groups
+
+    def __getitem__(self, index):
+        return self.rows[index]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
 
     @property
     def ranked(self) -> tuple[GroupScore, ...]:
@@ -92,6 +126,21 @@ class ScoreTable:
     @property
     def unranked(self) -> tuple[GroupScore, ...]:
         return tuple(g for g in self.groups if g.rank is None)
+
+    @property
+    def hidden(self) -> tuple[GroupScore, ...]:
+        """The groups below min_n that the rows leave out."""
+        return self.unranked if self.hides_unranked else ()
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """Exactly what `predictions score --json` prints: one object per row."""
+        return [g.to_json() for g in self]
+
+    def to_text(self) -> str:
+        """Exactly what `predictions score` prints: the table and, under it, how to read it."""
+        from .report_formats import score_command_text  # the renderers import this module
+
+        return score_command_text(self)
 
 
 def _window(since: dt.date | None, until: dt.date | None, exclude_tags: Sequence[str] = ()) -> tuple[str, list[str]]:
@@ -157,28 +206,53 @@ def score_table(
     conn: sqlite3.Connection,
     *,
     by: str = "source",
-    since: dt.date | None = None,
-    until: dt.date | None = None,
+    since: dt.date | str | None = None,
+    until: dt.date | str | None = None,
     min_n: int = 1,
     exclude_tags: Sequence[str] = (),
+    today: dt.date | str | None = None,
+    hides_unranked: bool = False,
 ) -> ScoreTable:
-    """Scores per group, ranked by Brier score; groups with fewer than min_n scored forecasts unranked."""
-    if min_n < 1:
-        raise ValidationError("min_n", f"must be at least 1, not {min_n}")
+    """Scores per group over forecasts resolved yes/no within [since, until] (and by `today`),
+    ranked by Brier score; groups with fewer than min_n scored forecasts unranked."""
+    since = None if since is None else parse_date(since, "since")
+    until = None if until is None else parse_date(until, "until")
+    if since is not None and until is not None and until < since:  # an empty window is surely a slip
+        raise ValidationError("until", f"{until} is before the start of the window ({since})")
+    if today is not None:  # what was resolved after `today` is not known yet on it
+        today = parse_date(today, "today")
+        until = today if until is None else min(until, today)
+    if isinstance(min_n, bool) or not isinstance(min_n, int) or min_n < 1:
+        raise ValidationError("min_n", f"must be a whole number of at least 1, not {min_n!r}")
+    if isinstance(exclude_tags, str):  # one tag, not its letters
+        exclude_tags = (exclude_tags,)
     exclude_tags = tuple(sorted(set(exclude_tags)))
     sums = group_bin_sums(conn, by, since, until, exclude_tags)
     excluded = unscored_counts(conn, by, since, until, exclude_tags)
-    groups = []
-    for group, bins in sums.items():
-        counts = excluded.get(group, {})
-        groups.append(GroupScore(group, scores_from_bins(bins), counts.get("ambiguous", 0), counts.get("annulled", 0)))
-    ranked = sorted((g for g in groups if g.scores.n >= min_n), key=lambda g: (g.scores.brier, -g.scores.n, g.group))
-    unranked = sorted((g for g in groups if g.scores.n < min_n), key=lambda g: (-g.scores.n, g.group))
-    ordered = [attrs.evolve(g, rank=i) for i, g in enumerate(ranked, start=1)] + unranked
+    groups = [GroupScore.of(group, scores_from_bins(bins), _excluded(excluded.get(group, {})))
+              for group, bins in sums.items()]  # fmt: skip
+    ranked = sorted((g for g in groups if g.n >= min_n), key=lambda g: (g.brier, -g.n, g.group))
+    unranked = sorted((g for g in groups if g.n < min_n), key=lambda g: (-g.n, g.group))
+    ordered = _ranks(ranked) + unranked
     if by in TIME_GROUPINGS:  # periods read in time order; their ranks still say which scored best
         ordered.sort(key=lambda g: g.group)
     overall = _overall(conn, by, sums, excluded, since, until, exclude_tags)
-    return ScoreTable(by, since, until, min_n, exclude_tags, tuple(ordered), overall)
+    unknown = tuple(t for t in exclude_tags if conn.execute(
+        "SELECT 1 FROM forecast_tags WHERE tag = ? LIMIT 1", [t]).fetchone() is None)  # fmt: skip
+    return ScoreTable(by, since, until, min_n, exclude_tags, tuple(ordered), overall, hides_unranked, unknown)
+
+
+def _ranks(ranked: list[GroupScore]) -> list[GroupScore]:
+    """Competition ranks over groups sorted best first: equal Brier scores share the better rank."""
+    out: list[GroupScore] = []
+    for position, group in enumerate(ranked, start=1):
+        tied = bool(out) and math.isclose(out[-1].brier, group.brier, rel_tol=_TIE_TOLERANCE, abs_tol=1e-15)
+        out.append(attrs.evolve(group, rank=out[-1].rank if tied else position))
+    return out
+
+
+def _excluded(counts: dict[str, int]) -> Excluded:
+    return Excluded(counts.get("ambiguous", 0), counts.get("annulled", 0))
 
 
 def _overall(conn, by, sums, excluded, since, until, exclude_tags) -> GroupScore | None:
@@ -187,12 +261,11 @@ def _overall(conn, by, sums, excluded, since, until, exclude_tags) -> GroupScore
         for bins in sums.values():
             for index, s in bins.items():
                 total[index] = total[index] + s if index in total else s
-        ambiguous = sum(c.get("ambiguous", 0) for c in excluded.values())
-        annulled = sum(c.get("annulled", 0) for c in excluded.values())
+        left_out = Excluded(sum(c.get("ambiguous", 0) for c in excluded.values()),
+                            sum(c.get("annulled", 0) for c in excluded.values()))  # fmt: skip
     else:
         total = group_bin_sums(conn, "all", since, until, exclude_tags).get("all", {})
-        counts = unscored_counts(conn, "all", since, until, exclude_tags).get("all", {})
-        ambiguous, annulled = counts.get("ambiguous", 0), counts.get("annulled", 0)
+        left_out = _excluded(unscored_counts(conn, "all", since, until, exclude_tags).get("all", {}))
     if not total:
         return None
-    return GroupScore("all", scores_from_bins(total), ambiguous, annulled)
+    return GroupScore.of("all", scores_from_bins(total), left_out)

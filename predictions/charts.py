@@ -57,6 +57,7 @@ def reliability_svg(bins: Sequence[CalibrationBin], title: str = "Reliability di
         import matplotlib
 
         matplotlib.use("Agg")
+        matplotlib.rcParams["svg.hashsalt"] = "predictions"  # the same ids in every run: reproducible reports
         from matplotlib import pyplot as plt
         from matplotlib.ticker import MaxNLocator
     except ImportError:

@@ -40,3 +40,11 @@ class AmbiguousIdError(LedgerError):
 
 class NotALedgerError(LedgerError):
     """The file is not SQLite, not a ledger, or written by a newer version."""
+
+
+class VerificationError(LedgerError):
+    """The hash chain failed verification, so nothing was reported from it. `.verification` has every finding."""
+
+    def __init__(self, message: str, verification):
+        self.verification = verification
+        super().__init__(message)

@@ -15,7 +15,7 @@ from typing import Any
 from .deadlines import DeadlineError, parse_deadline
 from .errors import ValidationError
 from .hedges import UnknownPhraseError, probability_from_phrase
-from .model import Forecast, Resolution, check_resolution, parse_date, parse_probability, status_of
+from .model import Forecast, Resolution, check_resolution, parse_date, parse_probability
 
 FLAT_OUTCOME_KEYS = ("outcome", "resolved_on", "evidence", "early_reason")
 DERIVED_KEYS = ("status",)  # written by export, ignored by import: derived from the rest
@@ -188,11 +188,11 @@ def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> li
     return [Resolution(forecast_id=forecast.id, recorded_at=recorded_at, **flat)]
 
 
-def export_record(forecast: Forecast, history: list[Resolution], today: dt.date) -> dict[str, Any]:
-    """The export format: the forecast, its current outcome, its status and full history."""
+def export_record(forecast: Forecast, history: list[Resolution], status: str) -> dict[str, Any]:
+    """The export format: the forecast, its current outcome, its status (on some day) and full history."""
     current = history[-1] if history else None
     record = forecast.to_record()
-    record["status"] = status_of(forecast, current, today)
+    record["status"] = status
     record["outcome"] = current.outcome if current else None
     record["resolved_on"] = current.resolved_on.isoformat() if current else None
     record["evidence"] = current.evidence if current else None

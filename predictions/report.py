@@ -1,7 +1,7 @@
 """The periodic calibration report, as data: what a month (quarter, year) settled and how sources stand.
 
-`build_report` reads the ledger and returns a `Report`; `report_formats` renders it as text,
-Markdown, HTML or JSON. Scores "as of" a period count every forecast resolved (resolved_on) up to
+`build_report` reads the ledger and returns a `Report` (`Ledger.report` is the public way in: it
+verifies the chain first); `Report.render` gives it as text, Markdown, HTML or JSON. Scores "as of" a period count every forecast resolved (resolved_on) up to
 the period's last day, using each forecast's current outcome.
 """
 
@@ -16,6 +16,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from .aggregate import GroupScore, ScoreTable, score_table
+from .chain import GENESIS, Verification
 from .errors import ValidationError
 
 PERIOD_KINDS = ("month", "quarter", "year")
@@ -97,6 +98,26 @@ class Period:
         return cls.containing(kind, dt.date(int(year), month, 1)).reportable("for")
 
 
+def report_period(period: "Period | str | None", kind: str, today: dt.date) -> "Period":
+    """The period a report covers: a Period, a label ("2026", "2026-Q3", "2026-10"), or for None
+    the latest complete period of `kind` (a report of a period not started is refused later)."""
+    if isinstance(period, Period):
+        return period.reportable()
+    if isinstance(period, str):
+        try:
+            return Period.parse(period)
+        except ValidationError as exc:
+            raise ValidationError("period", exc.message) from None
+    if period is not None:
+        raise ValidationError("period", f"must be a period label such as 2026-10, or a Period, not {period!r}")
+    if kind not in PERIOD_KINDS:
+        raise ValidationError("kind", f"{kind!r} is not one of {', '.join(PERIOD_KINDS)}")
+    try:
+        return Period.latest_complete(kind, today)
+    except ValidationError as exc:  # only a `today` at the calendar's start gets here
+        raise ValidationError("today", f"{exc.message}; name a period") from None
+
+
 def _last_day(start: dt.date, months: int) -> dt.date:
     """The last day of the `months` months from `start` (the calendar ends on 9999-12-31)."""
     month = start.month - 1 + months
@@ -138,9 +159,12 @@ class Movement:
 
 @attrs.frozen
 class Report:
+    """The report on one period, as data; `render(fmt)` gives it as text, md, html or json."""
+
     ledger: str
     generated_on: dt.date
-    chain_head: str
+    chain_head: str  # the ledger's head when the report was computed (read in the same snapshot)
+    verified: bool  # whether the chain was verified up to chain_head before the report was computed
     period: Period
     resolved: Listing  # forecasts resolved within the period
     outcomes: dict[str, int]  # outcome -> count, within the period
@@ -153,6 +177,18 @@ class Report:
     # Unresolved, deadline from generated_on to the period's end: in no other listing while the
     # period is not over (due stops before today, upcoming starts after the period). None once over.
     remaining: Listing | None = None
+
+    def render(self, fmt: str = "text") -> str:
+        """The report as text, md (Markdown), html (one self-contained page) or json."""
+        from .report_formats import render  # the renderers import this module
+
+        return render(self, fmt)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as the JSON object `render("json")` prints."""
+        from .report_formats import report_json
+
+        return report_json(self)
 
     @property
     def scored_until(self) -> dt.date:
@@ -214,13 +250,24 @@ def build_report(
     conn: sqlite3.Connection,
     *,
     ledger: str,
-    chain_head: str,
+    verified: Verification | None,
     period: Period,
     today: dt.date,
     min_n: int = 5,
     exclude_tags: Sequence[str] = (),
 ) -> Report:
-    """The report for `period`; forecasts tagged with any of `exclude_tags` are listed but not scored."""
+    """The report for `period`; forecasts tagged with any of `exclude_tags` are listed but not scored.
+
+    Run inside one read transaction: with `verified` (a passed verification made in it) the report
+    names the head that was verified, else the head it reads. A period that has not started is refused.
+    """
+    if period.start > today:  # nothing in it can be resolved yet; open forecasts are listed elsewhere
+        raise ValidationError("period", f"{period.label} has not started yet (it starts {period.start}, today is {today})")
+    if verified is not None:
+        chain_head = verified.head
+    else:
+        row = conn.execute("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        chain_head = row[0] if row else GENESIS
     # While the period is not over, nothing after `today` counts: a report made as of a past day
     # (--today) says what was known then.
     until = _scored_until(period, today)
@@ -250,6 +297,7 @@ def build_report(
         ledger=ledger,
         generated_on=today,
         chain_head=chain_head,
+        verified=verified is not None,
         period=period,
         resolved=resolved,
         outcomes=outcomes,
@@ -264,13 +312,13 @@ def build_report(
 
 
 def _movement(before: ScoreTable, now: ScoreTable) -> tuple[Movement, ...]:
-    earlier = {g.group: g.scores for g in before.groups}
+    earlier = {g.group: g for g in before.groups}
     moves = []
     for group in now.groups:
         old = earlier.get(group.group)
-        if old is not None and old.n == group.scores.n:
+        if old is not None and old.n == group.n:
             continue  # nothing new was resolved for this source
         moves.append(
-            Movement(group.group, old.brier if old else None, group.scores.brier, old.n if old else 0, group.scores.n)
+            Movement(group.group, old.brier if old else None, group.brier, old.n if old else 0, group.n)
         )
     return tuple(sorted(moves, key=lambda m: (m.change is None, -(abs(m.change or 0)), m.group)))

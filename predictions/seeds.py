@@ -10,7 +10,9 @@ TOML gives no line numbers for values, so errors point at the line of the foreca
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,6 +21,7 @@ from .deadlines import DeadlineError, parse_deadline
 from .errors import ValidationError
 from .hedges import UnknownPhraseError, probability_from_phrase
 from .model import parse_date, parse_probability
+from .sqlite_file import checked_path
 
 DOCUMENT_KEYS = {"file", "title", "outlet", "author", "url", "published_text", "published_on",
                  "published_on_estimated", "published_on_note", "recorded_at"}  # fmt: skip
@@ -44,8 +47,41 @@ def seed_files(paths: list[str | Path]) -> list[Path]:
 
 
 def read_seeds(paths: list[str | Path]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, record) pairs of every forecast in the seed files (directories: their *.toml), for
+    `Ledger.import_records`."""
     for path in seed_files(paths):
         yield from read_seed_file(path)
+
+
+def rebuild_ledger(target: str | os.PathLike, paths: list[str | Path], *, today: dt.date | str | None = None):
+    """Build a new ledger from the seed files and replace `target` with it, atomically.
+
+    `target` must be a ledger or absent: any other file is refused untouched. The new file is
+    built beside it and renamed over it, so readers see the old ledger or the new one, never half
+    of one; do not rebuild a ledger others are writing (their writes would be lost). Returns the
+    ImportSummary.
+    """
+    from .store import Ledger  # the store does not need seeds; seeds need the store only here
+
+    target = checked_path(target, "ledger")
+    if target.exists():
+        Ledger(target, create=False).close()
+    fd, scratch = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".building")
+    os.close(fd)
+    os.unlink(scratch)
+    try:
+        with Ledger(scratch) as ledger:
+            summary = ledger.import_records(read_seeds(paths), today=today)
+            ledger._leave_wal()
+        for stale in (f"{target}-wal", f"{target}-shm"):  # would be replayed into the new file
+            if os.path.exists(stale):
+                os.unlink(stale)
+        os.replace(scratch, target)
+    finally:
+        for leftover in (scratch, scratch + "-wal", scratch + "-shm"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+    return summary
 
 
 def read_seed_file(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -9,6 +9,7 @@ same transaction as the rows it describes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -20,14 +21,18 @@ from typing import Any, Callable, Iterable, Iterator
 import attrs
 
 from . import chain
+from .aggregate import ScoreTable, score_table
+from .chain import Verification
 from .errors import (
     AmbiguousIdError,
     LedgerError,
     NotFoundError,
     ValidationError,
+    VerificationError,
 )
 from .model import Forecast, Resolution, check_resolution, check_timestamp, parse_date, status_of, utc_now
 from .records import check_recorded_before_now, export_record, forecast_from_record
+from .report import Period, Report, build_report, report_period
 from .sqlite_file import checked_path, connect, read_only_fs, shown_path, sqlite_errors, transaction
 
 BATCH_SIZE = 2000
@@ -49,6 +54,10 @@ class TrackedForecast:
     @property
     def current(self) -> Resolution | None:
         return self.history[-1] if self.history else None
+
+    def to_record(self) -> dict[str, Any]:
+        """The export format: what `export`, `list --json` and `show --json` print for it."""
+        return export_record(self.forecast, list(self.history), self.status)
 
 
 @attrs.frozen
@@ -192,7 +201,7 @@ class Ledger:
         records: Iterable[tuple[str, Any]],
         *,
         recorded_at: str | None = None,
-        today: dt.date | None = None,
+        today: dt.date | str | None = None,
     ) -> ImportSummary:
         """Validate and write (where, record) pairs all-or-nothing; errors name `where` and the field."""
         if recorded_at is None:
@@ -258,7 +267,7 @@ class Ledger:
         correction: str | None = None,
         early_reason: str | None = None,
         by: str | None = None,
-        today: dt.date | None = None,
+        today: dt.date | str | None = None,
     ) -> Resolution:
         """Append a resolution. `forecast_id` may be a unique prefix. Raises ValidationError.
 
@@ -431,7 +440,7 @@ class Ledger:
                 current = history[-1] if history else None
                 yield TrackedForecast(forecast, history, status_of(forecast, current, today))
 
-    def get(self, id_or_prefix: str, *, today: dt.date | None = None) -> TrackedForecast:
+    def get(self, id_or_prefix: str, *, today: dt.date | str | None = None) -> TrackedForecast:
         forecast_id = self.resolve_id(id_or_prefix)
         return list(self._tracked("WHERE f.id = ?", [forecast_id], today))[0]
 
@@ -441,12 +450,21 @@ class Ledger:
         status: str = "all",
         source: str | None = None,
         tag: str | None = None,
-        today: dt.date | None = None,
+        today: dt.date | str | None = None,
     ) -> list[TrackedForecast]:
         """Forecasts filtered by status (open, due, resolved, all), exact source and tag; by deadline."""
         return list(self.iter_forecasts(status=status, source=source, tag=tag, today=today))
 
-    def iter_forecasts(self, *, status="all", source=None, tag=None, today=None, order="f.deadline, f.id"):
+    def iter_forecasts(
+        self,
+        *,
+        status: str = "all",
+        source: str | None = None,
+        tag: str | None = None,
+        today: dt.date | str | None = None,
+        order: str = "f.deadline, f.id",
+    ) -> Iterator[TrackedForecast]:
+        """Like `forecasts`, but read one at a time (a million forecasts are never all in memory)."""
         if status not in STATUSES:
             raise ValidationError("status", f"{status!r} is not one of {', '.join(STATUSES)}")
         today_text = _today(today).isoformat()
@@ -470,19 +488,19 @@ class Ledger:
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return self._tracked(where, params, today, order=order)
 
-    def due(self, *, today: dt.date | None = None) -> list[TrackedForecast]:
+    def due(self, *, today: dt.date | str | None = None) -> list[TrackedForecast]:
         """Past their deadline and unresolved, oldest deadline first."""
         return self.forecasts(status="due", today=today)
 
     def history(self, id_or_prefix: str) -> tuple[Resolution, ...]:
         return self.get(id_or_prefix).history
 
-    def export_records(self, *, today: dt.date | None = None) -> Iterator[dict[str, Any]]:
+    def export_records(self, *, today: dt.date | str | None = None) -> Iterator[dict[str, Any]]:
         """Every forecast in the order it was recorded, in the export format (streamed)."""
         today = _today(today)
         # Only the forecasts there are now: a caller adding while it reads would otherwise read on forever.
         for tracked in self._tracked("WHERE f.rowid <= ?", [self._last_rowid()], today):
-            yield export_record(tracked.forecast, list(tracked.history), today)
+            yield tracked.to_record()
 
     def _last_rowid(self) -> int:
         with sqlite_errors(self.path):
@@ -492,9 +510,72 @@ class Ledger:
         with sqlite_errors(self.path):
             return self.conn.execute("SELECT 1 FROM forecast_tags WHERE tag = ? LIMIT 1", [tag]).fetchone() is not None
 
+    def _leave_wal(self) -> None:
+        """Leave WAL mode: one self-contained file, so readers of a committed copy leave no -wal/-shm."""
+        with sqlite_errors(self.path):
+            self.conn.execute("PRAGMA journal_mode = DELETE")
+
     def count(self) -> int:
         with sqlite_errors(self.path):
             return self.conn.execute("SELECT count(*) FROM forecasts").fetchone()[0]
+
+    # --- scores and reports -----------------------------------------------------------------
+
+    def score(
+        self,
+        *,
+        by: str = "source",
+        since: dt.date | str | None = None,
+        until: dt.date | str | None = None,
+        min_n: int = 1,
+        exclude_tags: Iterable[str] = (),
+        today: dt.date | str | None = None,
+    ) -> ScoreTable:
+        """Scores per group (`by`: one of SCORE_BY) over forecasts resolved yes or no from `since`
+        to `until` (and no later than `today`), ranked by Brier score, best first. Groups with
+        fewer than `min_n` scored forecasts are left out of the rows (`table.hidden`), as `score` does."""
+        with self._snapshot():
+            return score_table(self.conn, by=by, since=since, until=until, min_n=min_n,
+                               exclude_tags=tuple(exclude_tags), today=today, hides_unranked=True)  # fmt: skip
+
+    def report(
+        self,
+        period: Period | str | None = None,
+        *,
+        kind: str = "month",
+        today: dt.date | str | None = None,
+        min_n: int = 5,
+        exclude_tags: Iterable[str] = (),
+        verify: bool = True,
+    ) -> Report:
+        """The calibration report for `period` ("2026", "2026-Q3", "2026-10" or a Period; None:
+        the latest complete period of `kind`), as of `today` (default: the real date).
+
+        The chain is verified first, in the same snapshot the report is computed from: a failed
+        verification raises VerificationError naming the first finding. With verify=False the
+        report says, in every format, that it was not verified.
+        """
+        today = _today(today)
+        chosen = report_period(period, kind, today)
+        with self._snapshot():
+            verification = chain.verify(self.conn) if verify else None
+            if verification is not None and not verification.ok:
+                raise VerificationError(
+                    f"the ledger failed verification, so no report was made: {verification.problems[0]}",
+                    verification,
+                )
+            return build_report(self.conn, ledger=shown_path(self.path), verified=verification, period=chosen,
+                                today=today, min_n=min_n, exclude_tags=tuple(exclude_tags))  # fmt: skip
+
+    @contextlib.contextmanager
+    def _snapshot(self) -> Iterator[None]:
+        """One consistent read of the file, even while others write; `sqlite_errors` explains failures."""
+        with sqlite_errors(self.path):
+            self.conn.execute("BEGIN")
+            try:
+                yield
+            finally:
+                self.conn.execute("ROLLBACK")
 
     # --- integrity --------------------------------------------------------------------------
 
@@ -510,13 +591,10 @@ class Ledger:
             recorded_at = None
         return Head(row[0], row[1], recorded_at if isinstance(recorded_at, str) else None)
 
-    def verify(self, *, contains: str | None = None) -> chain.Verification:
-        with sqlite_errors(self.path):
-            self.conn.execute("BEGIN")  # one consistent snapshot, even while others write
-            try:
-                return chain.verify(self.conn, contains=contains)
-            finally:
-                self.conn.execute("ROLLBACK")
+    def verify(self, *, contains: str | None = None) -> Verification:
+        """Recompute the chain and check every table row against it (`contains`: a published head)."""
+        with self._snapshot():
+            return chain.verify(self.conn, contains=contains)
 
     def backup(self, target: str | os.PathLike, *, progress: Callable[[int, int], None] | None = None) -> Path:
         """A consistent copy made with SQLite's online backup while others may be writing."""

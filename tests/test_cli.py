@@ -580,7 +580,7 @@ def test_an_unexpected_error_is_one_line_without_a_traceback(run, added, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("something broke")
 
-    monkeypatch.setattr(Ledger, "forecasts", broken)
+    monkeypatch.setattr(Ledger, "iter_forecasts", broken)
     result = run("list", code=1)
     assert result.stderr == "Error: unexpected RuntimeError: something broke (set PREDICTIONS_DEBUG=1 for the traceback)\n"
 

@@ -15,11 +15,13 @@ import os
 import sqlite3
 import stat
 
+import attrs
 import pytest
 from click.testing import CliRunner
 
+from predictions import Excluded, ValidationError
 from predictions.aggregate import score_table
-from predictions.report import LIST_LIMIT, Period, build_report
+from predictions.report import LIST_LIMIT, Period
 from predictions.report_formats import render
 from predictions_cli.main import cli
 
@@ -63,20 +65,20 @@ def test_brier_by_source_matches_hand_computation(scored_ledger):
     table = score_table(scored_ledger.conn, by="source")
     by_group = {g.group: g for g in table.groups}
     assert set(by_group) == {"A", "B"}  # the open forecast of C is not scored
-    assert by_group["A"].scores.brier == pytest.approx(0.14 / 3)
-    assert by_group["B"].scores.brier == pytest.approx(0.25)
+    assert by_group["A"].brier == pytest.approx(0.14 / 3)
+    assert by_group["B"].brier == pytest.approx(0.25)
     assert [g.group for g in table.ranked] == ["A", "B"]
-    assert by_group["B"].ambiguous == 1 and by_group["B"].annulled == 1
-    assert by_group["B"].scores.n == 2
+    assert by_group["B"].excluded == Excluded(ambiguous=1, annulled=1)
+    assert by_group["B"].n == 2
     # Overall: (0.01 + 0.04 + 0.09 + 0.25 + 0.25) / 5 = 0.128
-    assert table.overall.scores.brier == pytest.approx(0.128)
-    assert table.overall.ambiguous == 1 and table.overall.annulled == 1
+    assert table.overall.brier == pytest.approx(0.128)
+    assert table.overall.excluded == Excluded(ambiguous=1, annulled=1)
 
 
 def test_log_score_matches_hand_computation(scored_ledger):
     a = {g.group: g for g in score_table(scored_ledger.conn, by="source").groups}["A"]
     expected = -(math.log(0.9) + math.log(0.8) + math.log(0.7)) / 3
-    assert a.scores.log_score == pytest.approx(expected)
+    assert a.log_score == pytest.approx(expected)
 
 
 def test_scores_agree_with_bare_sql_over_the_scored_view(scored_ledger):
@@ -85,22 +87,22 @@ def test_scores_agree_with_bare_sql_over_the_scored_view(scored_ledger):
             "SELECT source, avg((probability - outcome) * (probability - outcome)) FROM scored GROUP BY source"
         ).fetchall()
     )
-    ours = {g.group: g.scores.brier for g in score_table(scored_ledger.conn, by="source").groups}
+    ours = {g.group: g.brier for g in score_table(scored_ledger.conn, by="source").groups}
     assert ours == pytest.approx(bare)
 
 
 def test_tags_count_a_forecast_in_each_of_its_groups_but_once_overall(scored_ledger):
     table = score_table(scored_ledger.conn, by="tag")
-    by_group = {g.group: g.scores for g in table.groups}
+    by_group = {g.group: g for g in table.groups}
     assert by_group["x"].n == 2 and by_group["y"].n == 1 and by_group["(untagged)"].n == 3
     assert by_group["x"].brier == pytest.approx((0.01 + 0.04) / 2)
-    assert table.overall.scores.n == 5
+    assert table.overall.n == 5
 
 
 def test_since_and_until_filter_on_resolution_date(scored_ledger):
     table = score_table(scored_ledger.conn, by="source", since=D(2026, 9, 1), until=D(2026, 9, 30))
     assert [g.group for g in table.groups] == ["B"]
-    assert table.groups[0].scores.n == 2
+    assert table.groups[0].n == 2
 
 
 def test_min_n_leaves_small_groups_unranked(scored_ledger):
@@ -174,10 +176,7 @@ def test_latest_complete_period():
 
 
 def _report(ledger, label="2026-10", min_n=1):
-    return build_report(
-        ledger.conn, ledger="test.db", chain_head=ledger.head().hash, period=Period.parse(label),
-        today=D(2026, 11, 22), min_n=min_n,
-    )  # fmt: skip
+    return ledger.report(label, today=D(2026, 11, 22), min_n=min_n)
 
 
 def test_report_sections(scored_ledger):
@@ -190,7 +189,7 @@ def test_report_sections(scored_ledger):
     assert report.due.total == 2  # C and D: deadline 2026-10-31, unresolved on 2026-11-22
     # B was scored in September and had nothing new; A is new in October.
     assert [(m.group, m.brier_before) for m in report.movement] == [("A", None)]
-    assert report.calibration.scores.n == 5
+    assert report.calibration.n == 5
 
 
 def test_report_movement_between_periods(ledger):
@@ -277,8 +276,7 @@ def test_calibration_table_in_markdown_and_html(scored_ledger):
     ],
 )
 def test_markdown_code_spans_are_not_backslash_escaped(scored_ledger, path, span):
-    report = build_report(scored_ledger.conn, ledger=path, chain_head=scored_ledger.head().hash,
-                          period=Period.parse("2026-10"), today=D(2026, 11, 22))  # fmt: skip
+    report = attrs.evolve(scored_ledger.report("2026-10", today=D(2026, 11, 22)), ledger=path)
     md = render(report, "md")
     assert f"Ledger {span}, chain head `{report.chain_head}`" in md
     assert all(f"| `{line.id}` |" in md for line in report.resolved.lines)
@@ -292,7 +290,7 @@ def test_bins_with_no_yes_or_all_yes_still_chart(ledger):
         _settle(ledger, 0.05, "no", copy=i)
         _settle(ledger, 0.95, "yes", copy=i)
     report = _report(ledger)
-    bins = report.calibration.scores.bins
+    bins = report.calibration.bins
     assert [(b.wilson_low, b.wilson_high) for b in bins][0][0] == 0.0
     assert bins[-1].wilson_high == 1.0
     assert 'src="data:image/svg+xml;base64,' in render(report, "html")
@@ -338,9 +336,8 @@ def test_a_period_not_over_says_so_and_keeps_the_rest_of_its_deadlines_in_view(s
     data = json.loads(render(report, "json"))
     assert data["complete"] is False
     assert data["remaining"]["total"] == 2 and data["remaining"]["until"] == "2026-12-31"
-    ahead = _report(scored_ledger, "2027-Q1")  # the library may look ahead (the CLI refuses it)
-    assert [line.claim for line in ahead.remaining.lines] == ["deadline 2027-01-05"]
-    assert json.loads(render(ahead, "json"))["remaining"]["from"] == "2027-01-01"
+    with pytest.raises(ValidationError, match="^field period: 2027-Q1 has not started yet"):
+        _report(scored_ledger, "2027-Q1")  # the library refuses to look ahead, as the CLI does
     over = _report(scored_ledger, "2026-10")
     assert over.complete and over.remaining is None
     assert "not over" not in render(over, "text") and "still to come" not in render(over, "md")
@@ -416,7 +413,7 @@ def test_score_refuses_a_reversed_date_range(scored_ledger, db_path):
         result = _cli(db_path, "score", "--since", "2026-12-01", "--until", "2026-01-01", *as_json)
         assert result.exit_code == 2 and result.stdout == ""
         assert result.stderr.splitlines()[-1] == (
-            "Error: Invalid value for '--until': 2026-01-01 is before --since 2026-12-01"
+            "Error: Invalid value for '--until': 2026-01-01 is before the start of the window (2026-12-01)"
         )
     result = _cli(db_path, "score", "--since", "2026-10-10", "--until", "2026-10-10", "--json")  # one day is a range
     assert [(g["group"], g["n"]) for g in json.loads(result.stdout)] == [("A", 3)]
@@ -542,9 +539,9 @@ def test_every_grouping_scores_every_forecast(scored_ledger, db_path, by):
 
 def test_exclude_tags_leaves_those_forecasts_out_of_every_score(scored_ledger):
     table = score_table(scored_ledger.conn, by="source", exclude_tags=["x"])
-    a = {g.group: g.scores for g in table.groups}["A"]
+    a = {g.group: g for g in table.groups}["A"]
     assert (a.n, a.brier) == (1, pytest.approx(0.09))  # only A's 0.3 that resolved no is left
-    assert table.overall.scores.n == 3  # A's 0.3 and B's two 0.5s
+    assert table.overall.n == 3  # A's 0.3 and B's two 0.5s
     assert table.exclude_tags == ("x",)
     by_tag = {g.group for g in score_table(scored_ledger.conn, by="tag", exclude_tags=["y"]).groups}
     assert by_tag == {"x", "(untagged)"}  # the forecast tagged x and y is gone from both groups
@@ -554,7 +551,7 @@ def test_exclude_tags_also_drops_unscored_counts(ledger):
     _settle(ledger, 0.4, "ambiguous", tags=("hindsight",))
     _settle(ledger, 0.6, "yes")
     table = score_table(ledger.conn, by="source", exclude_tags=("hindsight",))
-    assert table.groups[0].ambiguous == 0 and table.overall.ambiguous == 0
+    assert table.groups[0].excluded.ambiguous == 0 and table.overall.excluded.ambiguous == 0
 
 
 def test_score_and_report_take_exclude_tag(scored_ledger, db_path):
@@ -635,8 +632,7 @@ def test_a_period_not_over_is_scored_up_to_today_not_its_last_day(scored_ledger)
 
 def test_a_report_as_of_a_past_day_leaves_out_what_was_resolved_after_it(ledger):
     _settle(ledger, 0.8, "no", on=D(2026, 11, 20))  # after the deadline (2026-10-31)
-    as_of = build_report(ledger.conn, ledger="t.db", chain_head=ledger.head().hash, period=Period.parse("2026-Q4"),
-                         today=D(2026, 11, 10), min_n=1)  # fmt: skip
+    as_of = ledger.report("2026-Q4", today=D(2026, 11, 10), min_n=1)
     assert as_of.resolved.total == 0 and as_of.outcomes == {}
     assert as_of.leaderboard.groups == () and as_of.period_scores.groups == ()
     assert "resolved up to 2026-11-10" in render(as_of, "text")
@@ -649,8 +645,7 @@ def test_a_report_as_of_a_past_day_lists_later_resolved_forecasts_as_open(ledger
     for deadline, on in ((D(2026, 10, 10), D(2026, 10, 12)), (D(2026, 10, 28), D(2026, 10, 20))):
         f = ledger.add(**forecast_fields(made_on=D(2026, 1, 1), deadline=deadline, claim=f"deadline {deadline}"))
         ledger.resolve(f.id, "no", on=on, evidence="e", early_reason="gone" if on < deadline else None, today=D(2026, 11, 22))
-    as_of = build_report(ledger.conn, ledger="t.db", chain_head=ledger.head().hash, period=Period.parse("2026-10"),
-                         today=D(2026, 10, 11), min_n=1)  # fmt: skip
+    as_of = ledger.report("2026-10", today=D(2026, 10, 11), min_n=1)
     assert [(line.claim, line.outcome) for line in as_of.due.lines] == [("deadline 2026-10-10", None)]
     assert [(line.claim, line.outcome) for line in as_of.remaining.lines] == [("deadline 2026-10-28", None)]
     now = _report(ledger, "2026-10")

@@ -455,8 +455,8 @@ def test_sql_path_equals_python_path_equals_reference(tmp_path_factory, groups):
         assert_matches_reference(sql, reference_scores(ps, os))
         assert_matches_reference(python, reference_scores(ps, os))
     everything = [row for rows in groups.values() for row in rows]
-    assert_matches_reference(table.overall.scores, reference_scores(*zip(*everything)))
-    ranked = [g.scores.brier for g in table.ranked]
+    assert_matches_reference(table.overall, reference_scores(*zip(*everything)))
+    ranked = [g.brier for g in table.ranked]
     assert ranked == sorted(ranked)
 
 

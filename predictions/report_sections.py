@@ -1,0 +1,183 @@
+"""What the periodic report says, section by section, independent of its format.
+
+`SECTIONS` lists the report's sections in order; each turns a `Report` into blocks (a heading,
+a paragraph, a score table, a listing of forecasts, the calibration, the score changes), and
+`report_formats` renders every kind of block in text, Markdown and HTML. Adding a section is one
+function and one entry in `SECTIONS`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Union
+
+import attrs
+
+from .aggregate import GroupScore, ScoreTable
+from .report import Listing, Movement, Report
+
+
+@attrs.frozen
+class Code:
+    """Inline text shown literally (a path, a hash): a code span in Markdown and HTML."""
+
+    text: str
+
+
+@attrs.frozen
+class Heading:
+    text: str
+    level: int = 2  # 1: the report's title; 3: a part of the section before it
+
+
+@attrs.frozen
+class Para:
+    parts: tuple[Union[str, Code], ...]
+    style: str | None = None  # "strong" (a warning) or "muted" (a side note)
+
+
+@attrs.frozen
+class Scores:
+    table: ScoreTable
+
+
+@attrs.frozen
+class Forecasts:
+    listing: Listing
+    empty: str  # said instead when there are none
+
+
+@attrs.frozen
+class Calibration:
+    overall: GroupScore | None  # its bins: a table and a chart (a text chart in text)
+
+
+@attrs.frozen
+class Changes:
+    movement: tuple[Movement, ...]
+
+
+Block = Union[Heading, Para, Scores, Forecasts, Calibration, Changes]
+
+
+def _num(value: float | None, digits: int = 3) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def ci_text(group: GroupScore) -> str:
+    ci = group.brier_ci
+    return "–" if ci is None else f"{ci[0]:.3f}–{ci[1]:.3f}"
+
+
+def calibration_summary(report: Report) -> str:
+    c = report.calibration
+    if c is None:
+        return "No forecasts resolved yes or no yet."
+    z = "–" if c.spiegelhalter_z is None else f"{c.spiegelhalter_z:.2f} (p = {c.spiegelhalter_p:.3f})"
+    return (
+        f"{c.n} forecasts scored ({c.yes} resolved yes), Brier {_num(c.brier)} "
+        f"(95% CI {ci_text(c)}), log score {_num(c.log_score)}, expected calibration error {_num(c.ece)}, "
+        f"Spiegelhalter z {z}."
+    )
+
+
+def movement_lines(movement: tuple[Movement, ...], name: Callable[[str], str]) -> list[str]:
+    """One line per source whose score moved; `name` renders the source for the format."""
+    if not movement:
+        return ["No source had new forecasts scored in this period."]
+    lines = []
+    for m in movement:
+        if m.change is None:
+            lines.append(f"{name(m.group)}: first scored, Brier {m.brier_now:.3f} (n={m.n_now})")
+        else:
+            direction = "better" if m.change < 0 else "worse" if m.change > 0 else "unchanged"
+            lines.append(
+                f"{name(m.group)}: Brier {m.brier_before:.3f} → {m.brier_now:.3f} "
+                f"({m.change:+.3f}, {direction}; n {m.n_before} → {m.n_now})"
+            )
+    return lines
+
+
+def title(report: Report) -> str:
+    return f"Calibration report {report.period.label}"
+
+
+# --- the sections, in order ---------------------------------------------------------------------
+
+
+def _header(report: Report) -> list[Block]:
+    p = report.period
+    blocks: list[Block] = [Heading(f"Calibration report for {p.label} ({p.start} to {p.end})", 1)]
+    if report.verified:
+        checked = ", verified before this report was made"
+    else:
+        checked = ""
+    blocks.append(Para(("Ledger ", Code(report.ledger), ", chain head ", Code(report.chain_head),
+                        f"{checked}, generated {report.generated_on}.")))  # fmt: skip
+    if not report.verified:
+        blocks.append(Para((
+            "Not verified: the hash chain was not checked before this report was made, so nothing here "
+            "vouches that the ledger holds what it recorded.",), "strong"))  # fmt: skip
+    if not report.complete:
+        blocks.append(Para((
+            f"This {p.kind} is not over yet: it ends {p.end}, and this report shows it as of "
+            f"{report.generated_on}, so its figures will change.",), "strong"))  # fmt: skip
+    if report.exclude_tags:
+        blocks.append(Para((
+            "Scores leave out forecasts tagged " + ", ".join(report.exclude_tags) + " (they are still listed).",
+        ), "muted"))  # fmt: skip
+    return blocks
+
+
+def _resolved(report: Report) -> list[Block]:
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())) or "none"
+    return [Heading(f"Resolved in {report.period.label}: {counts}"),
+            Forecasts(report.resolved, "Nothing was resolved in this period.")]  # fmt: skip
+
+
+def _period_scores(report: Report) -> list[Block]:
+    return [Heading(f"Scores for forecasts resolved in {report.period.label}, by source", 3),
+            Scores(report.period_scores)]  # fmt: skip
+
+
+def _leaderboard(report: Report) -> list[Block]:
+    return [
+        Heading(f"Leaderboard: everything resolved up to {report.scored_until} "
+                f"(ranked with at least {report.leaderboard.min_n} scored)"),
+        Scores(report.leaderboard),
+    ]  # fmt: skip
+
+
+def _calibration(report: Report) -> list[Block]:
+    return [Heading(f"Calibration of everything resolved up to {report.scored_until}"),
+            Para((calibration_summary(report),)), Calibration(report.calibration)]  # fmt: skip
+
+
+def _changes(report: Report) -> list[Block]:
+    return [Heading(f"Score changes since the end of {report.period.shifted(-1).label}"), Changes(report.movement)]
+
+
+def _due(report: Report) -> list[Block]:
+    return [Heading(f"Due for resolution now (deadline passed, unresolved as of {report.generated_on})"),
+            Forecasts(report.due, "Nothing is due.")]  # fmt: skip
+
+
+def _remaining(report: Report) -> list[Block]:
+    if report.remaining is None:  # the period is over: what is left of it is listed as due
+        return []
+    p = report.period
+    return [Heading(f"Deadlines still to come by the end of {p.label} (from {report.remaining_from} to {p.end})"),
+            Forecasts(report.remaining, "No deadlines.")]  # fmt: skip
+
+
+def _upcoming(report: Report) -> list[Block]:
+    return [Heading(f"Deadlines in {report.next_period.label}"), Forecasts(report.upcoming, "No deadlines.")]
+
+
+SECTIONS: tuple[Callable[[Report], list[Block]], ...] = (
+    _header, _resolved, _period_scores, _leaderboard, _calibration, _changes, _due, _remaining, _upcoming,
+)  # fmt: skip
+
+
+def sections(report: Report) -> list[list[Block]]:
+    """The report's sections as blocks, leaving out those with nothing to say."""
+    return [blocks for blocks in (section(report) for section in SECTIONS) if blocks]

@@ -1,0 +1,55 @@
+"""Text in columns, measured in terminal cells, not characters: wide and fullwidth (CJK)
+characters take two cells, combining marks none. Used by the text report and the CLI's tables."""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+def display_width(text: str) -> int:
+    """The terminal cells `text` takes: wide and fullwidth (CJK) characters two, combining marks none."""
+    return sum(_cells(char) for char in text)
+
+
+def _cells(char: str) -> int:
+    if unicodedata.category(char) in ("Mn", "Me", "Cf"):  # combining marks; zero-width joiners, direction marks
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def clip(text: str, width: int) -> str:
+    """`text` on one line in at most `width` cells, cut with '…' if it is longer."""
+    text = " ".join(text.split())
+    if display_width(text) <= width:
+        return text
+    kept, used = [], 1  # the '…'
+    for char in text:
+        used += _cells(char)
+        if used > width:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
+def pad(text: str, width: int, align: str = "<") -> str:
+    """`text` padded with spaces to `width` cells, on the right ('<') or the left ('>')."""
+    fill = " " * max(0, width - display_width(text))
+    return text + fill if align == "<" else fill + text
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width` cells, broken at spaces, or inside a word wider than a line."""
+    lines, line = [], ""
+    for word in text.split():
+        if line and display_width(line) + 1 + display_width(word) <= width:
+            line += " " + word
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for char in word:  # a word wider than the line (CJK text has no spaces) is cut where it fills it
+            if line and display_width(line) + _cells(char) > width:
+                lines.append(line)
+                line = ""
+            line += char
+    return lines + [line] if line else lines
