@@ -35,8 +35,9 @@ BARE_SCORE = (
 )
 
 
-def generate(path: Path, n: int, sources: int, seed: int = 20261122) -> None:
-    """Resolved forecasts whose outcomes follow each source's own (mis)calibration."""
+def generate(path: Path, n: int, sources: int, seed: int = 20261122, unresolved: float = 0.0) -> None:
+    """Resolved forecasts whose outcomes follow each source's own (mis)calibration; a share
+    `unresolved` of them (none by default) left without an outcome, past their deadline."""
     rng = random.Random(seed)
     bias = [rng.uniform(-0.25, 0.25) for _ in range(sources)]
     start = dt.date(2020, 1, 1)
@@ -61,6 +62,9 @@ def generate(path: Path, n: int, sources: int, seed: int = 20261122) -> None:
                 "evidence": "synthetic",
                 "recorded_at": "2026-11-22T00:00:00Z",
             }
+            if unresolved and rng.random() < unresolved:
+                for key in ("outcome", "resolved_on", "evidence"):
+                    del record[key]
             out.write(json.dumps(record) + "\n")
 
 
