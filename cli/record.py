@@ -14,7 +14,7 @@ from .options import DATE, json_option, open_ledger, print_json, today
 ADD_OPTIONS = {"deadline_text": "--within", "resolution_criteria": "--criteria", "probability_basis": "--basis",
                "tags": "--tag", "made_on": "--made-on", "source_kind": "--source-kind",
                "document.url": "--document-url", "document.title": "--title", "document.author": "--author",
-               "document.outlet": "--outlet"}  # fmt: skip
+               "document.outlet": "--outlet", "deadline_assumed": "--assumed-deadline"}  # fmt: skip
 RESOLVE_OPTIONS = {"resolved_on": "--on", "correction_reason": "--correct", "early_reason": "--early-reason",
                    "recorded_by": "--by"}
 
@@ -40,8 +40,11 @@ def naming_options(options: dict[str, str]):
 @click.option("--made-on", type=DATE, required=True, help="When the forecast was made or published (YYYY-MM-DD); may be long ago.")
 @click.option("--deadline", type=DATE, help="Last day it may come true, inclusive (YYYY-MM-DD).")
 @click.option("--within", "deadline_text", metavar="TEXT",
-              help='The deadline as worded, counted from --made-on: "18 months", "by the end of 2027", "by Q3 2026"...')
-@click.option("--assumed-deadline", is_flag=True, help="The deadline is an editorial choice, not the source's words.")
+              help='The deadline as worded, counted from --made-on: "18 months", "by the end of 2027", "by Q3 2026"... '
+                   'Given with --deadline, the date must be the wording\'s, or marked --assumed-deadline.')
+@click.option("--assumed-deadline", is_flag=True,
+              help="The --deadline is an editorial choice, not the source's words (which --within may keep, "
+                   "such as \"by early 2028\").")
 @click.option("--probability", type=float, help="Probability it comes true, 0 to 1.")
 @click.option("--phrase", help='The hedge used ("likely", "will"...): sets the probability from the hedge scale.')
 @click.option("--basis", type=click.Choice(PROBABILITY_BASES),
@@ -50,7 +53,7 @@ def naming_options(options: dict[str, str]):
 @click.option("--title", help="Title of the document it appeared in.")
 @click.option("--author", help="Author of the document.")
 @click.option("--outlet", help="Outlet that published the document.")
-@click.option("--tag", "tags", multiple=True, help="A tag (repeatable): lower-case letters, digits, '.', '_', '-'.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable): letters (lower-cased), digits, '.', '_', '-'.")
 @click.option("--note", help="An editorial note (why a deadline was assumed, caveats).")
 @click.option("--id", "forecast_id", help="Choose the id (default: derived from the content).")
 @json_option
@@ -60,8 +63,9 @@ def add(ctx, source, source_kind, claim, criteria, quote, question, made_on, dea
         forecast_id, as_json):  # fmt: skip
     """Record a forecast and print its id.
 
-    Give the deadline as a date (--deadline) or as worded (--within), and the probability as a
-    number (--probability) or as the hedge the source used (--phrase).
+    Give the deadline as a date (--deadline) or as worded (--within), or both when the wording
+    has no agreed last day and the date is your choice (--assumed-deadline); give the probability
+    as a number (--probability) or as the hedge the source used (--phrase).
 
     \b
     Example:
@@ -70,8 +74,6 @@ def add(ctx, source, source_kind, claim, criteria, quote, question, made_on, dea
         --criteria "YES if any daily Brent close exceeds $100 (EIA data); NO otherwise." \\
         --phrase likely --tag oil
     """
-    if deadline is not None and deadline_text is not None:
-        raise click.UsageError("give --deadline or --within, not both")
     if deadline is None and deadline_text is None:
         raise click.UsageError("give a deadline: --deadline DATE or --within TEXT")
     if probability is None and phrase is None:

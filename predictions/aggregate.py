@@ -17,7 +17,8 @@ from typing import Any
 import attrs
 
 from .errors import ValidationError
-from .model import parse_date
+from .hedges import canonical_phrase
+from .model import normalise_tag, parse_date
 from .scoring import BIN_SQL, SUMS_SQL, Scores, Sums, ensure_sql_functions, scores_from_bins
 
 # How each grouping labels a row (`s` is the scored view or the forecasts table: same columns),
@@ -30,7 +31,9 @@ GROUPINGS: dict[str, tuple[str, str]] = {
     "source": ("+s.source", ""),
     "author": ("coalesce(d.author, '(no author)')", "LEFT JOIN documents d ON d.id = s.document_id"),
     "tag": ("coalesce(t.tag, '(untagged)')", "LEFT JOIN forecast_tags t ON t.forecast_id = s.id"),
-    "phrase": ("coalesce(s.phrase, '(' || s.probability_basis || ')')", ""),
+    # The stored phrase, verbatim (merged by canonical phrase in Python: see _relabel), or for a
+    # forecast without one "\x01" and its basis: no stored phrase holds a control character.
+    "phrase": ("coalesce(s.phrase, char(1) || s.probability_basis)", ""),
     "basis": ("s.probability_basis", ""),
     "month": ("substr(s.resolved_on, 1, 7)", ""),
     "quarter": (_QUARTER, ""),
@@ -147,6 +150,7 @@ def _window(since: dt.date | None, until: dt.date | None, exclude_tags: Sequence
     """The WHERE clauses shared by every score query: the resolution window, and tags left out
     (e.g. forecasts already settled when they were published, tagged past-at-publication)."""
     clauses, params = [], []
+    exclude_tags = sorted({normalise_tag(tag) for tag in exclude_tags})  # as tags are stored
     if exclude_tags:
         marks = ", ".join("?" * len(exclude_tags))
         clauses.append(f"s.id NOT IN (SELECT forecast_id FROM forecast_tags WHERE tag IN ({marks}))")
@@ -175,7 +179,14 @@ def group_bin_sums(
     result: dict[str, dict[int, Sums]] = {}
     for group, bin_index, *sums in conn.execute(sql, params):
         result.setdefault(str(group), {})[bin_index] = Sums(*sums)
-    return result
+    if by != "phrase":
+        return result
+    merged: dict[str, dict[int, Sums]] = {}  # sums of the groups that share a label add up
+    for group, bins in result.items():
+        into = merged.setdefault(_relabel(group), {})
+        for index, s in bins.items():
+            into[index] = into[index] + s if index in into else s
+    return merged
 
 
 def unscored_counts(
@@ -191,8 +202,17 @@ def unscored_counts(
     )
     counts: dict[str, dict[str, int]] = {}
     for group, outcome, n in conn.execute(sql, params):
-        counts.setdefault(str(group), {"ambiguous": 0, "annulled": 0})[outcome] = n
+        label = _relabel(str(group)) if by == "phrase" else str(group)
+        counts.setdefault(label, {"ambiguous": 0, "annulled": 0})[outcome] += n
     return counts
+
+
+def _relabel(group: str) -> str:
+    """A phrase group's label: the hedge scale's canonical phrase ("Likely." and "likely" are one
+    group, "likely"), or "(assigned)" / "(stated)" for forecasts without a phrase."""
+    if group.startswith("\x01"):
+        return f"({group[1:]})"
+    return canonical_phrase(group)
 
 
 def _grouping(by: str) -> tuple[str, str]:
@@ -226,7 +246,7 @@ def score_table(
         raise ValidationError("min_n", f"must be a whole number of at least 1, not {min_n!r}")
     if isinstance(exclude_tags, str):  # one tag, not its letters
         exclude_tags = (exclude_tags,)
-    exclude_tags = tuple(sorted(set(exclude_tags)))
+    exclude_tags = tuple(sorted({normalise_tag(tag) for tag in exclude_tags}))  # as tags are stored
     sums = group_bin_sums(conn, by, since, until, exclude_tags)
     excluded = unscored_counts(conn, by, since, until, exclude_tags)
     groups = [GroupScore.of(group, scores_from_bins(bins), _excluded(excluded.get(group, {})))

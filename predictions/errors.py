@@ -2,6 +2,33 @@
 
 from __future__ import annotations
 
+EXCERPT = 60  # characters of an input an error message quotes
+
+
+def excerpt(value: str, limit: int = EXCERPT) -> str:
+    """`value` quoted (repr) for an error message, cut to its first `limit` characters with its length
+    said: a refusal of a 100 MB value is one short line, not the value again."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value):,} characters)"
+
+
+def shown(value: object) -> str:
+    """Any input value for an error message, short: text as an excerpt, a number or flag as itself,
+    anything else by its type (the repr of a deeply nested list is long, or a RecursionError)."""
+    if isinstance(value, str):
+        return excerpt(value)
+    if value is None or isinstance(value, (bool, int, float)):
+        text = repr(value)  # a JSON integer may have 4,300 digits
+        return text if len(text) <= EXCERPT else f"{text[:EXCERPT]}... ({len(text):,} characters)"
+    return f"a {type(value).__name__}"
+
+
+def field_name(key: object) -> str:
+    """A key from an input file as the `field` of an error: at most EXCERPT characters of it."""
+    name = str(key) if isinstance(key, str) else shown(key)
+    return name if len(name) <= EXCERPT else f"{name[:EXCERPT]}..."
+
 
 class LedgerError(Exception):
     """Base class: any refusal the user can act on (bad input, unknown id, bad file)."""

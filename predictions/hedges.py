@@ -17,8 +17,10 @@ in the tier nearest their plain reading; docs/deadlines-and-hedges.md gives the 
 
 from __future__ import annotations
 
-import re
 from types import MappingProxyType
+
+from .errors import excerpt
+from .model import MAX_LINE
 
 ALMOST_CERTAIN = 0.93
 PROBABLE = 0.75
@@ -71,23 +73,34 @@ class UnknownPhraseError(ValueError):
 
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
-_EDGES = re.compile(r"^[\s\"'.,;:!?()]+|[\s\"'.,;:!?()]+$")
+_HYPHENS = str.maketrans({"-": " ", "\u2010": " ", "\u2011": " ", "\u2012": " ", "\u2013": " "})
+_EDGES = " \"'.,;:!?()"  # stripped from both ends (str.strip: linear, where a regex for it was quadratic)
 
 
 def normalise_phrase(phrase: str) -> str:
     """Lower case, single spaces, straight quotes, hyphens as spaces, no surrounding punctuation.
 
-    So "Toss-up", "toss up" and "“Toss up.”" are one phrase; "won't" keeps its apostrophe.
+    So "Toss-up", "toss up" and "“Toss up.”" are one phrase; "won't" keeps its apostrophe. Every
+    step is one pass over the text.
     """
-    text = phrase.translate(_QUOTES).lower()
-    text = re.sub(r"[-\u2010-\u2013]", " ", text)
-    return " ".join(_EDGES.sub("", text).split())
+    text = " ".join(phrase.translate(_QUOTES).lower().translate(_HYPHENS).split())
+    return text.strip(_EDGES).strip()
 
 
 # Keys are stored normalised, so that a lookup never depends on how the scale was typed.
 HEDGE_SCALE = MappingProxyType(
     {normalise_phrase(phrase): p for p, phrases in _TIERS.items() for phrase in phrases}
 )
+# The scale's own spelling of each phrase ("toss-up", not "toss up").
+_SPELLING = {normalise_phrase(phrase): phrase for phrases in _TIERS.values() for phrase in phrases}
+
+
+def canonical_phrase(phrase: str) -> str:
+    """The one form of a phrase that every way of typing it shares: the scale's spelling for a
+    phrase on the scale ("Likely.", "likely" -> "likely"), else the normalised text. Matching a
+    phrase (to the scale, or to others when grouping scores) goes through this."""
+    key = normalise_phrase(phrase)
+    return _SPELLING.get(key, key)
 
 
 def probability_from_phrase(phrase: str) -> float:
@@ -100,11 +113,12 @@ def probability_from_phrase(phrase: str) -> float:
     """
     if not isinstance(phrase, str):
         raise UnknownPhraseError(f"a hedge phrase must be text, not {type(phrase).__name__}")
-    key = normalise_phrase(phrase)
+    if len(phrase) > MAX_LINE:  # before any other work
+        raise UnknownPhraseError(f"{excerpt(phrase)} is longer than a hedge phrase may be ({MAX_LINE} characters)")
     try:
-        return HEDGE_SCALE[key]
+        return HEDGE_SCALE[normalise_phrase(phrase)]
     except KeyError:
         raise UnknownPhraseError(
-            f"{phrase!r} is not on the hedge scale; give a number instead, or one of: "
+            f"{excerpt(phrase)} is not on the hedge scale; give a number instead, or one of: "
             + ", ".join(sorted(HEDGE_SCALE))
         ) from None

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from .errors import ValidationError
+from .errors import ValidationError, excerpt, field_name, shown
 
 OUTCOMES = ("yes", "no", "ambiguous", "annulled")
 SCORED_OUTCOMES = ("yes", "no")
@@ -47,13 +47,13 @@ def _checked_text(value: Any, field: str, *, optional: bool, single_line: bool) 
         raise ValidationError(field, "is required")
     if not isinstance(value, str):
         raise ValidationError(field, f"must be text, not {type(value).__name__}")
+    limit = MAX_LINE if single_line else MAX_TEXT
+    if len(value) > limit:  # first: nothing below runs over a value that is refused anyway
+        raise ValidationError(field, f"is {len(value):,} characters long; the limit is {limit:,}")
     if not value.strip():
         if optional:
             return None
         raise ValidationError(field, "must not be empty")
-    limit = MAX_LINE if single_line else MAX_TEXT
-    if len(value) > limit:
-        raise ValidationError(field, f"is {len(value):,} characters long; the limit is {limit:,}")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate: undecodable bytes on a command line, or "\ud800" in JSON
@@ -76,13 +76,30 @@ def _text_checker(field: str, *, optional: bool, single_line: bool):
     through `_checked_text`, so every refusal (and its message) comes from that one place.
     """
     limit = MAX_LINE if single_line else MAX_TEXT
+    TEXT_LIMITS[field] = limit
 
     def check(value: Any) -> str | None:
-        if type(value) is str and value.isprintable() and len(value) <= limit and value.strip(" "):
+        if type(value) is str and len(value) <= limit and value.isprintable() and value.strip(" "):
             return value
         return _checked_text(value, field, optional=optional, single_line=single_line)
 
     return check
+
+
+# The length limit of every text field, by field name ("claim", "document.title"): filled in as the
+# classes below are defined, so that a record can be checked for lengths before any other work.
+TEXT_LIMITS: dict[str, int] = {}
+
+
+def check_lengths(values: dict[str, Any], prefix: str = "") -> None:
+    """Refuse a text value longer than its field allows, before anything hashes, parses or copies it."""
+    for key, value in values.items():
+        if type(value) is str:
+            limit = TEXT_LIMITS.get(prefix + key)
+            if limit is not None and len(value) > limit:
+                raise ValidationError(prefix + key, f"is {len(value):,} characters long; the limit is {limit:,}")
+        elif type(value) is dict and not prefix and key == "document":
+            check_lengths(value, "document.")
 
 
 def _text(field: str, *, single_line: bool = False):
@@ -108,13 +125,15 @@ def parse_date(value: Any, field: str) -> dt.date:
 
 @functools.lru_cache(maxsize=4096)  # imports repeat the same few thousand dates many times
 def _parse_iso_date(value: str, field: str) -> dt.date:
+    if len(value) > 40:  # a date padded with more spaces than this is not one (and is not cached)
+        raise ValidationError(field, f"{excerpt(value)} is not a date in YYYY-MM-DD form")
     text = value.strip()
     if _ISO_DATE.fullmatch(text):
         try:
             return dt.date.fromisoformat(text)
         except ValueError as exc:
-            raise ValidationError(field, f"{value!r} is not a real date ({exc})") from None
-    raise ValidationError(field, f"{value!r} is not a date in YYYY-MM-DD form")
+            raise ValidationError(field, f"{excerpt(value)} is not a real date ({exc})") from None
+    raise ValidationError(field, f"{excerpt(value)} is not a date in YYYY-MM-DD form")
 
 
 def _date(field: str):
@@ -130,11 +149,13 @@ def parse_probability(value: Any, field: str = "probability") -> float:
     if isinstance(value, bool):
         raise ValidationError(field, "must be a number between 0 and 1, not a boolean")
     if isinstance(value, str):
-        text = value.strip()
+        text = value.strip() if len(value) <= 100 else value  # no probability is written in 100 characters
         try:
+            if len(text) > 100:
+                raise ValueError
             value = float(text)
         except ValueError:
-            raise ValidationError(field, f"{text!r} is not a number") from None
+            raise ValidationError(field, f"{excerpt(text)} is not a number") from None
     if not isinstance(value, (int, float)):
         raise ValidationError(field, f"must be a number between 0 and 1, not {type(value).__name__}")
     try:
@@ -153,23 +174,25 @@ def _choice(field: str, choices: tuple[str, ...], optional: bool = False):
         if value in (None, "") and optional:
             return None
         if value not in choices:
-            raise ValidationError(field, f"{value!r} is not one of {', '.join(choices)}")
+            raise ValidationError(field, f"{shown(value)} is not one of {', '.join(choices)}")
         return value
 
     return attrs.Converter(convert)
 
 
-def _flag(field: str):
-    def convert(value):
-        if isinstance(value, bool):
-            return value
-        if value in (0, 1):
-            return bool(value)
-        if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", ""):
-            return value.strip().lower() in ("true", "1")
-        raise ValidationError(field, f"must be true or false, not {value!r}")
+def parse_flag(value: Any, field: str) -> bool:
+    """true/false, 1/0 (or their text), or empty text for false."""
+    if isinstance(value, bool):
+        return value
+    if value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and len(value) <= 10 and value.strip().lower() in ("true", "false", "1", "0", ""):
+        return value.strip().lower() in ("true", "1")
+    raise ValidationError(field, f"must be true or false, not {shown(value)}")
 
-    return attrs.Converter(convert)
+
+def _flag(field: str):
+    return attrs.Converter(lambda value: parse_flag(value, field))
 
 
 def _tags(value: Any) -> tuple[str, ...]:
@@ -183,20 +206,27 @@ def _tags(value: Any) -> tuple[str, ...]:
     for tag in value:
         if not isinstance(tag, str):
             raise ValidationError("tags", f"each tag must be text, not {type(tag).__name__}")
-        tag = tag.strip()
+        typed, tag = tag, normalise_tag(tag)
         if not TAG_PATTERN.fullmatch(tag):
             raise ValidationError(
-                "tags", f"{tag!r} is not a tag: use lower-case letters, digits, '.', '_' or '-'"
+                "tags", f"{excerpt(typed)} is not a tag: use letters, digits, '.', '_' or '-' (at most 40)"
             )
         tags.add(tag)
     return tuple(sorted(tags))
+
+
+def normalise_tag(tag: str) -> str:
+    """A tag as stored: stripped, and lower case when it is ASCII ("Tech" is "tech"). Other text is
+    left as typed, so that a look-alike (the Kelvin sign lower-cases to "k") is refused, not merged."""
+    tag = tag.strip() if len(tag) <= 100 else tag
+    return tag.lower() if tag.isascii() else tag
 
 
 def check_id(value: Any, field: str = "id") -> str:
     if not isinstance(value, str) or not ID_PATTERN.fullmatch(value):
         raise ValidationError(
             field,
-            f"{value!r} is not an id: 3-40 characters of lower-case letters, digits and '-', "
+            f"{shown(value)} is not an id: 3-40 characters of lower-case letters, digits and '-', "
             "starting with a letter or digit",
         )
     return value
@@ -219,7 +249,7 @@ def utc_now() -> str:
 @functools.lru_cache(maxsize=1024)  # an import stamps every record with the same time
 def check_timestamp(value: Any, field: str = "recorded_at") -> str:
     if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
-        raise ValidationError(field, f"{value!r} is not a UTC timestamp like 2026-11-22T09:30:00Z")
+        raise ValidationError(field, f"{shown(value)} is not a UTC timestamp like 2026-11-22T09:30:00Z")
     try:
         dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
@@ -275,7 +305,7 @@ class Document:
             raise ValidationError("document", f"must be an object, not {type(record).__name__}")
         unknown = set(record) - set(cls.FIELDS)
         if unknown:
-            raise ValidationError("document", f"unknown key {sorted(unknown)[0]!r}")
+            raise ValidationError("document", f"unknown key {field_name(sorted(map(str, unknown))[0])!r}")
         document = cls(**record)
         return None if document == cls() else document
 

@@ -13,9 +13,9 @@ import functools
 from typing import Any
 
 from .deadlines import DeadlineError, parse_deadline
-from .errors import ValidationError
+from .errors import ValidationError, excerpt, field_name, shown
 from .hedges import UnknownPhraseError, probability_from_phrase
-from .model import Forecast, Resolution, check_resolution, parse_date, parse_probability
+from .model import Forecast, Resolution, check_lengths, check_resolution, parse_date, parse_flag, parse_probability
 
 FLAT_OUTCOME_KEYS = ("outcome", "resolved_on", "evidence", "early_reason")
 DERIVED_KEYS = ("status",)  # written by export, ignored by import: derived from the rest
@@ -28,13 +28,18 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def complete_forecast_fields(values: dict[str, Any], *, restored: bool = False) -> dict[str, Any]:
+def complete_forecast_fields(values: dict[str, Any], *, restored: bool = False, typed: bool = False) -> dict[str, Any]:
     """Fill deadline from deadline_text, probability from phrase, basis from which one was given.
 
     `restored` (a record from an export, with its recorded_at) skips the check, added later,
-    that a verbal number is its phrase's value on the scale.
+    that a verbal number is its phrase's value on the scale. `typed` (a forecast being added, not
+    an import file, where the wording beside a date has always been kept as given): a date given
+    with a wording must be the wording's date, or marked assumed.
     """
+    check_lengths(values)  # first: a 100 MB claim is refused before it is hashed or parsed
     values = dict(values)
+    if typed and not _blank(values.get("deadline")) and not _blank(values.get("deadline_text")):
+        _check_date_beside_wording(values)
     if _blank(values.get("deadline")):
         if _blank(values.get("deadline_text")):
             raise ValidationError("deadline", "is required (give a date or a wording such as 'within 18 months')")
@@ -68,6 +73,27 @@ def complete_forecast_fields(values: dict[str, Any], *, restored: bool = False) 
     return values
 
 
+def _check_date_beside_wording(values: dict[str, Any]) -> None:
+    """A deadline given with its wording is the date the wording means, unless it is marked assumed
+    (an editorial date for "by early 2028", say, whose last day nobody agrees on)."""
+    if parse_flag(values.get("deadline_assumed") or False, "deadline_assumed"):
+        return
+    made_on = parse_date(values.get("made_on"), "made_on")
+    deadline = parse_date(values["deadline"], "deadline")
+    try:
+        meant = parse_deadline(values["deadline_text"], made_on)
+    except DeadlineError as exc:
+        raise ValidationError(
+            "deadline_text", f"{exc}; a date chosen for it must be marked assumed (deadline_assumed)"
+        ) from None
+    if meant != deadline:
+        raise ValidationError(
+            "deadline",
+            f"{deadline} but {excerpt(values['deadline_text'])} from {made_on} is {meant}: "
+            "give one of them, or mark the date as assumed (deadline_assumed, --assumed-deadline)",
+        )
+
+
 def _scale_value(values: dict[str, Any]) -> float | None:
     """The phrase's value on the hedge scale; None without a phrase, or for one from another scale."""
     if _blank(values.get("phrase")):
@@ -84,9 +110,14 @@ def _check_verbal(values: dict[str, Any]) -> None:
     if expected is not None and parse_probability(values["probability"]) != expected:
         raise ValidationError(
             "probability",
-            f"{values['probability']} but the scale gives {values['phrase']!r} {expected} "
+            f"{_plain(values['probability'])} but the scale gives {excerpt(values['phrase'])} {expected} "
             "(a number someone chose is assigned)",
         )
+
+
+def _plain(value: Any) -> str:
+    """A value as typed, unquoted and short (a probability given as text or as a number)."""
+    return value if isinstance(value, str) and len(value) <= 60 else shown(value)
 
 
 def _is_scale_value(values: dict[str, Any]) -> bool:
@@ -98,14 +129,16 @@ def _is_scale_value(values: dict[str, Any]) -> bool:
 
 
 def forecast_from_record(
-    record: Any, *, recorded_at: str, today: dt.date
+    record: Any, *, recorded_at: str, today: dt.date, typed: bool = False
 ) -> tuple[Forecast, list[Resolution]]:
-    """Validate one record. Raises ValidationError naming the field; nothing is written here."""
+    """Validate one record. Raises ValidationError naming the field; nothing is written here.
+
+    `typed`: the record is a forecast being added (Ledger.add), not a line of an import file."""
     if not isinstance(record, dict):
         raise ValidationError(None, f"a record must be an object, not {type(record).__name__}")
     unknown = [key for key in record if key not in RECORD_KEYS]
     if unknown:
-        raise ValidationError(str(unknown[0]), "is not a known key")
+        raise ValidationError(field_name(unknown[0]), "is not a known key")
     values = {k: v for k, v in record.items() if k in FORECAST_KEYS}
     # A record that says when it was recorded (an export) is restored as it was then: the rules
     # added since for recording (`restored` below) do not refuse what an earlier version accepted.
@@ -113,7 +146,7 @@ def forecast_from_record(
     if not restored:
         values["recorded_at"] = recorded_at
     try:
-        forecast = Forecast.from_record(complete_forecast_fields(values, restored=restored))
+        forecast = Forecast.from_record(complete_forecast_fields(values, restored=restored, typed=typed))
     except TypeError as exc:  # a required field missing entirely
         missing = str(exc).split("'")[1] if "'" in str(exc) else None
         raise ValidationError(missing, "is required") from None
@@ -164,7 +197,7 @@ def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> li
                 raise ValidationError(f"resolutions[{i}]", "must be an object")
             unknown = set(entry) - HISTORY_KEYS
             if unknown:
-                raise ValidationError(f"resolutions[{i}].{sorted(unknown)[0]}", "is not a known key")
+                raise ValidationError(f"resolutions[{i}].{field_name(sorted(map(str, unknown))[0])}", "is not a known key")
             values = {"recorded_at": recorded_at, **entry, "forecast_id": forecast.id}
             try:
                 history.append(Resolution.from_record(values))
@@ -176,7 +209,7 @@ def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> li
         for key, given in flat.items():  # a flat key beside the history must say the same, never be dropped
             value = parse_date(given, key).isoformat() if key == "resolved_on" else str(given)
             if value != str(last[key]):
-                raise ValidationError(key, f"{given!r} disagrees with the last entry of resolutions")
+                raise ValidationError(key, f"{shown(given)} disagrees with the last entry of resolutions")
         return history
     if not flat:
         return []

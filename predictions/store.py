@@ -30,7 +30,9 @@ from .errors import (
     ValidationError,
     VerificationError,
 )
-from .model import Forecast, Resolution, check_resolution, check_timestamp, parse_date, status_of, utc_now
+from .model import (
+    Forecast, Resolution, check_resolution, check_timestamp, normalise_tag, parse_date, status_of, utc_now,
+)  # fmt: skip
 from .records import check_recorded_before_now, export_record, forecast_from_record
 from .report import Period, Report, build_report, report_period
 from .sqlite_file import checked_path, connect, read_only_fs, shown_path, sqlite_errors, transaction
@@ -190,7 +192,7 @@ class Ledger:
             "probability": probability, "probability_basis": probability_basis, "phrase": phrase,
             "tags": tags if isinstance(tags, str) else list(tags), "note": note,
         }  # fmt: skip
-        forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=_write_today(today))
+        forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=_write_today(today), typed=True)
         forecast = _normalised(forecast)
         with transaction(self.conn, self.path):
             self._append([(None, forecast, [])], *self._chain_state())
@@ -482,7 +484,7 @@ class Ledger:
             params.append(source)
         if tag is not None:
             clauses.append("f.id IN (SELECT forecast_id FROM forecast_tags WHERE tag = ?)")
-            params.append(tag)
+            params.append(normalise_tag(tag))  # as tags are stored: --tag Tech finds "tech"
         clauses.append("f.rowid <= ?")  # the forecasts there are now, whatever is added while iterating
         params.append(self._last_rowid())
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
@@ -508,7 +510,8 @@ class Ledger:
 
     def has_tag(self, tag: str) -> bool:
         with sqlite_errors(self.path):
-            return self.conn.execute("SELECT 1 FROM forecast_tags WHERE tag = ? LIMIT 1", [tag]).fetchone() is not None
+            found = self.conn.execute("SELECT 1 FROM forecast_tags WHERE tag = ? LIMIT 1", [normalise_tag(tag)])
+            return found.fetchone() is not None
 
     def _leave_wal(self) -> None:
         """Leave WAL mode: one self-contained file, so readers of a committed copy leave no -wal/-shm."""

@@ -190,14 +190,14 @@ def test_back_filled_made_on_is_normal(run):
         (["--deadline", "2026-01-14", "--probability", "0.5"], "field deadline: 2026-01-14 is before made_on 2026-01-15"),
         (["--within", "eventually", "--probability", "0.5"],
          "field deadline_text (--within): 'eventually' does not name a deadline: use a span ('within 18 months'), a period "
-         "('by the end of 2026', 'by Q3 2026', 'by March 2027', 'by mid-2026') or a date (YYYY-MM-DD)"),
+         "('by the end of 2026', 'by Q3 2026', 'by March 2027') or a date ('by December 31, 2026', YYYY-MM-DD)"),
         (["--within", "within -3 months", "--probability", "0.5"],
          "field deadline_text (--within): 'within -3 months' is a negative span: a deadline comes after the forecast"),
         (["--within", "by the end of 2025", "--probability", "0.5"],
          "field deadline_text (--within): 'by the end of 2025' ends on 2025-12-31, before the forecast was made (2026-01-15)"),
         (["--deadline", "2026-12-31", "--phrase", "perhaps"], "field phrase: 'perhaps' is not on the hedge scale; give a number"),
         (["--deadline", "2026-12-31", "--probability", "0.5", "--tag", "Bad Tag"],
-         "field tags (--tag): 'Bad Tag' is not a tag: use lower-case letters, digits, '.', '_' or '-'"),
+         "field tags (--tag): 'Bad Tag' is not a tag: use letters, digits, '.', '_' or '-' (at most 40)"),
         (["--deadline", "2026-12-31", "--probability", "0.5", "--id", "X"], "field id: 'X' is not an id"),
         (["--deadline", "2026-12-31", "--probability", "0.5", "--source", " "], "field source: must not be empty"),
         (["--deadline", "2026-12-31", "--probability", "0.5", "--source", "a\nb"], "field source: must be a single line"),
@@ -227,7 +227,6 @@ def test_adding_the_same_forecast_twice(run, db):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--deadline", "2026-12-31", "--within", "18 months", "--probability", "0.5"], "give --deadline or --within, not both"),
         (["--probability", "0.5"], "give a deadline: --deadline DATE or --within TEXT"),
         (["--deadline", "2026-12-31"], "give a probability: --probability P or --phrase TEXT"),
         (["--deadline", "2026-02-30", "--probability", "0.5"], "Invalid value for '--deadline': '2026-02-30' is not a real date"),

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from predictions import HEDGE_SCALE, UnknownPhraseError, probability_from_phrase
-from predictions.hedges import _TIERS
+from predictions.hedges import _TIERS, canonical_phrase, normalise_phrase
 
 # Kent's published tiers, as printed in Studies in Intelligence 8(4), 1964: central value and the
 # "give or take" band. Typed here from the paper, not imported from the module under test.
@@ -123,3 +127,57 @@ def test_unknown_phrases_are_refused_with_the_list(phrase):
 def test_non_text_is_refused(bad):
     with pytest.raises(UnknownPhraseError, match="must be text"):
         probability_from_phrase(bad)
+
+
+# --- one canonical form (issue 13), long input (issue 9, class 6) -----------------------------------
+
+_OLD_EDGES = re.compile(r"^[\s\"'.,;:!?()]+|[\s\"'.,;:!?()]+$")
+
+
+def _normalise_by_regex(phrase: str) -> str:
+    """The regex normaliser this module used before (quadratic on long runs of edge characters),
+    kept here as an independent oracle on short text."""
+    text = phrase.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})).lower()
+    text = re.sub(r"[-\u2010-\u2013]", " ", text)
+    return " ".join(_OLD_EDGES.sub("", text).split())
+
+
+edge_text = st.text(st.sampled_from(" \t\n\"'.,;:!?()-\u2013\u2019\u201cabcLIKELY\u00a0"), max_size=30)
+
+
+@given(st.one_of(edge_text, st.text(max_size=30)))
+def test_normalising_agrees_with_the_old_regex(phrase):
+    assert normalise_phrase(phrase) == _normalise_by_regex(phrase)
+
+
+@given(st.sampled_from(sorted(HEDGE_SCALE)), st.sampled_from(["", " ", "(", '"', "\u201c"]),
+       st.sampled_from(["", ".", "!", ")", " ", "\u201d"]), st.sampled_from([str.lower, str.upper, str.title]))
+def test_every_way_of_typing_a_scale_phrase_has_one_canonical_form(key, before, after, case):
+    typed = before + case(key) + after
+    assert canonical_phrase(typed) == canonical_phrase(key)
+    assert probability_from_phrase(canonical_phrase(typed)) == HEDGE_SCALE[key]
+
+
+def test_the_canonical_form_is_the_scales_spelling():
+    assert canonical_phrase("Likely.") == canonical_phrase("likely") == "likely"
+    assert canonical_phrase("Toss up") == "toss-up"
+    assert canonical_phrase("WON\u2019T") == "won't"
+    assert canonical_phrase("Perhaps!") == "perhaps"  # off the scale: its normalised text
+
+
+@given(st.text(max_size=40))
+def test_canonical_form_is_idempotent(phrase):
+    assert canonical_phrase(canonical_phrase(phrase)) == canonical_phrase(phrase)
+
+
+@pytest.mark.parametrize("phrase", [" " * 10_000_000 + "likely", "(" * 1_000_000 + "x", "likely" * 100])
+def test_a_phrase_over_the_limit_is_refused_before_matching_with_a_short_excerpt(phrase):
+    with pytest.raises(UnknownPhraseError) as caught:
+        probability_from_phrase(phrase)
+    message = str(caught.value)
+    assert f"is longer than a hedge phrase may be (300 characters)" in message
+    assert f"({len(phrase):,} characters)" in message and len(message) < 200
+
+
+def test_a_phrase_of_the_limit_is_matched():
+    assert probability_from_phrase(" " * 294 + "likely") == 0.75

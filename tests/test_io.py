@@ -124,7 +124,7 @@ def test_jsonl_with_a_byte_order_mark(tmp_path):
         (json.dumps(record(deadline="2025-12-31")), "field deadline: 2025-12-31 is before made_on 2026-01-01"),
         (json.dumps(record(deadline=None, deadline_text="eventually")),
          "field deadline_text: 'eventually' does not name a deadline: use a span ('within 18 months'), a period "
-         "('by the end of 2026', 'by Q3 2026', 'by March 2027', 'by mid-2026') or a date (YYYY-MM-DD)"),
+         "('by the end of 2026', 'by Q3 2026', 'by March 2027') or a date ('by December 31, 2026', YYYY-MM-DD)"),
         (json.dumps(record(probability=None, phrase="perhaps")), "field phrase: 'perhaps' is not on the hedge scale"),
         (json.dumps(record(probability=None)), "field probability: is required (give a number or a hedge phrase)"),
         (json.dumps({k: v for k, v in record().items() if k != "claim"}), "field claim: is required"),

@@ -196,15 +196,34 @@ def test_tags(value, expected):
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (["Oil"], "'Oil' is not a tag: use lower-case letters, digits, '.', '_' or '-'"),
-        (["two words"], "'two words' is not a tag: use lower-case letters, digits, '.', '_' or '-'"),
-        ([""], "'' is not a tag: use lower-case letters, digits, '.', '_' or '-'"),
+        (["O il"], "'O il' is not a tag: use letters, digits, '.', '_' or '-' (at most 40)"),
+        (["two words"], "'two words' is not a tag: use letters, digits, '.', '_' or '-' (at most 40)"),
+        ([""], "'' is not a tag: use letters, digits, '.', '_' or '-' (at most 40)"),
         ([7], "each tag must be text, not int"),
         (7, "must be a list of tags, not int"),
     ],
 )
 def test_bad_tags(value, message):
     refused("tags", message, tags=value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(["Tech"], ("tech",)), (["AI", "ai", " Ai "], ("ai",)),
+                                                 ("Oil,ENERGY", ("energy", "oil")), (["Past-At-Publication"], ("past-at-publication",))])
+def test_ascii_tags_are_lower_cased_not_refused(value, expected):
+    assert forecast(tags=value).tags == expected
+
+
+@pytest.mark.parametrize("look_alike", ["\u212a", "\u0130stanbul", "TECH\u200b"])  # Kelvin sign, dotted I, zero width
+def test_only_ascii_is_lower_cased_so_look_alikes_stay_refused(look_alike):
+    with pytest.raises(ValidationError) as caught:
+        forecast(tags=[look_alike])
+    assert str(caught.value).startswith(f"field tags: {look_alike!r} is not a tag")
+
+
+def test_a_huge_tag_is_refused_with_an_excerpt():
+    with pytest.raises(ValidationError) as caught:
+        forecast(tags=["T" * 5_000_000])
+    assert "(5,000,000 characters) is not a tag" in str(caught.value) and len(str(caught.value)) < 200
 
 
 def test_recorded_at_must_be_a_utc_timestamp():

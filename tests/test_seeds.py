@@ -225,7 +225,7 @@ BAD = [
     ("certain", _edit_second('probability = 0.75\nprobability_basis = "verbal"\nphrase = "will likely"\n',
                              'probability = 1.0\nprobability_basis = "stated"\n'), "probability", "id"),
     ("yes-after-deadline", _edit_second('deadline_text = "by 2027"\ndeadline = 2027-12-31',
-                                        'deadline_text = "by mid-2026"\ndeadline = 2026-06-30')
+                                        'deadline_text = "in the first half of 2026"\ndeadline = 2026-06-30')
      + '\n[forecasts.resolution]\noutcome = "yes"\nresolved_on = 2026-07-01\nevidence = "Article 000 says so."\n',
      "resolved_on", "id"),
 ]
