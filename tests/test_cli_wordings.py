@@ -134,14 +134,14 @@ def test_phrases_typed_differently_are_one_group_and_stay_stored_verbatim(tmp_pa
         table = score_table(ledger.conn, by="phrase")
         groups = {g.group: g for g in table.groups}
         assert set(groups) == {"likely", "toss-up", "(assigned)"}
-        likely = groups["likely"].scores
+        likely = groups["likely"]
         assert likely.n == 3 and likely.yes == 2
         # each said 0.75: two came true, one did not
         assert likely.brier == pytest.approx((0.25**2 + 0.25**2 + 0.75**2) / 3)
-        assert groups["toss-up"].scores.n == 1 and groups["toss-up"].ambiguous == 1
+        assert groups["toss-up"].n == 1 and groups["toss-up"].excluded.ambiguous == 1
         assert [ledger.get(f.id).forecast.phrase for f in kept] == ["likely", "Likely", "likely.", "Toss up", "toss-up"]
         # the groups still partition the forecasts: their sums are the overall figures
-        assert table.overall.scores.n == sum(g.scores.n for g in table.groups) == 5
+        assert table.overall.n == sum(g.n for g in table.groups) == 5
 
 
 def test_score_by_phrase_on_the_command_line(tmp_path):
