@@ -6,6 +6,8 @@ import re
 
 import click
 
+from predictions import escape_terminal
+
 from .options import FilePath, json_option, note, open_ledger, print_json
 
 
@@ -30,21 +32,23 @@ def verify(ctx, contains, as_json):
     Exits 1 and names the first broken entry and what differs if anything was changed,
     deleted or reordered behind the ledger's back.
     """
+    def failed(problem):  # each finding as soon as it is found: a schema change before the long steps
+        click.echo(escape_terminal(f"FAILED {problem}"))
+
     with open_ledger(ctx) as ledger:
-        result = ledger.verify(contains=contains)
+        result = ledger.verify(contains=contains, on_problem=None if as_json else failed)
     if as_json:
         print_json(result.to_json())
-    elif result.problems:  # the findings are the result (stdout); stderr gets the one-line error
-        for problem in result.problems:
-            click.echo(f"FAILED {problem}")
+    elif result.problems:
+        pass  # printed as they were found (the findings are the result: stdout; stderr gets the one-line error)
     elif result.contains_found is False:
         click.echo(f"FAILED the hash {contains} is not in this ledger's chain")
     else:
         found = ", and it contains the published hash" if result.contains else ""
-        click.echo(
+        click.echo(escape_terminal(
             f"OK: all {result.entries} chain entries check out ({result.forecasts} forecasts, "
             f"{result.resolutions} resolutions and corrections){found}; head {result.head}"
-        )
+        ))  # fmt: skip
     if not result.ok:
         if not as_json:
             first = result.problems[0] if result.problems else f"published hash {contains} not found"
@@ -67,8 +71,8 @@ def head(ctx, as_json):
     if as_json:
         print_json({"hash": current.hash, "entries": current.seq, "forecasts": count, "recorded_at": current.recorded_at})
     else:
-        click.echo(current.hash)
-        note(f"entry {current.seq} of the chain, {count} forecasts, last recorded {current.recorded_at or '-'}")
+        click.echo(escape_terminal(current.hash))
+        note(escape_terminal(f"entry {current.seq} of the chain, {count} forecasts, last recorded {current.recorded_at or '-'}"))
 
 
 @click.command()

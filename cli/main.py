@@ -12,15 +12,16 @@ import sys
 
 import click
 
-from predictions import LedgerError
+from predictions import LedgerError, escape_terminal
 
 from . import browse, integrity, record, scores, transfer
 from .options import DATE, FilePath
 
 
 def one_line(text: str) -> str:
-    """An error message as one printable line: input quoted in it may hold line breaks or escapes."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    """An error message as one line: text quoted in it (input, values from the file) may hold line
+    breaks or terminal escapes."""
+    return escape_terminal(text)
 
 
 class LedgerGroup(click.Group):
@@ -35,7 +36,10 @@ class LedgerGroup(click.Group):
                 ctx.exit(1)
             where = f"{exc.filename}: " if exc.filename else ""
             raise click.ClickException(one_line(f"{where}{exc.strerror or exc}")) from None
-        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+        except click.ClickException as exc:  # a command's own: it may quote values from the file too
+            exc.message = one_line(exc.message)
+            raise
+        except (click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except Exception as exc:  # a bug: still one line, the traceback only on request
             if os.environ.get("PREDICTIONS_DEBUG"):

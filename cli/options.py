@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any, Iterable, Iterator
 
 import click
 
-from predictions import Ledger, ValidationError, parse_date
+from predictions import Ledger, ValidationError, escape_json, parse_date
 
 
 class DateType(click.ParamType):
@@ -87,14 +86,14 @@ def _remove_if_empty(ledger: Ledger) -> None:
 
 
 def print_json(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+    click.echo(escape_json(value, indent=2))
 
 
 def print_json_array(items: Iterable[Any]) -> None:
     """What print_json(list(items)) prints, written item by item as they are read."""
     first = True
     for item in items:
-        text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        text = escape_json(item, indent=2).replace("\n", "\n  ")
         click.echo(("[\n  " if first else ",\n  ") + text, nl=False)
         first = False
     click.echo("[]" if first else "\n]")

@@ -16,6 +16,14 @@ from .aggregate import GROUPINGS as _GROUPINGS
 from .aggregate import Excluded, GroupScore, ScoreTable
 from .chain import Problem, Verification
 from .deadlines import DeadlineError, parse_deadline
+from .escape import (
+    escape_html,
+    escape_json,
+    escape_markdown,
+    escape_markdown_code,
+    escape_terminal,
+    escape_terminal_lines,
+)
 from .errors import (
     AmbiguousIdError,
     LedgerError,
@@ -77,6 +85,12 @@ __all__ = [
     "VerificationError",
     "clip",
     "display_width",
+    "escape_html",
+    "escape_json",
+    "escape_markdown",
+    "escape_markdown_code",
+    "escape_terminal",
+    "escape_terminal_lines",
     "format_of",
     "pad",
     "parse_date",

@@ -10,7 +10,6 @@ someone writes to it with raw SQL; triggers make history append-only.
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple
 
@@ -227,55 +226,3 @@ def m003_real_calendar_dates(db: Database) -> None:
 def known_names() -> list[str]:
     """Names of every migration this version knows, in order."""
     return [m.name for m in migrations._migrations]
-
-
-SchemaRow = tuple[str, str, str, "str | None"]  # type, name, table, the CREATE statement
-
-
-# SQLite's own objects (the statistics ANALYZE keeps, the implicit indexes of PRIMARY KEY and
-# UNIQUE) and sqlite-utils' bookkeeping table and index, whose wording is sqlite-utils' own.
-_NOT_OURS = """NOT (name IN ('sqlite_stat1', 'sqlite_stat2', 'sqlite_stat3', 'sqlite_stat4', 'sqlite_sequence')
-    OR (type = 'index' AND sql IS NULL AND name LIKE 'sqlite_autoindex_%')
-    OR (type IN ('table', 'index') AND tbl_name = ?))"""
-
-
-def _schema(conn: sqlite3.Connection) -> dict[tuple[str, str], SchemaRow]:
-    rows = conn.execute(
-        f"SELECT type, name, tbl_name, sql FROM sqlite_master WHERE {_NOT_OURS}", [migrations.migrations_table]
-    ).fetchall()
-    return {(row[0], row[1]): row for row in rows}
-
-
-@functools.lru_cache(maxsize=1)
-def _expected_schema() -> dict[tuple[str, str], SchemaRow]:
-    """The schema these migrations make, read off a fresh database in memory. The steps only call
-    `db.execute`, which a plain connection has, so sqlite-utils need not be imported for this."""
-    conn = sqlite3.connect(":memory:")
-    try:
-        for step in migrations._migrations:
-            step.fn(conn)
-        return _schema(conn)
-    finally:
-        conn.close()
-
-
-def schema_differences(conn: sqlite3.Connection) -> list[str]:
-    """How the file's tables, indexes, views and triggers differ from what the migrations create.
-
-    The chain covers the rows, not the schema: a rewritten `scored` view, a dropped append-only
-    trigger or an added trigger would change every score or rule with the chain intact.
-    """
-    expected, actual = _expected_schema(), _schema(conn)
-    differences = []
-    for key in sorted(expected.keys() | actual.keys()):
-        kind, name = key
-        if key not in actual:
-            differences.append(f"the {kind} {name} is missing from the schema")
-        elif key not in expected:
-            # A user's own index, table or view (a full-text index, say) changes no rule or score;
-            # a trigger can refuse or rewrite writes.
-            if kind == "trigger":
-                differences.append(f"the trigger {name} is not part of the ledger's schema")
-        elif actual[key] != expected[key]:
-            differences.append(f"the {kind} {name} differs from the one the migrations create")
-    return differences

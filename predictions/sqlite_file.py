@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import time
 import urllib.parse
@@ -107,6 +108,17 @@ def sqlite_errors(path: Path) -> Iterator[None]:
         if _is_busy(exc):
             raise LedgerError(
                 f"{shown} stayed locked by another writer for {BUSY_TIMEOUT_SECONDS} s; nothing was written, try again"
+            ) from None
+        if "Could not decode to UTF-8" in text:  # the message goes on to quote the bytes: not shown
+            column = re.match(r"Could not decode to UTF-8 column '(\w+)'", text)
+            raise LedgerError(
+                f"{shown}: the column {column[1] if column else '?'} holds bytes that are not UTF-8 text: "
+                "the file was changed outside predictions (`predictions verify` names the entry)"
+            ) from None
+        if "no such index" in text or "no query solution" in text:
+            raise LedgerError(
+                f"{shown}: {text}: an index the ledger reads through is missing or altered "
+                "(`predictions verify` says what changed in the schema)"
             ) from None
         if "unable to open" in text:
             if read_only_fs(path):

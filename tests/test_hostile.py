@@ -440,7 +440,7 @@ CODE_OWNED = {
     ("predictions/report.py", "line_sql"): "_LINE_SQL or _OPEN_LINE_SQL, module constants",
     ("predictions/report.py", "deadlines"): "literal deadline clauses passed to _open_on by build_report",
     ("predictions/report.py", "_OPEN_AS_OF"): "a module constant",
-    ("predictions/migrations.py", "_NOT_OURS"): "a module constant (the table name is a parameter)",
+    ("predictions/chain.py", "INTEGRITY_MESSAGES"): "an int constant",
     ("predictions/report.py", "order"): "literal orderings passed by build_report",
     ("predictions/report.py", "LIST_LIMIT"): "an int constant",
     ("predictions/aggregate.py", "expression"): "from _grouping(by): a fixed table of SQL per known grouping",

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from predictions import Ledger
 from predictions.chain import GENESIS, chain_hash
+from predictions.escape import terminal
 from predictions.model import canonical_json
 from predictions_cli.main import cli
 
@@ -129,7 +130,7 @@ def assert_broken(db: Path, entry: int | None, *words: str) -> dict:
     assert set(report) == VERIFY_JSON_KEYS
     assert report["ok"] is False
     assert report["problems"][0]["entry"] == entry
-    assert report["first_problem"] == last.removeprefix("Error: verification failed: ")
+    assert terminal(report["first_problem"]) == last.removeprefix("Error: verification failed: ")  # escaped there
     return report
 
 
