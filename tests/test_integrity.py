@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from predictions import Ledger
 from predictions.chain import GENESIS, chain_hash
-from predictions.escape import terminal
+from predictions import escape_terminal as terminal
 from predictions.model import canonical_json
 from predictions_cli.main import cli
 

@@ -260,7 +260,8 @@ def test_export_and_list_without_the_history_index_fail_at_once_with_one_line(bu
     # They read each forecast's history through resolutions_forecast: without it, a scan of every
     # resolution per forecast (minutes at 200k). Named in the query, its absence is an error at once.
     _raw(built, "DROP INDEX resolutions_forecast")
-    assert run(built, "report", "--for", "2026").exit_code == 0  # it reads no history
+    refused = run(built, "report", "--for", "2026")  # it verifies first, which names the index
+    assert refused.exit_code == 1 and "the index resolutions_forecast is missing" in refused.stderr
     result = run(built, *command)
     assert result.exit_code == 1
     assert "unexpected" not in result.stderr
@@ -305,9 +306,11 @@ def test_an_unreadable_payload_is_a_finding_naming_the_entry(built, payload, as_
     head = run(built, "head")  # head is meant to work on a damaged ledger
     assert head.exit_code == 0, head.output
     assert len(head.stdout.strip()) == 64
-    for command in (["head", "--json"], ["list"], ["export"], ["report", "--for", "2026"]):
+    for command in (["head", "--json"], ["list"], ["export"]):  # they do not read the payloads
         result = run(built, *command)
         assert result.exit_code == 0, (command, result.output)
+    refused = run(built, "report", "--for", "2026")  # it verifies first
+    assert refused.exit_code == 1 and "failed verification" in refused.stderr and "entry 6" in refused.stderr
 
 
 def test_invalid_utf8_in_the_entries_own_columns_is_a_finding_and_head_still_prints(built):
@@ -347,8 +350,8 @@ def test_invalid_utf8_in_a_table_column_is_named_by_verify_and_one_line_elsewher
         result = run(built, *command)
         lines = result.stderr.strip().splitlines()
         assert "unexpected" not in result.stderr and "Traceback" not in result.output, (command, result.output)
-        if result.exit_code:
-            assert len(lines) == 1 and "not UTF-8" in lines[0], (command, lines)
+        if result.exit_code:  # one line: the column (or, for report, which verifies first, the entry)
+            assert len(lines) == 1 and ("not UTF-8" in lines[0] or "entry 2" in lines[0]), (command, lines)
 
 
 def test_crash_paths_through_the_installed_command(built, tmp_path):
@@ -357,6 +360,6 @@ def test_crash_paths_through_the_installed_command(built, tmp_path):
         done = subprocess.run([str(SCRIPT), "--db", str(built), *command], capture_output=True, text=True,
                               timeout=120)  # fmt: skip
         assert "unexpected" not in done.stderr and "Traceback" not in done.stderr, (command, done.stderr)
-        assert done.returncode == (1 if command[0] == "verify" else 0), (command, done.stderr)
+        assert done.returncode == (0 if command[0] == "head" else 1), (command, done.stderr)
         if command == ["verify"]:
             assert "entry 6 (forecast delta-four): the chain's payload is not a JSON object" in done.stderr
