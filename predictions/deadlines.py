@@ -103,7 +103,7 @@ _FISCAL = re.compile(r"(?:fy|fiscal(?: year)?) ?'?\d{2}(?:\d{2})?(?:[-/]\d{2}(?:
 _SEASON = re.compile(r"(?:(?:this|next|the) )?(?:spring|summer|autumn|fall|winter)(?: of)?(?: \d{4})?")
 
 
-def parse_deadline(text: str, made_on: dt.date) -> dt.date:
+def parse_deadline(text: str, made_on: dt.date | str) -> dt.date:
     """The last day (inclusive) that a deadline wording allows, counted from `made_on`.
 
     >>> parse_deadline("within 18 months", dt.date(2026, 5, 15))
@@ -113,6 +113,13 @@ def parse_deadline(text: str, made_on: dt.date) -> dt.date:
     """
     if isinstance(made_on, dt.datetime):
         made_on = made_on.date()
+    if isinstance(made_on, str):  # "YYYY-MM-DD", as every date parameter of the library takes
+        try:
+            made_on = dt.date.fromisoformat(made_on) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", made_on) else None
+        except ValueError:
+            made_on = None
+        if made_on is None:
+            raise DeadlineError("made_on must be a date in YYYY-MM-DD form")
     if not isinstance(made_on, dt.date):
         raise DeadlineError(f"made_on must be a date, not {type(made_on).__name__}")
     if not isinstance(text, str):

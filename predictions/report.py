@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from .aggregate import GroupScore, ScoreTable, score_table
 from .chain import GENESIS, Verification
 from .errors import ValidationError
+from .model import parse_date
 
 PERIOD_KINDS = ("month", "quarter", "year")
 LIST_LIMIT = 50  # forecasts listed per section; the rest are counted
@@ -63,7 +64,8 @@ class Period:
         return self
 
     @classmethod
-    def containing(cls, kind: str, day: dt.date) -> "Period":
+    def containing(cls, kind: str, day: dt.date | str) -> "Period":
+        day = parse_date(day, "day")
         if kind not in PERIOD_KINDS:
             raise ValidationError("period", f"{kind!r} is not one of {', '.join(PERIOD_KINDS)}")
         month = {"month": day.month, "quarter": (day.month - 1) // 3 * 3 + 1, "year": 1}[kind]
@@ -71,8 +73,9 @@ class Period:
         return cls(kind, start, start).shifted(0)
 
     @classmethod
-    def latest_complete(cls, kind: str, today: dt.date) -> "Period":
+    def latest_complete(cls, kind: str, today: dt.date | str) -> "Period":
         """The last period of this kind that ended before today, if a report can cover it."""
+        today = parse_date(today, "today")
         try:
             latest = cls.containing(kind, today).shifted(-1)
         except ValidationError:

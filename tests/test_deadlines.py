@@ -172,9 +172,12 @@ def test_non_text_wording_is_refused(bad):
         parse_deadline(bad, MADE)
 
 
-def test_made_on_must_be_a_date():
-    with pytest.raises(DeadlineError, match="made_on must be a date"):
-        parse_deadline("within 18 months", "2026-05-15")
+def test_made_on_is_a_date_or_its_yyyy_mm_dd_text():
+    # Like every date parameter of the public API (issue 10): the text form gives the same deadline.
+    assert parse_deadline("within 18 months", "2026-05-15") == parse_deadline("within 18 months", D(2026, 5, 15))
+    for bad in ("15 May 2026", "2026-02-30", "2026-5-15", 20260515, None):
+        with pytest.raises(DeadlineError, match="made_on must be a date"):
+            parse_deadline("within 18 months", bad)
 
 
 # --- properties -----------------------------------------------------------------------------------

@@ -270,13 +270,32 @@ def test_every_type_a_public_method_takes_or_returns_is_exported():
     assert not missing, missing
 
 
-def test_every_public_date_parameter_takes_text(ledger, tmp_path):
-    """The date parameters of the public methods are annotated to take a date or YYYY-MM-DD text."""
-    for qualified, member, cls in _public_methods():
-        for name, parameter in inspect.signature(member).parameters.items():
-            hint = typing.get_type_hints(member, globalns=vars(inspect.getmodule(member))).get(name)
-            if hint is not None and dt.date in typing.get_args(hint):
-                assert str in typing.get_args(hint), f"{qualified}({name}) takes no YYYY-MM-DD text"
+def _public_functions():
+    for name in predictions.__all__:
+        value = getattr(predictions, name)
+        if inspect.isfunction(value):
+            yield name, value, None
+
+
+def test_every_public_date_parameter_takes_text():
+    """The date parameters of the public methods and functions are annotated to take a date or
+    YYYY-MM-DD text (and the ledger's own methods are checked doing so in test_library_use)."""
+    undated = []
+    for qualified, member, cls in [*_public_methods(), *_public_functions()]:
+        hints = typing.get_type_hints(member, globalns=vars(inspect.getmodule(member)))
+        for name in inspect.signature(member).parameters:
+            hint = hints.get(name)
+            options = typing.get_args(hint) or (hint,)
+            if dt.date in options and str not in options:
+                undated.append(f"{qualified}({name})")
+    assert undated == []
+
+
+def test_period_methods_take_dates_as_text():
+    assert Period.containing("quarter", "2026-11-22") == Period.containing("quarter", D(2026, 11, 22))
+    assert Period.latest_complete("month", "2026-11-22").label == "2026-10"
+    with pytest.raises(ValidationError, match="^field today: 'soon' is not a date"):
+        Period.latest_complete("month", "soon")
 
 
 # --- the CLI reaches only the public API ---------------------------------------------------------
