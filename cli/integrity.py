@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import re
-
 import click
 
 from predictions import escape_terminal
 
-from .options import FilePath, json_option, note, open_ledger, print_json
-
-
-def _hash(ctx, param, value):
-    """A published head: 64 hexadecimal digits (case and surrounding blanks do not matter)."""
-    if value is None:
-        return None
-    text = value.strip().lower()
-    if not re.fullmatch(r"[0-9a-f]{64}", text):
-        raise click.BadParameter("a chain hash is 64 hexadecimal digits, as `predictions head` prints it")
-    return text
+from .options import FilePath, json_option, note, open_ledger, print_json, usage_errors_for
 
 
 @click.command()
-@click.option("--contains", metavar="HASH", callback=_hash,
+@click.option("--contains", metavar="HASH",
               help="Also check that a head hash published earlier is in the chain: everything up to it is unchanged.")
 @json_option
 @click.pass_context
@@ -35,14 +23,14 @@ def verify(ctx, contains, as_json):
     def failed(problem):  # each finding as soon as it is found: a schema change before the long steps
         click.echo(escape_terminal(f"FAILED {problem}"))
 
-    with open_ledger(ctx) as ledger:
+    with open_ledger(ctx) as ledger, usage_errors_for({"contains": ("--contains", "")}):
         result = ledger.verify(contains=contains, on_problem=None if as_json else failed)
     if as_json:
         print_json(result.to_json())
     elif result.problems:
         pass  # printed as they were found (the findings are the result: stdout; stderr gets the one-line error)
     elif result.contains_found is False:
-        click.echo(f"FAILED the hash {contains} is not in this ledger's chain")
+        click.echo(f"FAILED the hash {result.contains} is not in this ledger's chain")
     else:
         found = ", and it contains the published hash" if result.contains else ""
         click.echo(escape_terminal(

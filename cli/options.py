@@ -48,6 +48,19 @@ class FilePath(click.Path):
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
 
 
+@contextlib.contextmanager
+def usage_errors_for(options: dict[str, tuple[str, str]]):
+    """The library's refusal of one of these fields is a usage error naming its option (exit 2):
+    {field: (option, hint added to the message)}."""
+    try:
+        yield
+    except ValidationError as exc:
+        if exc.field not in options:
+            raise
+        option, hint = options[exc.field]
+        raise click.BadParameter(exc.message + hint, param_hint=f"'{option}'") from None
+
+
 def today(ctx: click.Context) -> dt.date:
     return ctx.find_root().obj["today"]
 

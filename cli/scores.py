@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import click
 
 from predictions import PERIOD_KINDS, REPORT_FORMATS, SCORE_BY, Period, ValidationError
 
-from .options import DATE, FilePath, atomic_output, json_option, note, open_ledger, print_json, today
+from .options import DATE, FilePath, atomic_output, json_option, note, open_ledger, print_json, today, usage_errors_for
 
 min_n_option = click.option(
     "--min-n", type=click.IntRange(min=1), metavar="N",
@@ -43,18 +42,6 @@ def _note_unknown_tags(table) -> None:
         note(f"Note: no forecast has the tag {tag!r}; --exclude-tag {tag} leaves nothing out")
 
 
-@contextlib.contextmanager
-def naming_options(options: dict[str, tuple[str, str]]):
-    """A refusal of one of these library fields is a usage error naming its option (exit 2)."""
-    try:
-        yield
-    except ValidationError as exc:
-        if exc.field not in options:
-            raise
-        option, hint = options[exc.field]
-        raise click.BadParameter(exc.message + hint, param_hint=f"'{option}'") from None
-
-
 @click.command()
 @click.option("--by", type=click.Choice(SCORE_BY), default="source", show_default=True,
               help="Group by source, document author, tag, hedge phrase, probability basis, period resolved, "
@@ -73,7 +60,7 @@ def score(ctx, by, since, until, min_n, exclude_tags, as_json):
     JSON gives every score, including the two-category Brier form (0-2, as Good Judgment Open
     reports it) as `brier_two_category`.
     """
-    with open_ledger(ctx) as ledger, naming_options({"until": ("--until", "")}):
+    with open_ledger(ctx) as ledger, usage_errors_for({"until": ("--until", "")}):
         table = ledger.score(by=by, since=since, until=until, min_n=min_n or 1, exclude_tags=exclude_tags,
                              today=today(ctx))  # fmt: skip
     _note_unknown_tags(table)
@@ -111,7 +98,7 @@ def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify):
     if chosen is not None and period and period != chosen.kind:
         raise click.BadParameter(f"{chosen.label} is a {chosen.kind}, not a {period}", ctx, param_hint="'--for'")
     options = {"period": ("--for", ""), "today": ("--today", " with --for")}
-    with open_ledger(ctx) as ledger, naming_options(options):
+    with open_ledger(ctx) as ledger, usage_errors_for(options):
         data = ledger.report(chosen, kind=period or "month", today=today(ctx), min_n=min_n or 5,
                              exclude_tags=exclude_tags, verify=verify)  # fmt: skip
     _note_unknown_tags(data.leaderboard)

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from typing import Any, Callable
 
 import attrs
 
+from .errors import ValidationError
 from .schema_check import schema_differences
 from .model import canonical_json
 
@@ -28,6 +30,14 @@ INTEGRITY_MESSAGES = 20  # PRAGMA integrity_check stops after this many
 
 def chain_hash(prev_hash: str, payload: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{payload}".encode("utf-8")).hexdigest()
+
+
+def published_hash(value: Any) -> str:
+    """A head hash as published: 64 hexadecimal digits; case and surrounding blanks do not matter."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if not re.fullmatch(r"[0-9a-f]{64}", text):
+        raise ValidationError("contains", "a chain hash is 64 hexadecimal digits, as a published head is")
+    return text
 
 
 @attrs.frozen
@@ -228,7 +238,7 @@ def verify(
     added secondary index changes neither the answers nor how long they take.
     """
     if contains is not None:
-        contains = contains.strip().lower()
+        contains = published_hash(contains)
     seen: set[Problem] = set()
 
     def heard(problem: Problem) -> None:

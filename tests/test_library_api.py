@@ -340,3 +340,35 @@ def test_the_cli_imports_only_public_names_and_touches_no_connection():
 def test_the_import_rule_catches_each_way_in(source, problem):
     assert any(problem in found for found in _violations(source, "x.py"))
     assert _violations("from predictions import Ledger\nfrom .options import today", "x.py") == []
+
+
+# --- through the installed command ---------------------------------------------------------------
+
+
+def test_the_installed_command_refuses_to_report_a_tampered_ledger(ledger, db_path, tmp_path):
+    from .test_cli_subprocess import SCRIPT, predictions as run_installed
+
+    if not SCRIPT.exists():
+        pytest.skip("the predictions script is not installed beside python")
+    forecast = _settle(ledger, 0.3, "no")
+    ledger.close()
+    target = tmp_path / "october.html"
+    made = run_installed("report", "--for", "2026-10", "--format", "json", db=db_path)
+    assert json.loads(made.stdout)["verified"] is True
+    _tamper_probability(db_path, forecast.id)
+    refused = run_installed("report", "--for", "2026-10", "--format", "html", "-o", target, db=db_path, check=False)
+    assert refused.returncode == 1 and refused.stdout == "" and not target.exists()
+    assert refused.stderr.startswith("Error: the ledger failed verification, so no report was made: entry 1 ")
+    assert len(refused.stderr.splitlines()) == 1
+    unverified = run_installed("report", "--for", "2026-10", "--no-verify", "-o", target, db=db_path)
+    assert "Not verified: the hash chain was not checked" in target.read_text(encoding="utf-8")
+    assert unverified.stderr == f"Wrote the 2026-10 report to {target}\n"
+
+
+def test_verify_refuses_a_published_hash_that_is_not_one(scored_ledger):
+    # The rule lives in the library (the CLI only names its option): 64 hex digits, any case.
+    for bad in ("abc", "g" * 64, "", 64):
+        with pytest.raises(ValidationError, match="^field contains: a chain hash is 64 hexadecimal digits"):
+            scored_ledger.verify(contains=bad)
+    head = scored_ledger.head().hash
+    assert scored_ledger.verify(contains=f"  {head.upper()} ").contains_found is True
