@@ -39,7 +39,7 @@ def verify(ctx, contains, as_json):
         ))  # fmt: skip
     if not result.ok:
         if not as_json:
-            first = result.problems[0] if result.problems else f"published hash {contains} not found"
+            first = result.problems[0] if result.problems else f"published hash {result.contains} not found"
             raise click.ClickException(f"verification failed: {first}")
         ctx.exit(1)
 
