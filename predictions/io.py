@@ -8,13 +8,15 @@ JSON text cell; reading a CSV undoes exactly that, so export -> import round-tri
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-from .errors import ValidationError
+from .errors import ValidationError, field_name
 from .model import Document, Forecast
 
 FORMATS = ("jsonl", "json", "csv")
@@ -39,8 +41,19 @@ def format_of(path: str | Path, explicit: str | None = None) -> str:
     return suffix
 
 
+# The longest record a reader holds: a line of JSON Lines or CSV, or one element of a JSON array.
+# Far above any real record (every text field is at most 20,000 characters), it keeps a file with
+# no line breaks (/dev/zero, a string that never ends) from filling the memory.
+MAX_RECORD = 64 * 1024 * 1024
+_CHUNK = 1 << 20  # characters a JSON array is read by
+
+
 def read_records(path: str | Path, fmt: str | None = None, progress: Progress | None = None) -> Iterator[tuple[str, Any]]:
-    """Yield (FILE:LINE, record) from a .jsonl, .json or .csv file."""
+    """Yield (FILE:LINE, record) from a .jsonl, .json or .csv file.
+
+    Every format is streamed: memory holds one record (and a chunk of the file), not the file,
+    and the work is linear in its size.
+    """
     path = Path(path)
     fmt = format_of(path, fmt)
     try:
@@ -48,110 +61,210 @@ def read_records(path: str | Path, fmt: str | None = None, progress: Progress | 
     except OSError as exc:
         raise ValidationError(None, f"cannot read {path}: {exc.strerror}") from None
     with handle:
-        if fmt == "jsonl":
-            yield from _read_jsonl(handle, str(path), progress)
-        else:
-            data = handle.read()
-            if progress:
-                progress(len(data))
-            text = _decode(data, str(path))
-            yield from (_read_json(text, str(path)) if fmt == "json" else _read_csv(text, str(path)))
+        reader = {"jsonl": _read_jsonl, "json": _read_json, "csv": _read_csv}[fmt]
+        yield from reader(handle, str(path), progress or (lambda n: None))
 
 
-def _decode(data: bytes, where: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ValidationError(None, "is not valid UTF-8 text", f"{where}:{line}") from None
+def _too_long(where: str) -> ValidationError:
+    return ValidationError(None, f"holds a record longer than {MAX_RECORD // 2**20} MB (or a string that never ends)", where)
 
 
-def _read_jsonl(handle: IO[bytes], name: str, progress: Progress | None):
-    for number, raw in enumerate(handle, start=1):
-        if progress:
-            progress(len(raw))
+def _lines(handle: IO[bytes], name: str, progress: Progress) -> Iterator[tuple[int, bytes]]:
+    """(number, line) for each line of a file, none longer than MAX_RECORD."""
+    number = 0
+    while raw := handle.readline(MAX_RECORD + 1):
+        number += 1
+        progress(len(raw))
+        if len(raw) > MAX_RECORD:
+            raise _too_long(f"{name}:{number}")
+        yield number, raw
+
+
+def _read_jsonl(handle: IO[bytes], name: str, progress: Progress):
+    for number, raw in _lines(handle, name, progress):
         try:
             text = raw.decode("utf-8-sig" if number == 1 else "utf-8").strip()
         except UnicodeDecodeError:
             raise ValidationError(None, "is not valid UTF-8 text", f"{name}:{number}") from None
         if not text:
             continue
-        try:
-            record = _JSONL_DECODER.decode(text)
-        except ValueError as exc:
-            raise ValidationError(None, f"not valid JSON ({_json_reason(exc)})", f"{name}:{number}") from None
-        yield f"{name}:{number}", record
+        yield f"{name}:{number}", _decoded(text, 0, f"{name}:{number}")[0]
 
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not allowed")
 
 
-# One decoder for every line (json.loads with a keyword argument builds a new one per call).
-_JSONL_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+# One decoder for every record (json.loads with a keyword argument builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def _decoded(text: str, position: int, where: str) -> tuple[Any, int]:
+    """The JSON value at `position` of `text`, and where it ends. Refusals are one line naming `where`;
+    JSON nested deeper than Python's recursion limit is one too (the decoder recurses)."""
+    try:
+        return _DECODER.raw_decode(text, position) if position else (_DECODER.decode(text), len(text))
+    except RecursionError:
+        raise ValidationError(None, "not valid JSON (nested too deeply)", where) from None
+    except ValueError as exc:
+        raise ValidationError(None, f"not valid JSON ({_json_reason(exc)})", where) from None
 
 
 def _json_reason(exc: ValueError) -> str:
     return getattr(exc, "msg", None) or str(exc)
 
 
-def _read_json(text: str, name: str):
+class _Text:
+    """A file's text, decoded as it is read, a window of it in memory, with line numbers.
+
+    `buffer[position:]` is what is not consumed yet. `line` is the line number of
+    `buffer[counted]`: positions are asked for in order, so every newline is counted once.
+    """
+
+    def __init__(self, handle: IO[bytes], name: str, progress: Progress):
+        self.handle, self.name, self.progress = handle, name, progress
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.buffer, self.position, self.counted, self.line = "", 0, 0, 1
+        self.eof, self.first = False, True
+
+    def line_of(self, position: int) -> int:
+        self.line += self.buffer.count("\n", self.counted, position)
+        self.counted = position
+        return self.line
+
+    def where(self, position: int) -> str:
+        return f"{self.name}:{self.line_of(position)}"
+
+    def more(self) -> None:
+        """Drop what is consumed, then read as much again as is left (at least a chunk): a record
+        decoded again after each read is so decoded O(1) times over, on average."""
+        if len(self.buffer) - self.position > MAX_RECORD:
+            raise _too_long(self.where(self.position))
+        self.line_of(self.position)
+        self.buffer, self.counted, self.position = self.buffer[self.position:], 0, 0
+        wanted, parts, got = max(_CHUNK, len(self.buffer)), [self.buffer], 0
+        while got < wanted and not self.eof:
+            data = self.handle.read(_CHUNK)
+            self.progress(len(data))
+            pending = self.decoder.getstate()[0]
+            try:
+                text = self.decoder.decode(data, final=not data)
+            except UnicodeDecodeError as exc:
+                before = sum(part.count("\n") for part in parts) + (pending + data)[: exc.start].count(b"\n")
+                raise ValidationError(None, "is not valid UTF-8 text", f"{self.name}:{self.line + before}") from None
+            if self.first and text:
+                text, self.first = text.removeprefix("\ufeff"), False
+            self.eof = not data
+            parts.append(text)
+            got += len(text)
+        self.buffer = "".join(parts)
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end of the file)."""
+        while True:
+            self.position = _SPACE.match(self.buffer, self.position).end()
+            if self.position < len(self.buffer) or self.eof:
+                return self.buffer[self.position : self.position + 1]
+            self.more()
+
+    def value(self, where: str) -> Any:
+        """Decode the JSON value that starts here, reading more while it may be cut off."""
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buffer, self.position)
+            except json.JSONDecodeError as exc:
+                # Cut off by the end of the window, not wrong: read on and decode it again.
+                if not self.eof and (exc.pos >= len(self.buffer) - 16 or exc.msg.startswith("Unterminated string")):
+                    self.more()
+                    continue
+                raise ValidationError(None, f"not valid JSON ({exc.msg})", self.where(exc.pos)) from None
+            except RecursionError:
+                raise ValidationError(None, "not valid JSON (nested too deeply)", where) from None
+            except ValueError as exc:  # NaN or Infinity
+                raise ValidationError(None, f"not valid JSON ({_json_reason(exc)})", where) from None
+            if end == len(self.buffer) and not self.eof:  # a number may go on in the next chunk
+                self.more()
+                continue
+            self.position = end
+            return value
+
+
+_SPACE = re.compile(r"[ \t\r\n]*")
+
+
+def _read_json(handle: IO[bytes], name: str, progress: Progress):
     """A JSON array of records, each located by the line its object starts on."""
-    decoder = json.JSONDecoder(parse_constant=_refuse_constant)
-    position = _skip_space(text, 0)
-    if position >= len(text) or text[position] != "[":
-        raise ValidationError(None, "a .json file must hold an array of forecast objects", f"{name}:1")
-    position = _skip_space(text, position + 1)
-    if position < len(text) and text[position] == "]":
-        return
-    while True:
-        line = text.count("\n", 0, position) + 1
+    text = _Text(handle, name, progress)
+    if text.peek() != "[":
+        raise ValidationError(None, "a .json file must hold an array of forecast objects", text.where(text.position))
+    text.position += 1
+    if text.peek() == "]":
+        text.position += 1
+    else:
+        while True:
+            where = text.where(text.position)
+            yield where, text.value(where)
+            after = text.peek()
+            text.position += 1
+            if after == "]":
+                break
+            if after != ",":
+                raise ValidationError(None, "expected ',' or ']' between records", text.where(text.position - 1))
+            text.peek()
+    if text.peek():
+        raise ValidationError(None, "unexpected text after the array", text.where(text.position))
+
+
+def _csv_lines(handle: IO[bytes], name: str, progress: Progress) -> Iterator[str]:
+    """The file's lines, decoded one by one (a bad byte names its line), split where csv splits a
+    file opened with newline='': at "\n", "\r\n" and a lone "\r"."""
+    number = 0  # physical lines so far, as csv's line_num counts them
+    for _, raw in _lines(handle, name, progress):
         try:
-            record, position = decoder.raw_decode(text, position)
-        except ValueError as exc:
-            at = text.count("\n", 0, getattr(exc, "pos", position)) + 1
-            raise ValidationError(None, f"not valid JSON ({_json_reason(exc)})", f"{name}:{at}") from None
-        yield f"{name}:{line}", record
-        position = _skip_space(text, position)
-        if position < len(text) and text[position] == ",":
-            position = _skip_space(text, position + 1)
-            continue
-        if position < len(text) and text[position] == "]":
-            if _skip_space(text, position + 1) != len(text):
-                raise ValidationError(None, "unexpected text after the array", f"{name}:{text.count(chr(10), 0, position) + 1}")
-            return
-        raise ValidationError(None, "expected ',' or ']' between records", f"{name}:{text.count(chr(10), 0, position) + 1}")
+            text = raw.decode("utf-8-sig" if number == 0 else "utf-8")
+        except UnicodeDecodeError as exc:
+            number += len(_LONE_CR_BYTES.findall(raw, 0, exc.start)) + 1
+            raise ValidationError(None, "is not valid UTF-8 text", f"{name}:{number}") from None
+        if "\r" in text[:-2]:
+            pieces = _AFTER_LONE_CR.split(text)
+            number += len(pieces)
+            yield from pieces
+        else:
+            number += 1
+            yield text
 
 
-def _skip_space(text: str, position: int) -> int:
-    while position < len(text) and text[position] in " \t\r\n":
-        position += 1
-    return position
+_LONE_CR_BYTES = re.compile(rb"\r(?!\n)")
+_AFTER_LONE_CR = re.compile(r"(?<=\r)(?!\n)(?!$)")
 
 
-def _read_csv(text: str, name: str):
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if reader.fieldnames is None:
-        return
-    unknown = [c for c in reader.fieldnames if c not in CSV_COLUMNS]
-    if unknown:
-        raise ValidationError(unknown[0], "is not a known column", f"{name}:1")
-    repeated = [c for c in reader.fieldnames if reader.fieldnames.count(c) > 1]
-    if repeated:
-        raise ValidationError(repeated[0], "is a column given twice", f"{name}:1")
-    start = reader.line_num + 1  # the header may itself span lines
+def _read_csv(handle: IO[bytes], name: str, progress: Progress):
+    reader = csv.reader(_csv_lines(handle, name, progress))
+    start = 1
     try:
+        header = next(reader, None)
+        if header is None:
+            return
+        unknown = [c for c in header if c not in CSV_COLUMNS]
+        if unknown:
+            raise ValidationError(field_name(unknown[0]), "is not a known column", f"{name}:1")
+        repeated = [c for c in header if header.count(c) > 1]
+        if repeated:
+            raise ValidationError(repeated[0], "is a column given twice", f"{name}:1")
+        start = reader.line_num + 1  # the header may itself span lines
         for row in reader:
             where = f"{name}:{start}"
             start = reader.line_num + 1
-            if None in row:
+            if not row:  # a blank line
+                continue
+            if len(row) > len(header):
                 raise ValidationError(None, "has more cells than the header has columns", where)
             try:
-                yield where, _record_from_csv_row(row)
+                yield where, _record_from_csv_row(dict(zip(header, row)))
             except ValidationError as exc:
                 raise exc.located(where) from None
-    except csv.Error as exc:
-        raise ValidationError(None, f"not valid CSV ({exc})", f"{name}:{reader.line_num}") from None
+    except csv.Error as exc:  # cited at the line its record starts on, not where csv stopped
+        raise ValidationError(None, f"not valid CSV ({exc})", f"{name}:{start}") from None
 
 
 def _record_from_csv_row(row: dict[str, str]) -> dict[str, Any]:
@@ -167,7 +280,9 @@ def _record_from_csv_row(row: dict[str, str]) -> dict[str, Any]:
         elif column == "resolutions":
             if value is not None:
                 try:
-                    record["resolutions"] = json.loads(value)
+                    record["resolutions"] = _DECODER.decode(value)
+                except RecursionError:
+                    raise ValidationError("resolutions", "is not valid JSON (nested too deeply)") from None
                 except ValueError as exc:
                     raise ValidationError("resolutions", f"is not valid JSON ({_json_reason(exc)})") from None
         else:

@@ -246,9 +246,15 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-@functools.lru_cache(maxsize=1024)  # an import stamps every record with the same time
 def check_timestamp(value: Any, field: str = "recorded_at") -> str:
-    if not isinstance(value, str) or not _TIMESTAMP.fullmatch(value):
+    if not isinstance(value, str):  # before the cache, which cannot hash a list (nor should hold one)
+        raise ValidationError(field, f"{shown(value)} is not a UTC timestamp like 2026-11-22T09:30:00Z")
+    return _check_timestamp(value, field)
+
+
+@functools.lru_cache(maxsize=1024)  # an import stamps every record with the same time
+def _check_timestamp(value: str, field: str) -> str:
+    if not _TIMESTAMP.fullmatch(value):
         raise ValidationError(field, f"{shown(value)} is not a UTC timestamp like 2026-11-22T09:30:00Z")
     try:
         dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -400,6 +406,8 @@ class Forecast:
 
 def _normalised(key: str, value: Any) -> Any:
     """The value as it will be stored, so that "0.50" and 0.5, or " 2026-01-01" and a date, hash alike."""
+    if isinstance(value, (list, dict)):  # refused when the Forecast is built; str() of it could recurse
+        return type(value).__name__
     try:
         if key in ("made_on", "deadline"):
             return parse_date(value, key)

@@ -226,6 +226,11 @@ def test_a_huge_tag_is_refused_with_an_excerpt():
     assert "(5,000,000 characters) is not a tag" in str(caught.value) and len(str(caught.value)) < 200
 
 
+def test_a_recorded_at_that_is_not_text_is_refused_naming_it():
+    refused("recorded_at", "a list is not a UTC timestamp like 2026-11-22T09:30:00Z", recorded_at=[1])
+    refused("recorded_at", "a dict is not a UTC timestamp like 2026-11-22T09:30:00Z", recorded_at={"a": 1})
+
+
 def test_recorded_at_must_be_a_utc_timestamp():
     assert forecast(recorded_at="2026-11-22T09:30:00Z").recorded_at == "2026-11-22T09:30:00Z"
     refused("recorded_at", "'2026-11-22 09:30' is not a UTC timestamp like 2026-11-22T09:30:00Z", recorded_at="2026-11-22 09:30")
