@@ -14,7 +14,7 @@ import click
 
 from predictions import LedgerError, escape_terminal
 
-from . import browse, integrity, record, scores, transfer
+from . import browse, extract, integrity, record, scores, transfer
 from .options import DATE, FilePath
 
 
@@ -76,6 +76,6 @@ def cli(ctx: click.Context, db: str, today: dt.date | None):
     ctx.obj = {"db": db, "today": today or dt.date.today()}
 
 
-for module in (record, browse, transfer, integrity, scores):
+for module in (record, browse, transfer, extract, integrity, scores):
     for command in module.COMMANDS:
         cli.add_command(command)

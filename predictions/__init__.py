@@ -32,6 +32,7 @@ from .errors import (
     ValidationError,
     VerificationError,
 )
+from .extract import Candidate, Draft, extract_forecasts
 from .hedges import HEDGE_SCALE, UnknownPhraseError, probability_from_phrase
 from .io import FORMATS as EXPORT_FORMATS
 from .io import format_of, read_records, write_records
@@ -49,8 +50,10 @@ SCORE_BY = tuple(_GROUPINGS)  # what `Ledger.score(by=...)` groups by
 __all__ = [
     "AmbiguousIdError",
     "CalibrationBin",
+    "Candidate",
     "DeadlineError",
     "Document",
+    "Draft",
     "EXPORT_FORMATS",
     "Excluded",
     "Forecast",
@@ -91,6 +94,7 @@ __all__ = [
     "escape_markdown_code",
     "escape_terminal",
     "escape_terminal_lines",
+    "extract_forecasts",
     "format_of",
     "pad",
     "parse_date",

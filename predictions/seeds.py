@@ -29,6 +29,10 @@ FORECAST_KEYS = {"id", "source", "source_kind", "claim", "quote", "question", "r
                  "made_on", "deadline_text", "deadline", "deadline_assumed", "probability",
                  "probability_basis", "phrase", "tags", "note", "resolution"}  # fmt: skip
 RESOLUTION_KEYS = {"outcome", "resolved_on", "evidence", "early_reason", "note"}
+# `predictions extract` writes this at the start of question and resolution_criteria: a draft
+# is refused until someone has read the candidate and written both (docs/extract.md).
+DRAFT_MARKER = "DRAFT:"
+DRAFT_FIELDS = ("question", "resolution_criteria")
 
 
 def seed_files(paths: list[str | Path]) -> list[Path]:
@@ -170,6 +174,11 @@ def _forecast_record(entry: Any, document: dict[str, Any], recorded_at: str) -> 
     unknown = set(entry) - FORECAST_KEYS
     if unknown:
         raise ValidationError(sorted(unknown)[0], "is not a known key")
+    for field in DRAFT_FIELDS:
+        value = entry.get(field)
+        if isinstance(value, str) and value.lstrip().startswith(DRAFT_MARKER):
+            name = f"{entry['id']}: " if isinstance(entry.get("id"), str) else ""
+            raise ValidationError(None, f"{name}{field} is still a draft: write it before seeding")
     record = {k: _iso(v) for k, v in entry.items() if k != "resolution"}
     record.setdefault("made_on", document["published_on"])
     record["document"] = document
