@@ -64,11 +64,11 @@ def draft_id(rank: int, candidate: "Candidate") -> str:
 
 
 def draft_toml(draft: "Draft", *, recorded_at: str | None = None) -> str:
+    if not draft.candidates:
+        raise ValidationError(None, "no candidate forecasts found: a seed file needs at least one")
     if not draft.source:
         raise ValidationError("source", "the article names no author or outlet: say who made these forecasts "
                               "(--source NAME)")
-    if not draft.candidates:
-        raise ValidationError(None, "no candidate forecasts found: a seed file needs at least one")
     if recorded_at is None:
         recorded_at = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     check_timestamp(recorded_at)

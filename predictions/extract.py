@@ -30,6 +30,7 @@ from .errors import ValidationError
 from .hedges import HEDGE_SCALE, probability_from_phrase
 from .model import parse_date
 from .reading import Article, month_only_date, read_article
+from .segments import blocks, sentences, trimmed
 
 MIN_SCORE = 4
 MAX_SENTENCE = 1500
@@ -91,6 +92,7 @@ _CUE_PATTERNS = {
 _ANY_FUTURE = re.compile("|".join(f"(?:{_CUE_PATTERNS[name].pattern})" for name in FUTURE_CUES), _I)  # a quick first look
 _NOT_WILL = re.compile(r"(?:the|free|political|good|ill|own|his|her|their|its|a|of|your|my)\s+$", _I)
 _NORMATIVE = re.compile(r"\b(?:we|you|i|they|one|everyone|regulators|governments|companies|investors|readers)\s+$", _I)
+_NOUN_WILL_NEXT = re.compile(r"\s*(?:of|to|is|was|has|had|and|that|for|in|[.,;:!?]|$)", _I)
 _NOT_EXPECT = re.compile(r"(?:than|as|un)\s*$", _I)
 _RELATIVE = re.compile(r"\b(?:that|which|who)\s+(?:\w+\s+)?will\b", _I)
 _EVENT = re.compile(
@@ -132,14 +134,6 @@ _INFLECTIONS = {"commit to": "committed to", "commits to": "committed to", "comm
                 "plan to": "plans to", "planning to": "plans to", "expects": "expect"}  # fmt: skip
 _FUTURE_VERB_HEDGES = {"will", "may", "might", "could", "should", "shall"}
 
-# Sentences: an end mark and a space before a capital, digit, quote or bracket; CJK end marks alone.
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*\s+|[。!?]+")
-_ABBREVIATIONS = {"e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "st", "inc", "corp", "ltd", "co",
-                  "jr", "sr", "no", "fig", "approx", "est", "u.s", "u.k", "e.u", "jan", "feb", "mar", "apr",
-                  "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"}  # fmt: skip
-_LIST_ITEM = re.compile(r"[-*•+]\s+|\d{1,3}[.)]\s+")
-_HEADING_WORDS = re.compile(r"\b(?:predictions?|forecasts?|outlook|verdict|what to watch|what'?s next|looking ahead|"
-                            r"the road ahead|expect|expectations|projections)\b", _I)
 _NUMBERED_PREDICTION = re.compile(r"\W*(?:prediction|forecast)\s*#?\d+\s*[:.]", _I)  # used with .match()
 _LIKELIHOOD = re.compile(r"likel|probab|certain|chance|doubt|possib|toss|definitely|believe", _I)
 _META = re.compile(r"\bwill\s+(?:be|reveal|show|determine|decide|tell|depend\s+on)\s+(?:whether|how|if|what|who)\b|"
@@ -241,101 +235,15 @@ def extract_forecasts(
 # --- sentences -----------------------------------------------------------------------------------
 
 
-def _blocks(article: Article):
-    """(start, end, kind, in_section) for each paragraph, list item, heading and table line."""
-    text, pos = article.text, article.body_start
-    in_section = False
-    block_start = None  # the open paragraph
-    open_kind = None
-    previous = ""  # the last line, stripped
-    while pos <= len(text):
-        newline = text.find("\n", pos)
-        line_end = len(text) if newline < 0 else newline
-        line = text[pos:line_end]
-        stripped = line.strip()
-        kind = _line_kind(stripped)
-        joins = (block_start is not None and kind == "prose" and (open_kind == "prose" or line[:1] in " \t")
-                 and not _ends_sentence(previous))
-        previous = stripped
-        if not joins and block_start is not None:
-            yield block_start, pos - 1, open_kind, in_section
-            block_start = None
-        if kind == "heading":
-            in_section = bool(_HEADING_WORDS.search(stripped)) and not stripped.startswith("|")
-            yield pos, line_end, kind, in_section
-        elif kind == "table":
-            yield pos, line_end, kind, in_section
-        elif kind in ("prose", "item") and block_start is None:
-            block_start, open_kind = pos, kind
-        if newline < 0:
-            break
-        pos = newline + 1
-    if block_start is not None:
-        yield block_start, len(text), open_kind, in_section
-
-
-def _line_kind(stripped: str) -> str:
-    if not stripped:
-        return "blank"
-    if stripped.startswith("|"):
-        return "table"
-    if stripped.startswith("#"):
-        return "heading"
-    if _LIST_ITEM.match(stripped):
-        return "item"
-    words = stripped.count(" ") + 1
-    if words <= 12 and stripped[-1] not in ".!?;,\"'”’)。!?" and len(stripped) <= 100:
-        return "heading"
-    return "prose"
-
-
-def _ends_sentence(text: str) -> bool:
-    return bool(text) and text[-1] in ".!?:;\"'”’)。!?"
-
-
-def _sentences(text: str, start: int, end: int):
-    """(start, end) of each sentence in text[start:end], leading list markers and spaces left out."""
-    pos = start
-    for match in _SENTENCE_END.finditer(text, start, end):
-        mark = match.group()
-        if mark[0] in ".!?":
-            if match.end() < end and not _opens_sentence(text[match.end()]):
-                continue
-            word = re.search(r"([\w.]+)$", text[max(pos, match.start() - 12):match.start()])
-            if mark[0] == "." and word and (word[1].lower() in _ABBREVIATIONS or len(word[1]) == 1):
-                continue
-        yield from _trimmed(text, pos, match.end())
-        pos = match.end()
-    yield from _trimmed(text, pos, end)
-
-
-def _opens_sentence(char: str) -> bool:
-    return char.isupper() or char.isdigit() or char in "\"'“‘([*_" or ord(char) > 0x2E7F
-
-
-def _trimmed(text: str, start: int, end: int):
-    while start < end and text[start].isspace():
-        start += 1
-    marker = _LIST_ITEM.match(text, start, end)
-    if marker and text[start] in "-*•+":
-        start = marker.end()
-    while start < end and text[start] in "#*_ \t" and text.startswith(("#", "**", "__"), start):
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        yield start, end
-
-
 def _sentence_candidates(article: Article, published: dt.date, min_score: int) -> list[Candidate]:
     text = article.text
     found = []
     seen: set[str] = set()  # a sentence said twice (a summary list) is read once, where it first appears
-    for block_start, block_end, kind, in_section in _blocks(article):
+    for block_start, block_end, kind, in_section in blocks(article):
         if kind not in ("prose", "item"):
             continue
         numbered_item = kind == "item" and text[block_start:block_start + 4].lstrip()[:1].isdigit()
-        spans = list(_sentences(text, block_start, block_end))
+        spans = list(sentences(text, block_start, block_end))
         index = 0
         while index < len(spans):
             start, end = spans[index]
@@ -447,7 +355,8 @@ def _named(sentence: str) -> bool:
 def _fires(name: str, sentence: str) -> bool:
     for match in _CUE_PATTERNS[name].finditer(sentence):
         before = sentence[max(0, match.start() - 12):match.start()]
-        if name == "will" and match.group().lower() == "will" and _NOT_WILL.search(before):
+        if name == "will" and match.group().lower() == "will" and _NOT_WILL.search(before) and (
+                _NOUN_WILL_NEXT.match(sentence, match.end())):
             continue  # the noun: "the will of the board", "political will"
         if name == "should" and _NORMATIVE.search(before):
             continue  # advice, not a forecast: "we should worry", "regulators should act"
@@ -525,7 +434,7 @@ def _table_candidates(article: Article, published: dt.date) -> list[Candidate]:
     """Rows of tables of projected figures: a column headed "Projected" (or "2027E"), or rows by year."""
     found: list[Candidate] = []
     table: list[tuple[int, int]] = []
-    for start, end, kind, _ in _blocks(article):
+    for start, end, kind, _ in blocks(article):
         if kind == "table":
             table.append((start, end))
             continue
@@ -580,7 +489,7 @@ def _table_rows(text: str, lines: list[tuple[int, int]], published: dt.date) -> 
 
 
 def _row_candidate(text: str, start: int, end: int, horizon: str, published: dt.date, marked: bool) -> Candidate:
-    start, end = next(_trimmed(text, start, end))
+    start, end = next(trimmed(text, start, end))
     year = _YEAR.search(horizon)
     deadline, error = None, None
     try:
