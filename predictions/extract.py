@@ -26,6 +26,7 @@ from pathlib import Path
 import attrs
 
 from .deadlines import DeadlineError, parse_deadline
+from .drafts import draft_toml
 from .errors import ValidationError
 from .hedges import HEDGE_SCALE, probability_from_phrase
 from .model import parse_date
@@ -195,8 +196,6 @@ class Draft:
 
     def to_toml(self, *, recorded_at: str | None = None) -> str:
         """A draft seed file (docs/seeds.md) that `predictions seed` refuses until it is written."""
-        from .drafts import draft_toml  # the seed-file writer; kept apart to keep this module small
-
         return draft_toml(self, recorded_at=recorded_at)
 
 
