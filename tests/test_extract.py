@@ -130,7 +130,6 @@ def test_a_sentence_said_twice_is_one_candidate_where_it_first_appears():
     ("in the second half of the year", dt.date(2026, 12, 31)),  # "the year" is the publication's
     ("over the next decade", dt.date(2036, 3, 2)),
     ("before the end of the year", dt.date(2026, 12, 31)),
-    ("by mid-2027", dt.date(2027, 6, 30)),
 ])
 def test_a_horizon_is_counted_from_the_publication_date(wording, deadline):
     found = only(f"Acme is expected to open a plant {wording}.")
@@ -142,6 +141,12 @@ def test_a_horizon_already_past_is_kept_as_words_with_the_reason():
     found = only("By the end of 2025, we predict Acme will open a plant.")
     assert found.deadline_text == "By the end of 2025" and found.deadline is None
     assert "before the forecast was made" in found.deadline_error
+
+
+def test_a_horizon_parse_deadline_refuses_is_kept_with_its_reason():
+    found = only("Acme is expected to open a plant by mid-2027.")  # "mid" has no agreed last day
+    assert (found.deadline_text, found.deadline) == ("by mid-2027", None)
+    assert "past-horizon" in found.cues and "no agreed last day" in found.deadline_error
 
 
 def test_the_first_horizon_that_gives_a_deadline_is_taken():
