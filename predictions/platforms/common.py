@@ -128,16 +128,23 @@ def new_keys(seen: set[str], forecasts: list[PlatformForecast], skipped: Skipped
 
 def open_regular(path: str | Path):
     """Open a file for binary reading, refusing what is not a regular file (a FIFO, a device,
-    a directory) before reading a byte from it: those never end or are not files at all."""
+    a directory): those may never end, or are not files at all. The file is opened without
+    blocking (a FIFO would wait for a writer) and checked on the open descriptor, so a file
+    swapped in after a check is still the one checked."""
     name = str(path)
     try:
-        handle = open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         raise ValidationError(None, f"cannot read {name}: {exc.strerror}") from None
-    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-        handle.close()
-        raise ValidationError(None, f"{name} is not a regular file")
-    return handle
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValidationError(None, f"{name} is not a regular file")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def load_json(path: str | Path, progress: Progress | None = None) -> Any:
@@ -227,13 +234,14 @@ def text(value: Any, field: str, *, optional: bool = False, single_line: bool = 
 
 
 def one_line(value: Any, field: str, *, optional: bool = False) -> str | None:
-    """A one-line field: line breaks and tabs inside a platform's name become spaces."""
-    if isinstance(value, str) and _BREAKS.search(value):
-        value = _BREAKS.sub(" ", value).strip()
+    """A platform's name or one-line field: trimmed, each run of white space (line breaks and
+    tabs included) one space, then checked as the ledger checks one-line text."""
+    if isinstance(value, str) and (_SPACES.search(value) or value[:1] == " " or value[-1:] == " "):
+        value = " ".join(value.split())
     return text(value, field, optional=optional, single_line=True)
 
 
-_BREAKS = re.compile(r"[ ]*[\r\n\t]+[ ]*")
+_SPACES = re.compile(r"\s\s|[^\S ]")
 
 
 def source_override(source: str | None) -> str | None:
@@ -241,9 +249,10 @@ def source_override(source: str | None) -> str | None:
     return None if source is None else text(source, "source (--source)", single_line=True)
 
 
-def probability(value: Any, field: str, *, scale: float = 1.0) -> float:
-    """A finite number in [0, scale] (JSON number, or CSV text), as a probability in [0, 1]."""
-    if isinstance(value, bool) or value is None:
+def probability(value: Any, field: str, *, scale: float = 1.0, text: bool = False) -> float:
+    """A finite number in [0, scale] as a probability in [0, 1]: a JSON number, or with `text`
+    a CSV cell holding one (in JSON, a number written as text is the wrong type)."""
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not text):
         raise ValidationError(field, f"must be a number, not {_kind(value)}")
     if isinstance(value, str):
         try:
@@ -426,4 +435,4 @@ def check_single_source(source: str | None, name: str, where: str, forecasters: 
         first, second = list(forecasters)[:2]
         raise ValidationError(
             "source (--source)", f"names one forecaster, but the file holds forecasts by {first!r} "
-            f"(at {forecasters[first]}) and by {second!r} (at {where}): import it without --source")
+            f"(at {forecasters[first]}) and by {second!r}: import it without --source", where)

@@ -66,7 +66,7 @@ def read(path: str | Path, *, skipped: Skipped, source: str | None = None,
     name = str(path)
     source = common.source_override(source)
     with common.open_regular(path) as handle:
-        reader = csv.reader(common.csv_lines(handle, name, progress))
+        reader = csv.reader(common.csv_lines(handle, name, progress), strict=True)
         try:
             yield from _read_rows(reader, name, skipped, source)
         except csv.Error as exc:
@@ -210,17 +210,17 @@ def _question(row: list[str], index: dict[str, int], key: str, skipped: Skipped)
 
 def _forecast(row, index, key: str, where: str, source: str | None, forecasters: dict[str, str],
               skipped: Skipped) -> PlatformForecast | None:
-    name = row[index["forecaster"]]
+    name = common.one_line(row[index["forecaster"]], "forecaster", optional=True) or ""
     if source is not None:
         common.check_single_source(source, name, where, forecasters)
-    elif not name.strip():
+    elif not name:
         skipped.add("forecasts with no forecaster name (give --source for a single-person export)")
         return None
-    probability = common.probability(row[index["forecast"]], "forecast")
+    probability = common.probability(row[index["forecast"]], "forecast", text=True)
     made_at = fatebook_time(row[index["made_at"]], "made_at")
     identity = f"{name}\n{common.iso_z(made_at)}\n{probability!r}"
     return PlatformForecast(
-        key=f"{key}/{hashlib.sha256(identity.encode('utf-8', 'surrogatepass')).hexdigest()[:16]}",
-        source=source if source is not None else common.one_line(name, "forecaster"),
+        key=f"{key}/{hashlib.sha256(identity.encode()).hexdigest()[:16]}",
+        source=source if source is not None else name,
         made_at=made_at, probability=probability, basis="stated", where=where,
     )

@@ -152,7 +152,7 @@ def _csv(archive: zipfile.ZipFile, member: zipfile.ZipInfo, name: str, progress)
         handle = archive.open(member)
     except (zipfile.BadZipFile, zlib.error, NotImplementedError, RuntimeError, OSError) as exc:
         raise ValidationError(None, f"cannot be read ({exc})", name) from None
-    return handle, csv.reader(common.csv_lines(_Bounded(handle, member, name, progress), name))
+    return handle, csv.reader(common.csv_lines(_Bounded(handle, member, name, progress), name), strict=True)
 
 
 def _rows(reader, name: str, columns, optional):
@@ -305,7 +305,7 @@ def _forecast(row, index, key: str, where: str, source: str | None, forecasters)
     made_at = common.iso_time(row[index["start"]], "start")
     return PlatformForecast(
         key=forecast_key(key, forecaster, made_at), source=source or label, made_at=made_at,
-        probability=common.probability(row[index["probability"]], "probability"), basis="stated", where=where,
+        probability=common.probability(row[index["probability"]], "probability", text=True), basis="stated", where=where,
     )
 
 
