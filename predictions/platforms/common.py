@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 import attrs
 
 from ..errors import ValidationError
-from ..model import MAX_LINE, MAX_TEXT, TAG_PATTERN, _checked_text
+from ..model import MAX_TEXT, TAG_PATTERN, _checked_text
 
 PLATFORMS = ("fatebook", "predictionbook", "metaculus", "manifold")
 UTC = dt.timezone.utc
@@ -253,14 +253,14 @@ def probability(value: Any, field: str, *, scale: float = 1.0, text: bool = Fals
     """A finite number in [0, scale] as a probability in [0, 1]: a JSON number, or with `text`
     a CSV cell holding one (in JSON, a number written as text is the wrong type)."""
     if isinstance(value, bool) or value is None or (isinstance(value, str) and not text):
-        raise ValidationError(field, f"must be a number, not {_kind(value)}")
+        raise ValidationError(field, f"must be a number, not {kind_of(value)}")
     if isinstance(value, str):
         try:
             value = float(value.strip())
         except ValueError:
-            raise ValidationError(field, f"{_short(value)!r} is not a number") from None
+            raise ValidationError(field, f"{short(value)!r} is not a number") from None
     elif not isinstance(value, (int, float)):
-        raise ValidationError(field, f"must be a number, not {_kind(value)}")
+        raise ValidationError(field, f"must be a number, not {kind_of(value)}")
     try:
         p = float(value)
     except OverflowError:
@@ -273,7 +273,7 @@ def probability(value: Any, field: str, *, scale: float = 1.0, text: bool = Fals
 def boolean(value: Any, field: str) -> bool:
     if isinstance(value, bool):
         return value
-    raise ValidationError(field, f"must be true or false, not {_kind(value)}")
+    raise ValidationError(field, f"must be true or false, not {kind_of(value)}")
 
 
 def iso_time(value: Any, field: str, *, optional: bool = False) -> dt.datetime | None:
@@ -284,9 +284,9 @@ def iso_time(value: Any, field: str, *, optional: bool = False) -> dt.datetime |
             return None
         raise ValidationError(field, "is required")
     if not isinstance(value, str):
-        raise ValidationError(field, f"must be a time (ISO 8601 text), not {_kind(value)}")
+        raise ValidationError(field, f"must be a time (ISO 8601 text), not {kind_of(value)}")
     if not _ISO_TIME.fullmatch(value):
-        raise ValidationError(field, f"{_short(value)!r} is not an ISO 8601 time")
+        raise ValidationError(field, f"{short(value)!r} is not an ISO 8601 time")
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError as exc:
@@ -304,7 +304,7 @@ def epoch_time(value: Any, field: str, *, unit: float = 1.0, optional: bool = Fa
             return None
         raise ValidationError(field, "is required")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValidationError(field, f"must be a number (time since 1970), not {_kind(value)}")
+        raise ValidationError(field, f"must be a number (time since 1970), not {kind_of(value)}")
     try:
         if isinstance(value, int):  # exact: no float rounding of milliseconds
             return EPOCH + dt.timedelta(microseconds=value * round(1_000_000 / unit))
@@ -312,7 +312,7 @@ def epoch_time(value: Any, field: str, *, unit: float = 1.0, optional: bool = Fa
             raise OverflowError
         return EPOCH + dt.timedelta(seconds=value / unit)
     except (OverflowError, ValueError):
-        raise ValidationError(field, f"{_short(str(value))} is not a time between the years 1 and 9999") from None
+        raise ValidationError(field, f"{short(str(value))} is not a time between the years 1 and 9999") from None
 
 
 def _utc(moment: dt.datetime, field: str) -> dt.datetime:
@@ -357,13 +357,13 @@ def kind_label(kind: str) -> str:
     return f"{kind.strip().lower().replace('_', '-') or 'untyped'} questions"
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
     if value is None:
         return "null"
     return {bool: "a boolean", str: "text", list: "a list", dict: "an object"}.get(type(value), type(value).__name__)
 
 
-def _short(value: str) -> str:
+def short(value: str) -> str:
     return value if len(value) <= 40 else value[:40] + "..."
 
 
@@ -375,27 +375,18 @@ def fit_criteria(value: str, url: str | None) -> str:
     return value[: MAX_TEXT - len(tail)] + tail
 
 
-__all__ = [
-    "MAX_LINE",
-    "PLATFORMS",
-    "PlatformForecast",
-    "PlatformQuestion",
-    "Skipped",
-]
-
-
 # --- JSON values, located by their path: FILE:predictions[3].responses[0] ---------------------------
 
 
 def obj(value: Any, where: str, what: str = "an object") -> dict:
     if not isinstance(value, dict):
-        raise ValidationError(None, f"must be {what}, not {_kind(value)}", where)
+        raise ValidationError(None, f"must be {what}, not {kind_of(value)}", where)
     return value
 
 
 def array(value: Any, where: str, what: str = "a list") -> list:
     if not isinstance(value, list):
-        raise ValidationError(None, f"must be {what}, not {_kind(value)}", where)
+        raise ValidationError(None, f"must be {what}, not {kind_of(value)}", where)
     return value
 
 
@@ -419,7 +410,7 @@ def identifier(value: Any, field: str, *, optional: bool = False) -> str | None:
         return value
     if value is None:
         raise ValidationError(field, "is required")
-    raise ValidationError(field, f"is not an id (an integer or up to 100 printable characters), but {_kind(value)}")
+    raise ValidationError(field, f"is not an id (an integer or up to 100 printable characters), but {kind_of(value)}")
 
 
 def with_forecasts(question: PlatformQuestion, forecasts: tuple[PlatformForecast, ...]) -> PlatformQuestion:

@@ -142,7 +142,7 @@ def _disagree(cells, first, cells_of, columns, where: str, first_where: str):
     for (field, _), new, old in zip(cells_of, cells, first):
         if new != old:
             raise ValidationError(
-                columns[field], f"{common._short(new)!r} differs from {common._short(old)!r} on the same question at {first_where}", where
+                columns[field], f"{common.short(new)!r} differs from {common.short(old)!r} on the same question at {first_where}", where
             )
 
 
@@ -158,7 +158,7 @@ def fatebook_time(value: str, field: str, *, optional: bool = False) -> dt.datet
     if match is None:
         if value == "":
             raise ValidationError(field, "is required")
-        raise ValidationError(field, f"{common._short(value)!r} is not a time like 2025-03-02 14:05:7")
+        raise ValidationError(field, f"{common.short(value)!r} is not a time like 2025-03-02 14:05:7")
     try:
         return dt.datetime(*map(int, match.groups()), tzinfo=common.UTC)
     except ValueError as exc:
@@ -180,7 +180,7 @@ def _question(row: list[str], index: dict[str, int], key: str, skipped: Skipped)
     resolve_by = fatebook_time(cell("resolve_by"), "resolve_by").date()
     resolution = cell("resolution")
     if resolution and resolution not in OUTCOMES:
-        raise ValidationError("resolution", f"{common._short(resolution)!r} is not YES, NO, AMBIGUOUS or empty")
+        raise ValidationError("resolution", f"{common.short(resolution)!r} is not YES, NO, AMBIGUOUS or empty")
     outcome = OUTCOMES.get(resolution)
     resolved_at = fatebook_time(cell("resolved_at"), "resolved_at", optional=True)
     notes = common.text(cell("notes"), "notes", optional=True)

@@ -141,7 +141,7 @@ def _question(market: dict, where: str, key: str, skipped: Skipped) -> PlatformQ
     outcome = resolved_at = resolved_on = evidence = None
     if resolved:
         if resolution not in OUTCOMES:
-            raise ValidationError("resolution", f"{common._short(str(resolution))!r} is not YES, NO, MKT or CANCEL", where)
+            raise ValidationError("resolution", f"{common.short(str(resolution))!r} is not YES, NO, MKT or CANCEL", where)
         outcome = OUTCOMES[resolution]
         resolved_at = get(market, "resolutionTime", where, common.epoch_time, unit=1000.0, optional=True)
         shown = resolution
@@ -176,7 +176,7 @@ def _forecast(bet: dict, where: str, source: str | None, forecasters, skipped: S
         return None
     amount = bet.get("amount")
     if isinstance(amount, bool) or not isinstance(amount, (int, float)):
-        raise ValidationError("amount", f"must be a number, not {common._kind(amount)}", where)
+        raise ValidationError("amount", f"must be a number, not {common.kind_of(amount)}", where)
     if amount == 0:
         skipped.add("limit orders of which nothing was filled")
         return None

@@ -22,7 +22,7 @@ import csv
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Iterator
 
 from ..errors import ValidationError
 from . import common
@@ -230,7 +230,7 @@ def binary_question(*, key: str, title: str, url: str | None, created, close, re
     elif resolution in OUTCOMES:
         outcome = resolution
     else:
-        raise ValidationError("resolution", f"{common._short(str(resolution))!r} is not yes, no, ambiguous, annulled or empty")
+        raise ValidationError("resolution", f"{common.short(str(resolution))!r} is not yes, no, ambiguous, annulled or empty")
     resolved_on = evidence = None
     if outcome:
         if resolved_at is None:
@@ -254,7 +254,7 @@ def _python_list(value: str, field: str) -> list[str]:
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         names = None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise ValidationError(field, f"{common._short(value)!r} is not a list of names like ['Economy', 'Politics']")
+        raise ValidationError(field, f"{common.short(value)!r} is not a list of names like ['Economy', 'Politics']")
     return names
 
 
@@ -271,7 +271,7 @@ def _read_forecasts(archive, member, name: str, questions, skipped: Skipped, sou
             key = row[index["question"]]
             question = questions.get(key)
             if question is None:
-                raise ValidationError("Question ID", f"{common._short(key)!r} is not a question in question_data.csv", where)
+                raise ValidationError("Question ID", f"{common.short(key)!r} is not a question in question_data.csv", where)
             if isinstance(question, str):
                 skipped.add(f"forecasts on {question}")
                 continue

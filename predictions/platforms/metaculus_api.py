@@ -84,14 +84,14 @@ def _question(post: dict, raw: dict, group: dict | None, where: str, at: str, sk
     post_id = get(post, "id", where, common.identifier)
     short_title = post.get("short_title") or ""
     if not isinstance(short_title, str):
-        raise ValidationError("short_title", f"must be text, not {common._kind(short_title)}", where)
+        raise ValidationError("short_title", f"must be text, not {common.kind_of(short_title)}", where)
     url = common.one_line(question_url(post_id, short_title), "url")
     created = get(raw, "open_time", at, common.iso_time, optional=True) or get(raw, "created_at", at, common.iso_time)
     resolved_at = (get(raw, "actual_resolve_time", at, common.iso_time, optional=True)
                    or get(raw, "actual_close_time", at, common.iso_time, optional=True))
     resolution = raw.get("resolution")
     if resolution is not None and not isinstance(resolution, str):
-        raise ValidationError("resolution", f"must be text or null, not {common._kind(resolution)}", at)
+        raise ValidationError("resolution", f"must be text or null, not {common.kind_of(resolution)}", at)
     try:
         return binary_question(
             key=get(raw, "id", at, common.identifier), title=get(raw, "title", at, common.text), url=url,

@@ -89,7 +89,7 @@ def _question(prediction: dict, where: str) -> PlatformQuestion:
     judged_at = get(prediction, "last_judgement_at", where, common.iso_time, optional=True)
     outcome = prediction.get("outcome")
     if outcome is not None and not isinstance(outcome, bool):
-        raise ValidationError("outcome", f"must be true, false or null, not {common._kind(outcome)}", where)
+        raise ValidationError("outcome", f"must be true, false or null, not {common.kind_of(outcome)}", where)
     url = URL.format(key)
     resolved_on = evidence = None
     if withdrawn:
