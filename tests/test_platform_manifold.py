@@ -106,6 +106,7 @@ def _edited(tmp_path, change, name="manifold.json") -> Path:
     (lambda d: d[0]["bets"][0].update(contractId="elsewhere"), "$[0].bets[0]", "field contractId: 'elsewhere' is not a market in the file"),
     (lambda d: d[0]["bets"][0].update(amount=None), "$[0].bets[0]", "field amount: must be a number, not null"),
     (lambda d: d[0]["market"].update(resolution="MAYBE"), "$[0].market", "field resolution: 'MAYBE' is not YES, NO, MKT or CANCEL"),
+    (lambda d: d[0]["market"].update(resolution=["YES"]), "$[0].market", "field resolution: \"['YES']\" is not YES, NO"),
     (lambda d: d[4]["market"].update(resolution="YES"), "$[4].market", "field resolution: is given but isResolved is not true"),
     (lambda d: d[0]["market"].pop("closeTime"), "$[0].market", "field closeTime: is required"),
     (lambda d: d[0]["market"].update(groupSlugs="infrastructure"), "$[0].market.groupSlugs", "must be a list, not text"),

@@ -140,7 +140,7 @@ def _question(market: dict, where: str, key: str, skipped: Skipped) -> PlatformQ
     resolution = market.get("resolution")
     outcome = resolved_at = resolved_on = evidence = None
     if resolved:
-        if resolution not in OUTCOMES:
+        if not isinstance(resolution, str) or resolution not in OUTCOMES:
             raise ValidationError("resolution", f"{common.short(str(resolution))!r} is not YES, NO, MKT or CANCEL", where)
         outcome = OUTCOMES[resolution]
         resolved_at = get(market, "resolutionTime", where, common.epoch_time, unit=1000.0, optional=True)
