@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from .aggregate import GroupScore, ScoreTable
 from .charts import PLOT_HINT, bin_label, reliability_svg, reliability_text, resolved_yes
+from .errors import ValidationError
 from .report import Listing, Report
 from .report_sections import (
     Block, Calibration, Changes, Code, Forecasts, Heading, Para, Scores, ci_text, movement_lines, sections, title,
@@ -95,7 +96,7 @@ def render(report: Report, fmt: str) -> str:
         return _html(report)
     if fmt == "json":
         return json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n"
-    raise ValueError(f"unknown report format {fmt!r}")
+    raise ValidationError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
 
 
 # Text -------------------------------------------------------------------------------------------

@@ -547,7 +547,7 @@ class Ledger:
         fewer than `min_n` scored forecasts are left out of the rows (`table.hidden`), as `score` does."""
         with self._snapshot():
             return score_table(self.conn, by=by, since=since, until=until, min_n=min_n,
-                               exclude_tags=tuple(exclude_tags), today=today, hides_unranked=True)  # fmt: skip
+                               exclude_tags=exclude_tags, today=today, hides_unranked=True)  # fmt: skip
 
     def report(
         self,
@@ -576,7 +576,7 @@ class Ledger:
                     verification,
                 )
             return build_report(self.conn, ledger=shown_path(self.path), verified=verification, period=chosen,
-                                today=today, min_n=min_n, exclude_tags=tuple(exclude_tags))  # fmt: skip
+                                today=today, min_n=min_n, exclude_tags=exclude_tags)  # fmt: skip
 
     @contextlib.contextmanager
     def _snapshot(self) -> Iterator[None]:

@@ -106,6 +106,8 @@ def test_unknown_excluded_tags_are_named(scored_ledger):
     table = scored_ledger.score(exclude_tags=["x", "typo"])
     assert table.unknown_tags == ("typo",) and table.exclude_tags == ("typo", "x")
     assert scored_ledger.score(exclude_tags="x").exclude_tags == ("x",)  # one tag, not its letters
+    assert scored_ledger.report("2026-10", today=TODAY, exclude_tags="past-at-publication").exclude_tags == (
+        "past-at-publication",)  # fmt: skip
 
 
 # --- ties (issue 13) ----------------------------------------------------------------------------
@@ -157,6 +159,8 @@ def test_report_defaults_and_period_forms(scored_ledger):
         scored_ledger.report("2026-12", today=TODAY)
     with pytest.raises(ValidationError, match="^field kind:"):
         scored_ledger.report(kind="week", today=TODAY)
+    with pytest.raises(ValidationError, match="^field format: 'pdf' is not one of text, md, html, json$"):
+        scored_ledger.report("2026-10", today=TODAY).render("pdf")
     assert scored_ledger.report("2026-10", today=TODAY).leaderboard.min_n == 5  # the report's default
 
 
