@@ -376,3 +376,34 @@ def test_verify_refuses_a_published_hash_that_is_not_one(scored_ledger):
             scored_ledger.verify(contains=bad)
     head = scored_ledger.head().hash
     assert scored_ledger.verify(contains=f"  {head.upper()} ").contains_found is True
+
+
+# --- listings stream ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_list_json_streams_exactly_the_array_it_used_to_build(ledger, db_path, count):
+    for i in range(count):
+        ledger.add(**forecast_fields(claim=f"claim {i} — ünïcode \"quoted\"\nnext line", tags=["a", "b"]))
+    expected = json.dumps([t.to_record() for t in ledger.forecasts(today=TODAY)], ensure_ascii=False, indent=2)
+    for command in (["list", "--json"], ["due", "--json"]):
+        result = _cli(db_path, *command)
+        assert result.exit_code == 0, result.output
+        if command[0] == "list":
+            assert result.stdout == expected + "\n"
+        else:
+            assert json.loads(result.stdout) == [r for r in json.loads(expected) if r["status"] == "due"]
+
+
+def test_list_sizes_its_columns_from_the_first_rows_and_lists_every_row(ledger, db_path, monkeypatch):
+    from predictions_cli import render
+
+    for i in range(5):  # sources of 1, 6, 11, 16 and 21 letters, soonest deadline first
+        ledger.add(**forecast_fields(claim=f"claim {i}", deadline=D(2026, 12, 20 + i), source="S" * (5 * i + 1)))
+    whole = _cli(db_path, "list").stdout.splitlines()
+    assert "S" * 21 in whole[-1]  # every source fits the column sized by all the rows
+    monkeypatch.setattr(render, "WIDTH_SAMPLE", 2)  # as if the ledger held many more than the sample
+    sampled = _cli(db_path, "list").stdout.splitlines()
+    assert [line.split()[0] for line in sampled] == [line.split()[0] for line in whole]  # every row, in order
+    assert sampled[-1].endswith("SSSSS…  claim 4")  # sized by the first two rows (6 cells): clipped
+    assert len({line.index("claim") for line in sampled[1:]}) == 1  # and still in columns
