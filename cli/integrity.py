@@ -67,10 +67,26 @@ def head(ctx, as_json):
 @click.argument("path", type=FilePath(dir_okay=False))
 @click.pass_context
 def backup(ctx, path):
-    """Copy the ledger to PATH with SQLite's online backup: consistent even while others write."""
+    """Copy the ledger to PATH with SQLite's online backup: consistent even while others write.
+
+    PATH must not exist; the copy appears there only once complete.
+    """
     with open_ledger(ctx) as ledger:
         target = ledger.backup(path)
     note(f"Backed up {ledger.path} to {target}")
 
 
-COMMANDS = (verify, head, backup)
+@click.command()
+@click.pass_context
+def upgrade(ctx):
+    """Bring a ledger written by an older version up to this version's schema.
+
+    Commands that only read (list, verify, export, report...) never change the file, so they
+    refuse an older ledger and say to run this. Commands that write upgrade it themselves.
+    """
+    with open_ledger(ctx, write=True) as ledger:
+        current = ledger.head()
+    note(f"{ledger.path} is up to date (chain head {current.hash})")
+
+
+COMMANDS = (verify, head, backup, upgrade)

@@ -1,17 +1,16 @@
-"""Options and helpers shared by the commands: the ledger, --json, --today, date parsing."""
+"""Options and helpers shared by the commands: the ledger, --json, --today, date parsing, -o."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import click
 
-from predictions import Ledger, ValidationError, escape_json, parse_date
+from predictions import Ledger, OutputError, ValidationError, check_output_path, escape_json, output_format, parse_date
 
 
 class DateType(click.ParamType):
@@ -66,36 +65,33 @@ def today(ctx: click.Context) -> dt.date:
 
 
 @contextlib.contextmanager
-def open_ledger(ctx: click.Context, *, create: bool = False) -> Iterator[Ledger]:
-    """The ledger named by --db, closed afterwards. Commands that only read never create one.
+def open_ledger(ctx: click.Context, *, create: bool = False, write: bool = False) -> Iterator[Ledger]:
+    """The ledger named by --db, closed afterwards.
 
-    A command that creates the ledger and then fails (a bad record, say) removes the file it
-    created, so that an error leaves the disk as it was: no ledger before, no ledger after.
+    Commands that only read open it read-only (they never create, migrate or write it); `write`
+    for a command that changes it, `create` for one that may also make a new one (the library
+    makes it at the first write, so a refused command leaves no file).
     """
     path = Path(ctx.find_root().obj["db"])
-    fresh = create and not path.exists() and not path.is_symlink()
-    ledger = Ledger(path, create=create)
-    try:
+    with Ledger(path, create=create, read_only=not (create or write)) as ledger:
         yield ledger
-    except BaseException:
-        if fresh:
-            _remove_if_empty(ledger)
-        raise
-    finally:
-        ledger.close()
 
 
-def _remove_if_empty(ledger: Ledger) -> None:
-    """Delete a ledger this process just created, if nothing has been written to it since."""
+def checked_output(ctx: click.Context, path: str, param_hint: str = "'-o' / '--output'") -> None:
+    """Refuse an output path the library would refuse (the ledger, a FIFO, ...) as a usage error, at once."""
     try:
-        empty = ledger.head().seq == 0
-    except Exception:  # an unreadable new file is no one's data either
-        empty = True
-    ledger.close()
-    if empty:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            with contextlib.suppress(OSError):
-                os.unlink(f"{ledger.path}{suffix}")
+        check_output_path(path, protect=[ctx.find_root().obj["db"]])
+    except OutputError as exc:
+        raise click.BadParameter(str(exc), ctx, param_hint=param_hint) from None
+
+
+def chosen_format(ctx: click.Context, path: str | None, fmt: str | None, extensions, default: str) -> str:
+    """--format, or the format -o's extension names; a contradiction is a usage error."""
+    try:
+        return output_format(path, fmt, extensions, default)
+    except OutputError as exc:
+        hint = "'--format'" if exc.option == "format" else "'-o' / '--output'"
+        raise click.BadParameter(str(exc), ctx, param_hint=hint) from None
 
 
 def print_json(value: Any) -> None:
@@ -120,47 +116,3 @@ def echo_lines(lines: Iterable[str]) -> None:
 def note(message: str) -> None:
     """A message for the person at the terminal: stderr, so stdout stays clean for results."""
     click.echo(message, err=True)
-
-
-def _mode_for(path: Path) -> int:
-    """The existing file's permissions, or for a new file 0666 less the umask."""
-    try:
-        return os.stat(path).st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def _naming(exc: OSError, path: Path) -> OSError:
-    """The same error about the user's file: the temporary file's name is ours, not theirs."""
-    return type(exc)(exc.errno, exc.strerror, str(path))
-
-
-@contextlib.contextmanager
-def atomic_output(path: Path):
-    """Write beside the target and rename over it, so a failed export leaves no half file.
-
-    An error about the temporary file (a missing folder, no permission) names the target path.
-    """
-    try:
-        handle = tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", newline="", dir=path.parent or ".", prefix=f".{path.name}.", delete=False
-        )
-    except OSError as exc:
-        raise _naming(exc, path) from None
-    try:
-        with handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())  # the bytes reach the disk before the name points at them
-        # The temporary file is private (0600); give the result the mode a plain open() would.
-        os.chmod(handle.name, _mode_for(path))
-        os.replace(handle.name, path)
-    except OSError as exc:
-        if exc.filename != handle.name:
-            raise
-        raise _naming(exc, path) from None
-    finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)

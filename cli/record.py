@@ -116,7 +116,7 @@ def resolve(ctx, forecast_id, outcome, resolved_on, evidence, note, correction, 
     OUTCOME is yes or no (scored), or ambiguous or annulled (counted apart, never scored).
     Resolutions are append-only: changing one needs --correct REASON, and the history stays.
     """
-    with open_ledger(ctx) as ledger, naming_options(RESOLVE_OPTIONS):
+    with open_ledger(ctx, write=True) as ledger, naming_options(RESOLVE_OPTIONS):
         resolution = ledger.resolve(
             forecast_id, outcome, on=resolved_on, evidence=evidence, note=note,
             correction=correction, early_reason=early_reason, by=by, today=today(ctx),

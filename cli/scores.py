@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
-from predictions import PERIOD_KINDS, REPORT_FORMATS, SCORE_BY, Period, ValidationError
+from predictions import PERIOD_KINDS, REPORT_EXTENSIONS, REPORT_FORMATS, SCORE_BY, Period, ValidationError, write_output
 
-from .options import DATE, FilePath, atomic_output, json_option, note, open_ledger, print_json, today, usage_errors_for
+from .options import (
+    DATE, FilePath, checked_output, chosen_format, json_option, note, open_ledger, print_json, today, usage_errors_for,
+)  # fmt: skip
 
 min_n_option = click.option(
     "--min-n", type=click.IntRange(min=1), metavar="N",
@@ -74,9 +74,11 @@ def score(ctx, by, since, until, min_n, exclude_tags, as_json):
 @click.option("--period", type=click.Choice(PERIOD_KINDS), help="Period length (default month, or the form of --for).")
 @click.option("--for", "chosen", type=PeriodType(), metavar="PERIOD",
               help="Which period: 2026-10 (month), 2026-Q3 (quarter) or 2026 (year). Default: the latest complete one.")
-@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="text", show_default=True,
-              help="text for a terminal (with a text chart), md, html (one self-contained file with the chart), or json.")
-@click.option("-o", "--output", type=FilePath(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS),
+              help="text for a terminal (with a text chart), md, html (one self-contained file with the chart), or json. "
+                   "Default: from the -o file name (.txt, .md, .html, .json), else text.")
+@click.option("-o", "--output", type=FilePath(dir_okay=False),
+              help="Write to this file instead of stdout (replaced whole once complete; never the ledger or a special file).")
 @min_n_option
 @exclude_tag_option
 @click.option("--no-verify", "verify", is_flag=True, default=True, flag_value=False,
@@ -97,6 +99,9 @@ def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify):
     """
     if chosen is not None and period and period != chosen.kind:
         raise click.BadParameter(f"{chosen.label} is a {chosen.kind}, not a {period}", ctx, param_hint="'--for'")
+    fmt = chosen_format(ctx, output, fmt, REPORT_EXTENSIONS, "text")
+    if output is not None:
+        checked_output(ctx, output)
     options = {"period": ("--for", ""), "today": ("--today", " with --for")}
     with open_ledger(ctx) as ledger, usage_errors_for(options):
         data = ledger.report(chosen, kind=period or "month", today=today(ctx), min_n=min_n or 5,
@@ -106,7 +111,7 @@ def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify):
     if output is None:
         click.echo(text, nl=False)
         return
-    with atomic_output(Path(output)) as out:
+    with write_output(output, protect=[ledger.path]) as out:
         out.write(text)
     note(f"Wrote the {data.period.label} report to {output}")
 

@@ -10,9 +10,11 @@ from pathlib import Path
 
 import click
 
-from predictions import EXPORT_FORMATS, format_of, read_records, read_seeds, rebuild_ledger, write_records
+from predictions import (
+    EXPORT_EXTENSIONS, EXPORT_FORMATS, format_of, read_records, read_seeds, rebuild_ledger, write_output, write_records,
+)  # fmt: skip
 
-from .options import FilePath, atomic_output, json_option, note, open_ledger, print_json, today
+from .options import FilePath, checked_output, chosen_format, json_option, note, open_ledger, print_json, today
 
 
 def _summary(summary, as_json: bool, what: str) -> None:
@@ -53,9 +55,11 @@ def _progress(length: int):
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="jsonl", show_default=True,
-              help="jsonl: one record a line; json: one array; csv: document.* columns, tags comma-separated, resolutions as JSON.")
-@click.option("-o", "--output", type=FilePath(dir_okay=False), help="Write to this file instead of stdout.")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS),
+              help="jsonl: one record a line; json: one array; csv: document.* columns, tags comma-separated, "
+                   "resolutions as JSON. Default: from the -o file name (.jsonl, .json, .csv), else jsonl.")
+@click.option("-o", "--output", type=FilePath(dir_okay=False),
+              help="Write to this file instead of stdout (replaced whole once complete; never the ledger or a special file).")
 @click.pass_context
 def export(ctx, fmt, output):
     """Write every forecast with its outcome and full resolution history.
@@ -63,12 +67,15 @@ def export(ctx, fmt, output):
     The output imports into a new ledger without losing a record (`predictions --db new.db import
     FILE`); the chain is rebuilt in import order, so to keep it as it is, copy with `backup`.
     """
+    fmt = chosen_format(ctx, output, fmt, EXPORT_EXTENSIONS, "jsonl")
+    if output is not None:
+        checked_output(ctx, output)
     with open_ledger(ctx) as ledger:
         records = ledger.export_records(today=today(ctx))
         if output is None:
             _write_stdout(records, fmt)
             return
-        with atomic_output(Path(output)) as out:
+        with write_output(output, protect=[ledger.path]) as out:
             count = write_records(records, out, fmt)
     note(f"Exported {count} forecasts to {output}")
 

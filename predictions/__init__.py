@@ -33,11 +33,14 @@ from .errors import (
     VerificationError,
 )
 from .extract import Candidate, Draft, extract_forecasts
+from .files import OutputError, check_output_path, output_format, write_output
 from .hedges import HEDGE_SCALE, UnknownPhraseError, probability_from_phrase
+from .io import EXTENSIONS as EXPORT_EXTENSIONS
 from .io import FORMATS as EXPORT_FORMATS
 from .io import format_of, read_records, write_records
 from .model import OUTCOMES, PROBABILITY_BASES, SOURCE_KINDS, Document, Forecast, Resolution, parse_date
 from .report import PERIOD_KINDS, ForecastLine, Listing, Movement, Period, Report
+from .report_formats import EXTENSIONS as REPORT_EXTENSIONS
 from .report_formats import FORMATS as REPORT_FORMATS
 from .scoring import CalibrationBin, Scores
 from .seeds import read_seeds, rebuild_ledger
@@ -54,6 +57,7 @@ __all__ = [
     "DeadlineError",
     "Document",
     "Draft",
+    "EXPORT_EXTENSIONS",
     "EXPORT_FORMATS",
     "Excluded",
     "Forecast",
@@ -73,8 +77,10 @@ __all__ = [
     "PROBABILITY_BASES",
     "Period",
     "Problem",
+    "REPORT_EXTENSIONS",
     "REPORT_FORMATS",
     "Report",
+    "OutputError",
     "Resolution",
     "SCORE_BY",
     "SOURCE_KINDS",
@@ -86,6 +92,7 @@ __all__ = [
     "ValidationError",
     "Verification",
     "VerificationError",
+    "check_output_path",
     "clip",
     "display_width",
     "escape_html",
@@ -97,6 +104,7 @@ __all__ = [
     "extract_forecasts",
     "format_of",
     "pad",
+    "output_format",
     "parse_date",
     "parse_deadline",
     "probability_from_phrase",
@@ -106,4 +114,5 @@ __all__ = [
     "shown_path",
     "wrap",
     "write_records",
+    "write_output",
 ]

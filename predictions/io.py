@@ -20,6 +20,7 @@ from .errors import ValidationError, field_name
 from .model import Document, Forecast
 
 FORMATS = ("jsonl", "json", "csv")
+EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}  # file name -> format
 EXPORT_KEYS = (*Forecast.FIELDS, "status", "outcome", "resolved_on", "evidence", "resolutions")
 CSV_COLUMNS = tuple(
     column
@@ -33,12 +34,10 @@ Progress = Callable[[int], None]  # called with the number of bytes just consume
 def format_of(path: str | Path, explicit: str | None = None) -> str:
     if explicit:
         return explicit
-    suffix = Path(path).suffix.lower().lstrip(".")
-    if suffix == "ndjson":
-        return "jsonl"
-    if suffix not in FORMATS:
+    fmt = EXTENSIONS.get(Path(path).suffix.lower())
+    if fmt is None:
         raise ValidationError(None, f"cannot tell the format of {path}: name it .jsonl, .json or .csv")
-    return suffix
+    return fmt
 
 
 # The longest record a reader holds: a line of JSON Lines or CSV, or one element of a JSON array.

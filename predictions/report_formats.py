@@ -24,6 +24,7 @@ from .report_sections import (
 from .textwidth import clip, display_width, pad
 
 FORMATS = ("text", "md", "html", "json")
+EXTENSIONS = {".txt": "text", ".md": "md", ".html": "html", ".json": "json"}  # report -o file name -> format
 
 
 def _num(value: float | None, digits: int = 3) -> str:

@@ -1,11 +1,16 @@
 """Opening a ledger file safely: what is refused, how SQLite's failures read, transactions.
 
-A file that is not SQLite, a SQLite file that is not a ledger, and a ledger written by a newer
-version are refused before anything is written to them. A file is put in WAL mode at its first
-write (a new one, or a copy of the example kept in rollback-journal mode) and migrated; every
-connection waits up to BUSY_TIMEOUT_SECONDS for another writer. A ledger on a
-read-only file system is opened immutable, so it can still be read. SQLite's errors become
-one-line LedgerErrors that say what happened to the data (`sqlite_errors`).
+A file that is not SQLite, a SQLite file that is not a ledger, a ledger written by a newer
+version, and anything that is not a regular file (a FIFO, a device: refused from `stat`, never
+opened) are refused before anything is written to them. A writer's connection puts the file in
+WAL mode at its first write (a new one, or a copy of the example kept in rollback-journal mode) and
+migrates it; every connection waits up to BUSY_TIMEOUT_SECONDS for another writer.
+
+A reader's connection (`read_only=True`) never writes: it does not migrate (a ledger of an older
+schema is refused with one line saying how to upgrade it), and where SQLite cannot make the
+`-shm` file WAL mode needs to read (a folder the user cannot write, a full disk, a read-only file
+system) it reads the file as immutable. SQLite's errors become one-line LedgerErrors that say what
+happened to the data (`sqlite_errors`).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import contextlib
 import os
 import re
 import sqlite3
+import stat
 import time
 import urllib.parse
 from pathlib import Path
@@ -26,14 +32,26 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_SECONDS = 60
 
 
-def connect(path: Path, *, create: bool) -> sqlite3.Connection:
-    """A connection to the ledger at `path`, migrated to this version's schema."""
-    _check_file(path, create)
-    with sqlite_errors(path):
-        conn = _connect(path)
+def connect(
+    path: Path, *, create: bool, read_only: bool = False, wal: bool = True, shown_as: Path | None = None
+) -> sqlite3.Connection:
+    """A connection to the ledger at `path`: a writer's, migrated to this version's schema, or a
+    reader's (`read_only`), which writes nothing and refuses a schema it would have to migrate.
+
+    `wal=False` keeps a new file in rollback-journal mode (a ledger being built under a private
+    name: nobody else reads it, and it must be one self-contained file when it is published).
+    Errors name `shown_as` (default `path`).
+    """
+    shown_as = shown_as or path
+    _check_file(path, create and not read_only)
+    with sqlite_errors(shown_as):
+        conn = _connect_reader(path) if read_only else _connect(path)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
-            _migrate(conn, path)
+            if read_only:
+                _check_current(conn, path)
+            else:
+                _migrate(conn, shown_as, wal=wal)
             conn.execute("PRAGMA foreign_keys = ON")
         except BaseException:
             conn.close()
@@ -149,10 +167,13 @@ def sqlite_errors(path: Path) -> Iterator[None]:
 
 @contextlib.contextmanager
 
-def transaction(conn: sqlite3.Connection, path: Path) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception; SQLite errors as LedgerErrors."""
+def transaction(conn: sqlite3.Connection, path: Path, *, wal: bool = True) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception; SQLite errors as LedgerErrors.
+
+    With `wal` (the default) a file in a rollback-journal mode is switched to WAL first.
+    """
     with sqlite_errors(path):
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] in ("delete", "truncate", "persist"):
+        if wal and conn.execute("PRAGMA journal_mode").fetchone()[0] in ("delete", "truncate", "persist"):
             # A copy of ledger.db.example (kept in rollback-journal mode, so reading it leaves no
             # files beside it) becomes a working ledger: in WAL, readers do not wait for writers.
             try:
@@ -185,18 +206,79 @@ def _connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(os.fsencode(path), **options)
 
 
+def _connect_reader(path: Path) -> sqlite3.Connection:
+    """A connection that writes nothing (`PRAGMA query_only`).
+
+    In WAL mode even a reader needs the `-shm` file. Tried in turn: an ordinary connection
+    (which, closing last, tidies the -wal and -shm away as a writer's would), a read-only one
+    (which can use a -shm it cannot write), and where neither can make or use the -shm (a folder
+    that is not the user's, a full disk, a read-only file system), the file read as immutable:
+    without locks, ignoring any -wal. That is exact when no -wal holds changes (a writer that
+    closes cleanly leaves none), so it is refused when a -wal with content is there; a writer
+    committing while such a read runs could make it see a mix (documented in docs/integrity.md).
+    """
+    options = {"timeout": BUSY_TIMEOUT_SECONDS, "isolation_level": None, "check_same_thread": True}
+    uri = f"file:{urllib.parse.quote(os.fsencode(path.absolute()))}"
+    failure: sqlite3.OperationalError | None = None
+    for query in ("", "?mode=ro"):
+        conn = sqlite3.connect(uri + query, uri=True, **options)
+        try:
+            conn.execute("PRAGMA query_only = ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if _is_busy(exc):
+                raise
+            failure = exc
+    if _has_pending_wal(path):
+        raise LedgerError(
+            f"cannot read {shown_path(path)}: its latest changes are in {shown_path(path)}-wal, and reading "
+            f"them needs to write beside it ({failure}); a command that writes, run by the file's owner, "
+            "folds them into the file"
+        )
+    conn = sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, **options)
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, for a message."""
+    for test, name in ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):  # fmt: skip
+        if test(mode):
+            return name
+    return "a special file"
+
+
 def _check_file(path: Path, create: bool) -> None:
-    if path.is_dir():
-        raise NotALedgerError(f"{shown_path(path)} is a directory, not a ledger file")
-    if not path.exists():
-        if not create:
-            raise NotALedgerError(f"no ledger at {shown_path(path)} (add or import a forecast to create one)")
-        return
+    shown = shown_path(path)
     try:
-        with open(path, "rb") as handle:
-            header = handle.read(len(SQLITE_HEADER))
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.lexists(path):
+            raise NotALedgerError(f"{shown} is a symbolic link to a file that does not exist") from None
+        if not create:
+            raise NotALedgerError(f"no ledger at {shown} (add or import a forecast to create one)") from None
+        return
     except OSError as exc:
-        raise LedgerError(f"cannot read {shown_path(path)}: {exc.strerror}") from None
+        raise LedgerError(f"cannot open {shown}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        raise NotALedgerError(f"{shown} is a directory, not a ledger file")
+    if not stat.S_ISREG(mode):  # opening a FIFO would block, a device could be anything
+        raise NotALedgerError(f"{shown} is {file_kind(mode)}, not a ledger file")
+    try:  # without blocking, and checked again, in case a FIFO was swapped in since the stat
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+        try:
+            mode = os.fstat(fd).st_mode
+            header = os.read(fd, len(SQLITE_HEADER)) if stat.S_ISREG(mode) else b""
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise LedgerError(f"cannot read {shown}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise NotALedgerError(f"{shown} is {file_kind(mode)}, not a ledger file")
     if header and header != SQLITE_HEADER:
         raise NotALedgerError(f"{shown_path(path)} is not a SQLite database; refusing to touch it")
 
@@ -226,15 +308,35 @@ def _applied(conn: sqlite3.Connection, path: Path) -> list[str] | None:
     return names
 
 
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+def _check_current(conn: sqlite3.Connection, path: Path) -> None:
+    """A reader's check: the file is a ledger with every migration applied (a reader migrates nothing)."""
+    applied = _applied(conn, path)
+    if applied is None:
+        raise NotALedgerError(f"{shown_path(path)} is empty, not yet a ledger (add or import a forecast to make it one)")
+    missing = [name for name in known_names() if name not in applied]
+    if missing:
+        raise LedgerError(
+            f"{shown_path(path)} was written by an older version of predictions (it lacks schema step {missing[0]}); "
+            "upgrade it with `predictions upgrade` (commands that only read never change the file)"
+        )
+
+
+def _migrate(conn: sqlite3.Connection, path: Path, *, wal: bool = True) -> None:
     applied = _applied(conn, path)
     if applied is not None and len(applied) == len(known_names()):
         return
-    with transaction(conn, path):  # which puts a new file in WAL mode first
+    with transaction(conn, path, wal=wal):  # which puts a new file in WAL mode first
         # Checked again under the write lock: another process may have migrated meanwhile.
         from sqlite_utils import Database  # only here: importing it costs about 0.27 s
 
         migrations.apply(Database(conn, execute_plugins=False))
+
+
+def use_wal(conn: sqlite3.Connection, path: Path) -> None:
+    """Put a ledger this process may write in WAL mode, if it is not in it already."""
+    with sqlite_errors(path):
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            _enable_wal(conn)
 
 
 def _enable_wal(conn: sqlite3.Connection) -> None:

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import attrs
 
-from . import chain
+from . import chain, files
 from .aggregate import ScoreTable, score_table
 from .chain import Problem, Verification
 from .errors import (
@@ -35,7 +35,7 @@ from .model import (
 )  # fmt: skip
 from .records import check_recorded_before_now, export_record, forecast_from_record
 from .report import Period, Report, build_report, report_period
-from .sqlite_file import checked_path, connect, read_only_fs, shown_path, sqlite_errors, transaction
+from .sqlite_file import checked_path, connect, read_only_fs, shown_path, sqlite_errors, transaction, use_wal
 
 BATCH_SIZE = 2000
 STATUSES = ("open", "due", "resolved", "all")
@@ -67,6 +67,14 @@ class Head:
     seq: int
     hash: str
     recorded_at: str | None
+
+
+@attrs.define
+class _Written:
+    """What a write transaction learnt: the head, if its records went into a ledger that another
+    process had created meanwhile (and so got a head other than the one it computed)."""
+
+    head: str | None = None
 
 
 @attrs.frozen
@@ -147,19 +155,91 @@ class Ledger:
     ...     ledger.resolve(f.id, "yes", on=date(2027, 3, 2), evidence="...")
     """
 
-    def __init__(self, path: str | os.PathLike, *, create: bool = True):
+    def __init__(self, path: str | os.PathLike, *, create: bool = True, read_only: bool = False):
+        """Open the ledger at `path`.
+
+        A writer (the default) migrates an older file to this version's schema. If there is no
+        file and `create` is true, none is made yet: the first write builds the new ledger, with
+        what it writes, under a private name beside `path` and then gives it the name `path`,
+        which never replaces a file (`files.link_no_replace`). So a refused first write leaves no
+        file, and a file another process created meanwhile is written into, never lost. Reading
+        or `.conn` before any write publishes an empty ledger the same way.
+
+        `read_only=True` opens for reading only: nothing is written, not even a migration or the
+        switch to WAL, so a ledger in a folder the user cannot write, or on a full disk, still reads.
+        """
         self.path = checked_path(path, "ledger")
-        self.conn = connect(self.path, create=create)
+        self.read_only = read_only
+        self._conn: sqlite3.Connection | None = None
+        self._closed = False
+        if create and not read_only and not os.path.lexists(self.path):
+            return  # made by the first write (_writing)
+        self._conn = connect(self.path, create=create and not read_only, read_only=read_only)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The SQLite connection (a new ledger's file is published, empty, by the first use)."""
+        if self._conn is None:
+            if self._closed:
+                raise LedgerError(f"{shown_path(self.path)}: this Ledger was closed; open it again")
+            with self._writing():
+                pass
+        return self._conn
 
     def close(self) -> None:
-        with sqlite_errors(self.path):
-            self.conn.close()
+        self._closed = True
+        if self._conn is not None:
+            with sqlite_errors(self.path):
+                self._conn.close()
 
     def __enter__(self) -> "Ledger":
         return self
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator["_Written"]:
+        """One write transaction (BEGIN IMMEDIATE ... COMMIT, all or nothing).
+
+        For a ledger with no file yet, the transaction runs in a new file under a private name,
+        which is then published whole. If another process published the ledger meanwhile, what
+        this one built is imported into theirs, so neither loses a forecast.
+        """
+        written = _Written()
+        if self.read_only:
+            raise LedgerError(f"{shown_path(self.path)} was opened read-only; nothing was written")
+        if self._conn is not None or os.path.lexists(self.path):
+            with transaction(self.conn if self._conn is not None else self._attach(), self.path):
+                yield written
+            return
+        if self._closed:
+            raise LedgerError(f"{shown_path(self.path)}: this Ledger was closed; open it again")
+        with files.scratch_beside(self.path) as scratch:
+            self._conn = connect(scratch, create=True, wal=False, shown_as=self.path)
+            try:
+                with transaction(self._conn, self.path, wal=False):
+                    yield written
+            finally:
+                self._conn.close()  # in rollback-journal mode: the file holds everything committed
+                self._conn = None
+            try:
+                files.link_no_replace(scratch, self.path)
+            except FileExistsError:
+                self._attach()
+                with Ledger(scratch, create=False) as built:
+                    summary = self.import_records((None, record) for record in built.export_records())
+                written.head = summary.head
+            except OSError as exc:
+                raise LedgerError(f"cannot create {shown_path(self.path)}: {exc.strerror}; nothing was written") from None
+            else:
+                self._attach()
+
+    def _attach(self) -> sqlite3.Connection:
+        """Connect to the file now at self.path (published by this process or another)."""
+        self._conn = connect(self.path, create=False)
+        use_wal(self._conn, self.path)  # a new ledger runs in WAL, so readers never wait for writers
+        return self._conn
 
     # --- writing ----------------------------------------------------------------------------
 
@@ -202,7 +282,7 @@ class Ledger:
         }  # fmt: skip
         forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=_write_today(today), typed=True)
         forecast = _normalised(forecast)
-        with transaction(self.conn, self.path):
+        with self._writing():
             self._append([(None, forecast, [])], *self._chain_state())
         return forecast
 
@@ -220,7 +300,7 @@ class Ledger:
             check_recorded_before_now(check_timestamp(recorded_at))
         today = _write_today(today)
         forecasts = resolutions = 0
-        with transaction(self.conn, self.path):
+        with self._writing() as written:
             seq, prev, next_rid = self._chain_state()
             bulk = seq == 0 and self.count() == 0
             if bulk:
@@ -240,7 +320,7 @@ class Ledger:
             seq, prev, next_rid = self._append(batch, seq, prev, next_rid)
             if bulk:
                 self._create_secondary_indexes()
-        return ImportSummary(forecasts=forecasts, resolutions=resolutions, head=prev)
+        return ImportSummary(forecasts=forecasts, resolutions=resolutions, head=written.head or prev)
 
     # A bulk load into an empty ledger builds the secondary indexes once, sorted, at the end, rather
     # than inserting into them row by row. Both happen inside the import's transaction: other
@@ -285,7 +365,7 @@ class Ledger:
         before the deadline needs `early_reason`; a YES after the deadline is refused.
         """
         today = _write_today(today)
-        with transaction(self.conn, self.path):
+        with self._writing():
             tracked = self.get(forecast_id, today=today)
             resolution = Resolution(
                 forecast_id=tracked.id, outcome=outcome, resolved_on=on, evidence=evidence,
@@ -618,25 +698,36 @@ class Ledger:
             return chain.verify(self.conn, contains=contains, on_problem=on_problem)
 
     def backup(self, target: str | os.PathLike, *, progress: Callable[[int, int], None] | None = None) -> Path:
-        """A consistent copy made with SQLite's online backup while others may be writing."""
+        """A consistent copy made with SQLite's online backup while others may be writing.
+
+        The copy is built under a private name beside `target` and appears at `target` only when
+        complete; an existing file is never replaced, and `target` may not be the ledger, one of
+        its files or a link to them (`files.check_output_path`).
+        """
         target = checked_path(target, "backup")
         with sqlite_errors(self.path):
             self.conn.execute("SELECT 1")  # a closed Ledger is refused as such, not blamed on the target
-        if target.exists():
-            raise LedgerError(f"{shown_path(target)} already exists; choose a new path")
-        if read_only_fs(target):
+        exists = LedgerError(f"{shown_path(target)} already exists; choose a new path")
+        if os.path.lexists(target):
+            raise exists
+        real = files.check_output_path(target, protect=[self.path])  # e.g. the ledger's -wal, not there yet
+        if os.path.lexists(real):
+            raise exists
+        if read_only_fs(real):
             raise LedgerError(f"cannot write {shown_path(target)}: its folder is on a read-only file system")
-        partial = target.with_name(target.name + ".partial")
-        for leftover in (partial, Path(f"{partial}-journal"), Path(f"{partial}-wal")):
-            leftover.unlink(missing_ok=True)  # from a backup killed half-way: never resumed
-        try:
+        with files.scratch_beside(real, ".partial") as scratch:
             with sqlite_errors(target):
-                dest = sqlite3.connect(os.fsencode(partial))
-                try:
+                dest = sqlite3.connect(os.fsencode(scratch))
+                try:  # one step: a backup in steps restarts each time another process writes
                     self.conn.backup(dest, progress=(lambda _s, left, total: progress(total - left, total)) if progress else None)
                 finally:
                     dest.close()
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
+            if os.path.exists(f"{scratch}-wal") and os.path.getsize(f"{scratch}-wal") > 0:
+                raise LedgerError(f"cannot write {shown_path(target)}: the copy could not be completed; nothing was written")
+            try:
+                files.link_no_replace(scratch, real)
+            except FileExistsError:
+                raise exists from None
+            except OSError as exc:
+                raise LedgerError(f"cannot write {shown_path(target)}: {exc.strerror}") from None
         return target

@@ -56,3 +56,9 @@ def forecast_fields(**overrides):
 def add(ledger):
     """Add a forecast to the fixture ledger: add(probability=0.2, ...) -> Forecast."""
     return lambda **overrides: ledger.add(**forecast_fields(**overrides))
+
+
+def empty_ledger(path) -> None:
+    """Make an empty ledger file at `path` (a Ledger on a new path creates its file when first used)."""
+    with Ledger(path) as ledger:
+        ledger.conn

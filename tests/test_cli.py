@@ -86,7 +86,7 @@ def test_every_command_and_option_has_help_text():
             if isinstance(param, click.Option):
                 assert param.help, f"{name} {param.opts[0]} has no help"
     assert set(cli.list_commands(ctx)) == {"add", "list", "show", "due", "history", "resolve", "import", "export",
-                                           "seed", "extract", "verify", "head", "backup", "score", "report"}  # fmt: skip
+                                           "seed", "extract", "verify", "head", "backup", "upgrade", "score", "report"}  # fmt: skip
 
 
 @pytest.mark.parametrize("command", sorted(cli.commands))

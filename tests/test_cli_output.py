@@ -44,8 +44,9 @@ def add(run, claim="Widget sales double", **options):
 @pytest.mark.parametrize("command", [["export"], ["report", "--for", "2026-10"]])
 def test_output_errors_name_the_users_path_not_the_temporary_file(run, tmp_path, command):
     add(run)
-    for target, reason in [(tmp_path / "no" / "such" / "out.txt", "No such file or directory"),
-                           (tmp_path / "out.db" / "out.txt", "Not a directory")]:  # fmt: skip
+    name = "out.jsonl" if command == ["export"] else "out.txt"  # the format follows the extension
+    for target, reason in [(tmp_path / "no" / "such" / name, "No such file or directory"),
+                           (tmp_path / "out.db" / name, "Not a directory")]:  # fmt: skip
         result = run(*command, "-o", target, code=1)
         assert result.stderr == f"Error: {target}: {reason}\n"
         assert result.stdout == ""

@@ -370,14 +370,15 @@ def test_backup_while_another_process_writes_is_a_consistent_prefix(tmp_path):
             assert ledger.verify(contains=head).ok
 
 
-def test_backup_refuses_to_overwrite_and_ignores_a_stale_partial(tmp_path):
+def test_backup_refuses_to_overwrite_and_leaves_a_file_named_like_its_partial_alone(tmp_path):
     db = seeded(tmp_path / "ledger.db")
     existing = tmp_path / "existing.db"
     existing.write_bytes(b"precious")
     assert_one_line_error(cli(db, "backup", existing), "already exists")
     assert existing.read_bytes() == b"precious"
     target = tmp_path / "copy.db"
-    Path(f"{target}.partial").write_bytes(b"left by a backup killed half-way")
+    Path(f"{target}.partial").write_bytes(b"someone's file")  # the backup's own temporary name is private
     assert cli(db, "backup", target).returncode == 0
-    assert not Path(f"{target}.partial").exists()
+    assert Path(f"{target}.partial").read_bytes() == b"someone's file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["copy.db", "copy.db.partial", "existing.db", "ledger.db"]
     assert snapshot(target) == snapshot(db)

@@ -21,7 +21,7 @@ from predictions import Ledger, store
 from predictions.errors import LedgerError, ValidationError
 from predictions.model import _checked_text, _text_checker, parse_probability
 
-from .conftest import TODAY, forecast_fields
+from .conftest import TODAY, empty_ledger, forecast_fields
 
 RECORDED_AT = "2026-11-22T01:02:03.000000Z"
 
@@ -118,7 +118,7 @@ def test_statement_size_changes_nothing(tmp_path, monkeypatch, multirow):
 
 
 def test_a_bulk_loaded_ledger_has_the_schema_of_a_fresh_one(tmp_path):
-    Ledger(tmp_path / "fresh.db").close()
+    empty_ledger(tmp_path / "fresh.db")
     _import(tmp_path / "bulk.db", _records(5))
     assert _schema(tmp_path / "bulk.db") == _schema(tmp_path / "fresh.db")
     with sqlite3.connect(tmp_path / "bulk.db") as conn:
@@ -148,7 +148,7 @@ def test_errors_are_the_same_into_an_empty_and_a_non_empty_ledger(tmp_path, bad,
     records = _records(100)
     records[60] = {**records[60], **bad}
     empty = tmp_path / "empty.db"
-    Ledger(empty).close()
+    empty_ledger(empty)
     fresh_schema = _schema(empty)
     assert _error(empty, records).startswith(message)
     assert _contents(empty)["forecasts"] == [] and _schema(empty) == fresh_schema  # indexes back, nothing written
@@ -212,7 +212,7 @@ def test_the_fast_text_check_agrees_with_checked_text(value, optional, single_li
 
 def test_opening_an_existing_ledger_does_not_import_sqlite_utils(tmp_path):
     db = tmp_path / "l.db"
-    Ledger(db).close()
+    empty_ledger(db)
     code = (
         "import sys, predictions, cli.main; from predictions import Ledger; "
         f"Ledger({str(db)!r}).close(); print('sqlite_utils' in sys.modules)"

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from predictions import Ledger, LedgerError, NotALedgerError, ValidationError
 from predictions_cli.main import cli
 
-from .conftest import TODAY, forecast_fields
+from .conftest import TODAY, empty_ledger, forecast_fields
 
 
 def test_a_ledger_used_from_another_thread_is_refused_and_writes_nothing(ledger):
@@ -37,7 +37,7 @@ def test_a_ledger_used_from_another_thread_is_refused_and_writes_nothing(ledger)
 
 
 def test_one_ledger_per_thread_shares_the_file(db_path):
-    Ledger(db_path).close()
+    empty_ledger(db_path)
 
     def add_many(n: int):
         with Ledger(db_path) as own:

@@ -21,7 +21,7 @@ from predictions import (
 )
 from predictions.migrations import known_names
 
-from .conftest import TODAY, forecast_fields
+from .conftest import TODAY, empty_ledger, forecast_fields
 
 D = dt.date
 
@@ -56,7 +56,7 @@ def test_first_use_creates_the_file_with_every_migration(db_path):
 
 
 def test_reopening_applies_nothing_twice(db_path):
-    Ledger(db_path).close()
+    empty_ledger(db_path)
     with Ledger(db_path) as ledger:
         count = ledger.conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
     assert count == len(known_names())
@@ -83,7 +83,7 @@ def test_a_directory_is_refused(tmp_path):
 
 
 def test_a_file_from_a_newer_version_is_refused_untouched(db_path):
-    Ledger(db_path).close()
+    empty_ledger(db_path)
     conn = sqlite3.connect(db_path)
     conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('predictions', 'm999_future', '2030-01-01')")
     conn.commit()
