@@ -2,8 +2,9 @@
 
 Three rules, each kept here once:
 
-* **A name only ever points at a complete file.** A new ledger (or a backup) is built under a
-  private, unique temporary name beside its target and then linked to the target's name with an
+* **A name only ever points at a complete file.** A new ledger (`new_ledger`, which a bulk
+  import into a new file can use as it is) or a backup (`backup_into`) is built under a private,
+  unique temporary name beside its target and then linked to the target's name with an
   operation that fails if that name exists (`link_no_replace`). Nothing here ever deletes or
   overwrites the target of a new ledger: a process that fails before it publishes leaves no file,
   and one that finds the name taken learns so and can write into the ledger now there.
@@ -26,14 +27,15 @@ import ctypes
 import errno
 import os
 import signal
+import sqlite3
 import stat
 import tempfile
 import threading
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Mapping
+from typing import IO, Callable, Iterable, Iterator, Mapping
 
 from .errors import LedgerError
-from .sqlite_file import SQLITE_HEADER, checked_path, file_kind, shown_path
+from .sqlite_file import SQLITE_HEADER, checked_path, connect, file_kind, read_only_fs, shown_path, sqlite_errors, transaction
 
 SIDE_FILES = ("-wal", "-shm", "-journal")  # SQLite's own files beside a database
 _NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK, errno.EXDEV}
@@ -172,6 +174,61 @@ def scratch_beside(target: Path, suffix: str = ".new") -> Iterator[Path]:
             for leftover in ("", *SIDE_FILES):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(f"{scratch}{leftover}")
+
+
+@contextlib.contextmanager
+def new_ledger(target: Path, *, if_taken: Callable[[Path], None]) -> Iterator[sqlite3.Connection]:
+    """Build a whole new ledger for `target` and give it that name only once complete.
+
+    Yields a connection to a migrated, empty ledger under a private name beside `target`, inside
+    one write transaction (in rollback-journal mode, so the committed file is self-contained).
+    When the block ends without an error, the transaction commits and the file is linked to
+    `target` (`link_no_replace`). If `target` exists by then (another process published a
+    ledger there), `if_taken(path_of_what_was_built)` is called instead, so the caller can put
+    what it built into that ledger. On any error, or Ctrl-C/SIGTERM, nothing is left behind.
+    """
+    with scratch_beside(target) as scratch:
+        conn = connect(scratch, create=True, wal=False, shown_as=target)
+        try:
+            with transaction(conn, target, wal=False):
+                yield conn
+        finally:
+            conn.close()
+        try:
+            link_no_replace(scratch, target)
+        except FileExistsError:
+            if_taken(scratch)
+        except OSError as exc:
+            raise LedgerError(f"cannot create {shown_path(target)}: {exc.strerror}; nothing was written") from None
+
+
+def backup_into(conn: sqlite3.Connection, target: Path, *, protect: Path, progress=None) -> None:
+    """Copy the database of `conn` to `target` with SQLite's online backup, built under a private
+    name and linked into place when complete. `target` must not exist (the link refuses it
+    atomically) and must pass `check_output_path` (not the ledger `protect`, nor its files)."""
+    exists = LedgerError(f"{shown_path(target)} already exists; choose a new path")
+    if os.path.lexists(target):
+        raise exists
+    real = check_output_path(target, protect=[protect])  # e.g. the ledger's -wal, not there yet
+    if os.path.lexists(real):
+        raise exists
+    if read_only_fs(real):
+        raise LedgerError(f"cannot write {shown_path(target)}: its folder is on a read-only file system")
+    with scratch_beside(real, ".partial") as scratch:
+        with sqlite_errors(target):
+            dest = sqlite3.connect(os.fsencode(scratch))
+            try:  # one step: a backup in steps restarts each time another process writes
+                conn.backup(dest, progress=(lambda _s, left, total: progress(total - left, total)) if progress else None)
+            finally:
+                dest.close()
+        if os.path.exists(f"{scratch}-wal") and os.path.getsize(f"{scratch}-wal") > 0:
+            raise LedgerError(f"cannot write {shown_path(target)}: the copy could not be completed; nothing was written")
+        try:
+            link_no_replace(scratch, real)
+        except FileExistsError:
+            raise exists from None
+        except OSError as exc:
+            raise LedgerError(f"cannot write {shown_path(target)}: {exc.strerror}") from None
 
 
 def _about(exc: OSError, path: Path) -> OSError:

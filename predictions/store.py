@@ -35,7 +35,7 @@ from .model import (
 )  # fmt: skip
 from .records import check_recorded_before_now, export_record, forecast_from_record
 from .report import Period, Report, build_report, report_period
-from .sqlite_file import checked_path, connect, read_only_fs, shown_path, sqlite_errors, transaction, use_wal
+from .sqlite_file import checked_path, connect, shown_path, sqlite_errors, transaction, use_wal
 
 BATCH_SIZE = 2000
 STATUSES = ("open", "due", "resolved", "all")
@@ -215,25 +215,20 @@ class Ledger:
             return
         if self._closed:
             raise LedgerError(f"{shown_path(self.path)}: this Ledger was closed; open it again")
-        with files.scratch_beside(self.path) as scratch:
-            self._conn = connect(scratch, create=True, wal=False, shown_as=self.path)
+
+        def into_theirs(built_at: Path) -> None:  # the name was taken meanwhile: import what was built
+            self._attach()
+            with Ledger(built_at, create=False) as built:
+                written.head = self.import_records((None, record) for record in built.export_records()).head
+
+        with files.new_ledger(self.path, if_taken=into_theirs) as conn:
+            self._conn = conn
             try:
-                with transaction(self._conn, self.path, wal=False):
-                    yield written
+                yield written
             finally:
-                self._conn.close()  # in rollback-journal mode: the file holds everything committed
                 self._conn = None
-            try:
-                files.link_no_replace(scratch, self.path)
-            except FileExistsError:
-                self._attach()
-                with Ledger(scratch, create=False) as built:
-                    summary = self.import_records((None, record) for record in built.export_records())
-                written.head = summary.head
-            except OSError as exc:
-                raise LedgerError(f"cannot create {shown_path(self.path)}: {exc.strerror}; nothing was written") from None
-            else:
-                self._attach()
+        if self._conn is None:
+            self._attach()
 
     def _attach(self) -> sqlite3.Connection:
         """Connect to the file now at self.path (published by this process or another)."""
@@ -707,27 +702,5 @@ class Ledger:
         target = checked_path(target, "backup")
         with sqlite_errors(self.path):
             self.conn.execute("SELECT 1")  # a closed Ledger is refused as such, not blamed on the target
-        exists = LedgerError(f"{shown_path(target)} already exists; choose a new path")
-        if os.path.lexists(target):
-            raise exists
-        real = files.check_output_path(target, protect=[self.path])  # e.g. the ledger's -wal, not there yet
-        if os.path.lexists(real):
-            raise exists
-        if read_only_fs(real):
-            raise LedgerError(f"cannot write {shown_path(target)}: its folder is on a read-only file system")
-        with files.scratch_beside(real, ".partial") as scratch:
-            with sqlite_errors(target):
-                dest = sqlite3.connect(os.fsencode(scratch))
-                try:  # one step: a backup in steps restarts each time another process writes
-                    self.conn.backup(dest, progress=(lambda _s, left, total: progress(total - left, total)) if progress else None)
-                finally:
-                    dest.close()
-            if os.path.exists(f"{scratch}-wal") and os.path.getsize(f"{scratch}-wal") > 0:
-                raise LedgerError(f"cannot write {shown_path(target)}: the copy could not be completed; nothing was written")
-            try:
-                files.link_no_replace(scratch, real)
-            except FileExistsError:
-                raise exists from None
-            except OSError as exc:
-                raise LedgerError(f"cannot write {shown_path(target)}: {exc.strerror}") from None
+        files.backup_into(self.conn, target, protect=self.path, progress=progress)
         return target
