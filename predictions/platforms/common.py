@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterator
 import attrs
 
 from ..errors import ValidationError
-from ..model import MAX_TEXT, TAG_PATTERN, _checked_text
+from ..model import MAX_LINE, MAX_TEXT, TAG_PATTERN, _checked_text
 
 PLATFORMS = ("fatebook", "predictionbook", "metaculus", "manifold")
 UTC = dt.timezone.utc
@@ -230,6 +230,11 @@ def text(value: Any, field: str, *, optional: bool = False, single_line: bool = 
     """Text the ledger will accept: the ledger's own rule (length, control characters, lines)."""
     if optional and (value is None or value == ""):
         return None
+    # The common case without a call, as the model's own checker does: printable text (no
+    # control character, line break or lone surrogate) within the limit, not all spaces.
+    if type(value) is str and value.isprintable() and len(value) <= (MAX_LINE if single_line else MAX_TEXT) \
+            and value.strip(" "):
+        return value
     return _checked_text(value, field, optional=optional, single_line=single_line)
 
 
