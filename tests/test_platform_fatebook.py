@@ -277,3 +277,14 @@ def test_what_fatebook_writes_is_read_back(tmp_path_factory, questions):
         got = sorted((f.source, f.probability, f.made_at) for q in [question, *again] for f in q.forecasts)
         distinct = sorted({(" ".join(n.split()), p, m.replace(tzinfo=UTC)) for n, p, m in forecasts})
         assert got == distinct
+
+
+def test_a_file_saved_again_with_a_bom_and_crlf_reads_the_same(tmp_path):
+    """What a spreadsheet that opened the export and saved it again writes."""
+    path = tmp_path / "resaved.csv"
+    text = (FIXTURES / "fatebook.csv").read_text(encoding="utf-8")
+    path.write_bytes("\ufeff".encode() + text.replace("\n", "\r\n").encode())
+    expected, _ = read(FIXTURES / "fatebook.csv")
+    questions, _ = read(path)
+    assert questions == expected  # the line breaks inside a title or notes read as "\n" too
+    assert [[f.key for f in q.forecasts] for q in questions] == [[f.key for f in q.forecasts] for q in expected]

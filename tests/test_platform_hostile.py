@@ -298,3 +298,29 @@ def test_skipped_counts_read_as_sentences():
     skipped.add("forecasts on multiple-choice questions", 3)
     skipped.add("limit orders of which nothing was filled", 0)
     assert skipped.lines() == ["skipped 1 multiple-choice question", "skipped 3 forecasts on multiple-choice questions"]
+
+
+# --- the front door --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("platform, names", [
+    ("fatebook", ["fatebook.csv"]), ("predictionbook", ["predictionbook.json"]), ("metaculus", ["metaculus.zip"]),
+    ("metaculus", ["metaculus-posts.json"]), ("manifold", ["manifold-market.json", "manifold-bets.json"]),
+])
+def test_progress_reports_the_bytes_read(platform, names):
+    """What a progress bar is given: the bytes of the file(s) consumed, adding up to their size."""
+    seen = []
+    list(read_platform(platform, [FIXTURES / n for n in names], progress=seen.append))
+    total = sum((FIXTURES / n).stat().st_size for n in names)
+    assert all(step >= 0 for step in seen) and seen
+    if platform == "metaculus" and names[0].endswith(".zip"):
+        assert 0 < sum(seen) <= total  # the zip's own bytes, as its members are unpacked
+    else:
+        assert sum(seen) == total
+
+
+def test_unknown_platforms_and_file_counts_are_refused():
+    with pytest.raises(ValidationError, match="field platform: 'kalshi' is not one of fatebook, predictionbook, metaculus, manifold"):
+        read_platform("kalshi", "x.csv")
+    with pytest.raises(ValidationError, match="fatebook is read from one file, not 2"):
+        read_platform("fatebook", ["a.csv", "b.csv"])

@@ -178,7 +178,8 @@ MAX_CSV_LINE = 1024 * 1024  # a longer physical line holds a cell beyond csv's o
 
 def csv_lines(handle, name: str, progress: Progress | None = None) -> Iterator[str]:
     """The decoded lines of a CSV file, read a line at a time (csv.reader takes them as they
-    come, quoted line breaks included): memory stays flat whatever the file's size."""
+    come, quoted line breaks included): memory stays flat whatever the file's size. A "\r\n"
+    line end, between records or inside a quoted cell, reads as "\n"."""
     number = 0
     while True:
         raw = handle.readline(MAX_CSV_LINE + 1)
@@ -189,6 +190,8 @@ def csv_lines(handle, name: str, progress: Progress | None = None) -> Iterator[s
             raise ValidationError(None, f"has a line longer than {MAX_CSV_LINE:,} bytes", f"{name}:{number}")
         if progress:
             progress(len(raw))
+        if raw.endswith(b"\r\n"):  # a file saved again on Windows: the same text, lines and cells alike
+            raw = raw[:-2] + b"\n"
         try:
             yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError:
