@@ -7,15 +7,15 @@ import click
 from predictions import STATUSES
 
 from . import render
-from .options import echo_lines, json_option, open_ledger, print_json, print_json_array, today
+from .options import echo_lines, json_option, open_ledger, print_json, print_json_array, today, wide_option
 
 
-def _listed(rows, day, as_json: bool, empty: str) -> None:
+def _listed(rows, day, as_json: bool, empty: str, wide: bool) -> None:
     """Forecasts as they are read: a JSON array, or a table (never all of them in memory at once)."""
     if as_json:
         print_json_array(t.to_record() for t in rows)
     else:
-        echo_lines(render.forecast_lines(rows, day, empty))
+        echo_lines(render.forecast_lines(rows, day, empty, width=render.terminal_width(wide)))
 
 
 @click.command("list")
@@ -23,14 +23,15 @@ def _listed(rows, day, as_json: bool, empty: str) -> None:
               help="open: deadline not passed; due: passed and unresolved; resolved; all.")
 @click.option("--source", help="Only this source (exact name).")
 @click.option("--tag", help="Only forecasts with this tag.")
+@wide_option
 @json_option
 @click.pass_context
-def list_(ctx, status, source, tag, as_json):
+def list_(ctx, status, source, tag, wide, as_json):
     """List forecasts, soonest deadline first."""
     day = today(ctx)
     with open_ledger(ctx) as ledger:
         _listed(ledger.iter_forecasts(status=status, source=source, tag=tag, today=day), day, as_json,
-                "No forecasts match.")  # fmt: skip
+                "No forecasts match.", wide)  # fmt: skip
 
 
 @click.command()
@@ -49,13 +50,14 @@ def show(ctx, forecast_id, as_json):
 
 
 @click.command()
+@wide_option
 @json_option
 @click.pass_context
-def due(ctx, as_json):
+def due(ctx, wide, as_json):
     """Forecasts past their deadline and not yet resolved, oldest deadline first."""
     day = today(ctx)
     with open_ledger(ctx) as ledger:
-        _listed(ledger.iter_forecasts(status="due", today=day), day, as_json, "Nothing is due.")
+        _listed(ledger.iter_forecasts(status="due", today=day), day, as_json, "Nothing is due.", wide)
 
 
 @click.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from predictions import escape_terminal
+from predictions import escape_terminal, plural
 
 from .options import FilePath, json_option, note, open_ledger, print_json, usage_errors_for
 
@@ -34,14 +34,20 @@ def verify(ctx, contains, as_json):
     else:
         found = ", and it contains the published hash" if result.contains else ""
         click.echo(escape_terminal(
-            f"OK: all {result.entries} chain entries check out ({result.forecasts} forecasts, "
-            f"{result.resolutions} resolutions and corrections){found}; head {result.head}"
+            f"OK: {_entries_check_out(result.entries)} ({plural(result.forecasts, 'forecast')}, "
+            f"{plural(result.resolutions, 'resolution or correction', 'resolutions and corrections')}){found}; head {result.head}"
         ))  # fmt: skip
     if not result.ok:
         if not as_json:
             first = result.problems[0] if result.problems else f"published hash {result.contains} not found"
             raise click.ClickException(f"verification failed: {first}")
         ctx.exit(1)
+
+
+def _entries_check_out(entries: int) -> str:
+    if entries == 1:
+        return "the 1 chain entry checks out"
+    return f"all {entries} chain entries check out" if entries else "the chain has no entries yet"
 
 
 @click.command()
@@ -60,7 +66,7 @@ def head(ctx, as_json):
         print_json({"hash": current.hash, "entries": current.seq, "forecasts": count, "recorded_at": current.recorded_at})
     else:
         click.echo(escape_terminal(current.hash))
-        note(escape_terminal(f"entry {current.seq} of the chain, {count} forecasts, last recorded {current.recorded_at or '-'}"))
+        note(escape_terminal(f"entry {current.seq} of the chain, {plural(count, 'forecast')}, last recorded {current.recorded_at or '-'}"))
 
 
 @click.command()

@@ -45,6 +45,10 @@ class FilePath(click.Path):
         return super().convert(value, param, ctx)
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text.")
+wide_option = click.option(
+    "--wide", is_flag=True,
+    help="Show every column and whole texts on a terminal too (output to a pipe or a file is never cut).",
+)  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -4,24 +4,44 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 import shutil
+import sys
 from typing import Iterable, Iterator
 
-from predictions import Resolution, TrackedForecast, clip, display_width, pad, wrap
+from predictions import Resolution, TrackedForecast, clip, display_width, pad, plural, probability_text, wrap
+
+
+def terminal_width(wide: bool = False) -> int | None:
+    """The columns to fit output into: COLUMNS if it is set (shells set it without exporting it,
+    so it is there only when asked for), else the terminal's; None, cutting nothing, for --wide
+    and when stdout is a pipe or a file: what a script or a file receives is never clipped."""
+    if wide:
+        return None
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(40, int(columns))
+    if not sys.stdout.isatty():
+        return None
+    return max(40, shutil.get_terminal_size((100, 24)).columns)
 
 
 def _width() -> int:
-    return max(60, min(shutil.get_terminal_size((100, 24)).columns, 120))
+    """Where long fields wrap in `show` (wrapping cuts nothing): the terminal's width, else 100."""
+    return max(60, min(terminal_width() or 100, 120))
 
 
 WIDTH_SAMPLE = 1000  # rows read ahead to size the columns; the rest stream through
 
 
-def forecast_lines(rows: Iterable[TrackedForecast], today: dt.date, empty: str = "No forecasts match.") -> Iterator[str]:
+def forecast_lines(
+    rows: Iterable[TrackedForecast], today: dt.date, empty: str = "No forecasts match.", width: int | None = None
+) -> Iterator[str]:
     """One line per forecast (id, status, deadline, probability, source, claim), streamed.
 
     The columns are sized by the first WIDTH_SAMPLE rows, so a million forecasts are never held at
-    once; a longer id further down pushes its own line's columns over, and a source is clipped.
+    once; a longer id further down pushes its own line's columns over. With a `width` (a terminal)
+    the source and claim are clipped to fit it; without one nothing is cut.
     """
     rows = iter(rows)
     sample = list(itertools.islice(rows, WIDTH_SAMPLE))
@@ -29,17 +49,23 @@ def forecast_lines(rows: Iterable[TrackedForecast], today: dt.date, empty: str =
         yield empty
         return
     id_width = max(len("ID"), *(display_width(t.id) for t in sample))  # at least as wide as the header
-    source_width = min(24, max(len("SOURCE"), *(display_width(t.forecast.source) for t in sample)))
-    claim_width = max(20, _width() - id_width - source_width - 38)
-    yield f"{'ID':<{id_width}}  {'STATUS':<13} {'DEADLINE':<10}  {'P':>4}  {'SOURCE':<{source_width}}  CLAIM"
+    p_width = max(4, *(len(probability_text(t.forecast.probability)) for t in sample))
+    source_width = max(len("SOURCE"), *(display_width(t.forecast.source) for t in sample))
+    claim_width = None
+    if width is not None:  # the claim keeps at least 20 cells, the source at least 6 (up to 24)
+        source_width = max(6, min(24, source_width, width - id_width - p_width - 32 - 20))
+        claim_width = max(20, width - id_width - source_width - p_width - 32)
+    yield f"{'ID':<{id_width}}  {'STATUS':<13} {'DEADLINE':<10}  {'P':>{p_width}}  {pad('SOURCE', source_width)}  CLAIM"
     for tracked in itertools.chain(sample, rows):
         f = tracked.forecast
         status = tracked.status if tracked.current is None else tracked.current.outcome
         if tracked.status == "due":
             status = f"due {(today - f.deadline).days}d"
+        source, claim = (f.source, " ".join(f.claim.split())) if width is None else (
+            clip(f.source, source_width), clip(f.claim, claim_width))  # fmt: skip
         yield (
-            f"{pad(f.id, id_width)}  {status:<13} {f.deadline.isoformat()}  {f.probability:>4.2f}  "
-            f"{pad(clip(f.source, source_width), source_width)}  {clip(f.claim, claim_width)}"
+            f"{pad(f.id, id_width)}  {status:<13} {f.deadline.isoformat()}  {probability_text(f.probability):>{p_width}}  "
+            f"{pad(source, source_width)}  {claim}"
         )
 
 
@@ -56,9 +82,9 @@ def forecast_story(tracked: TrackedForecast, today: dt.date) -> str:
     """The whole story of one forecast: what was said, how it will be judged, what happened."""
     f, width = tracked.forecast, _width()
     if tracked.status == "due":
-        status = f"due: deadline passed {(today - f.deadline).days} days ago, not yet resolved"
+        status = f"due: deadline passed {plural((today - f.deadline).days, 'day')} ago, not yet resolved"
     elif tracked.status == "open":
-        status = f"open: {(f.deadline - today).days} days to the deadline"
+        status = f"open: {plural((f.deadline - today).days, 'day')} to the deadline"
     else:
         status = f"resolved {tracked.current.outcome}"
     lines = [f"{f.id}  [{status}]", ""]
@@ -84,7 +110,7 @@ def forecast_story(tracked: TrackedForecast, today: dt.date) -> str:
         deadline += " (editorial deadline: assumed, not the source's words)"
     lines += _field("Deadline", deadline, width)
     basis = f.probability_basis + (f', "{f.phrase}"' if f.phrase else "")
-    lines += _field("Probability", f"{f.probability:g} ({basis})", width)
+    lines += _field("Probability", f"{probability_text(f.probability)} ({basis})", width)
     lines += _field("Tags", ", ".join(f.tags) if f.tags else None, width)
     lines += _field("Note", f.note, width)
     lines += _field("Recorded", f.recorded_at, width)

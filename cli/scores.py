@@ -8,7 +8,9 @@ from predictions import PERIOD_KINDS, REPORT_EXTENSIONS, REPORT_FORMATS, SCORE_B
 
 from .options import (
     DATE, FilePath, checked_output, chosen_format, json_option, note, open_ledger, print_json, today, usage_errors_for,
+    wide_option,
 )  # fmt: skip
+from .render import terminal_width
 
 min_n_option = click.option(
     "--min-n", type=click.IntRange(min=1), metavar="N",
@@ -50,13 +52,17 @@ def _note_unknown_tags(table) -> None:
 @click.option("--until", type=DATE, help="Only forecasts resolved on or before DATE.")
 @min_n_option
 @exclude_tag_option
+@wide_option
 @json_option
 @click.pass_context
-def score(ctx, by, since, until, min_n, exclude_tags, as_json):
+def score(ctx, by, since, until, min_n, exclude_tags, wide, as_json):
     """Rank groups by Brier score (lower is better) over forecasts resolved yes or no.
 
     Ambiguous and annulled outcomes are never scored: they are counted in the `excl.` column.
-    The 95% interval of each Brier score is analytic (normal approximation); see docs/scoring.md.
+    `--by all` scores everything together, in one row.
+    On a terminal narrower than the table, columns are left out, least important first
+    (uncert., resol., reliab., log, skill, yes, excl., 95% CI) and the table says which; --wide
+    shows them all. The 95% interval of each Brier score is analytic (normal approximation); see docs/scoring.md.
     JSON gives every score, including the two-category Brier form (0-2, as Good Judgment Open
     reports it) as `brier_two_category`.
     """
@@ -67,7 +73,7 @@ def score(ctx, by, since, until, min_n, exclude_tags, as_json):
     if as_json:
         print_json(table.to_json())
     else:
-        click.echo(table.to_text())
+        click.echo(table.to_text(terminal_width(wide)))
 
 
 @click.command()
@@ -84,8 +90,9 @@ def score(ctx, by, since, until, min_n, exclude_tags, as_json):
 @click.option("--no-verify", "verify", is_flag=True, default=True, flag_value=False,
               help="Skip verifying the hash chain first (faster on a large ledger); the report then says "
                    "in every format that it was not verified.")
+@wide_option
 @click.pass_context
-def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify):
+def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify, wide):
     """The periodic calibration report: what the period settled and how every source stands.
 
     Shows forecasts resolved in the period and their scores by source, the leaderboard with
@@ -107,7 +114,7 @@ def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify):
         data = ledger.report(chosen, kind=period or "month", today=today(ctx), min_n=min_n or 5,
                              exclude_tags=exclude_tags, verify=verify)  # fmt: skip
     _note_unknown_tags(data.leaderboard)
-    text = data.render(fmt)
+    text = data.render(fmt, width=None if output else terminal_width(wide))
     if output is None:
         click.echo(text, nl=False)
         return

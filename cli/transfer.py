@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from predictions import (
-    EXPORT_EXTENSIONS, EXPORT_FORMATS, format_of, read_records, read_seeds, rebuild_ledger, write_output, write_records,
+    EXPORT_EXTENSIONS, EXPORT_FORMATS, format_of, plural, read_records, read_seeds, rebuild_ledger, write_output,
+    write_records,
 )  # fmt: skip
 
 from .options import FilePath, checked_output, chosen_format, json_option, note, open_ledger, print_json, today
@@ -21,7 +22,7 @@ def _summary(summary, as_json: bool, what: str) -> None:
     if as_json:
         print_json({"forecasts": summary.forecasts, "resolutions": summary.resolutions, "head": summary.head})
     else:
-        click.echo(f"{what} {summary.forecasts} forecasts and {summary.resolutions} resolutions; chain head {summary.head}")
+        click.echo(f"{what} {plural(summary.forecasts, 'forecast')} and {plural(summary.resolutions, 'resolution')}; chain head {summary.head}")
 
 
 @click.command("import")
@@ -77,7 +78,7 @@ def export(ctx, fmt, output):
             return
         with write_output(output, protect=[ledger.path]) as out:
             count = write_records(records, out, fmt)
-    note(f"Exported {count} forecasts to {output}")
+    note(f"Exported {plural(count, 'forecast')} to {output}")
 
 
 def _write_stdout(records, fmt: str) -> None:

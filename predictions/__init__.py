@@ -46,7 +46,7 @@ from .scoring import CalibrationBin, Scores
 from .seeds import read_seeds, rebuild_ledger
 from .sqlite_file import shown_path
 from .store import STATUSES, Head, ImportSummary, Ledger, TrackedForecast
-from .textwidth import clip, display_width, pad, wrap
+from .textwidth import clip, display_width, p_value_text, pad, plural, probability_text, wrap
 
 SCORE_BY = tuple(_GROUPINGS)  # what `Ledger.score(by=...)` groups by
 
@@ -103,11 +103,14 @@ __all__ = [
     "escape_terminal_lines",
     "extract_forecasts",
     "format_of",
+    "p_value_text",
     "pad",
     "output_format",
     "parse_date",
     "parse_deadline",
+    "plural",
     "probability_from_phrase",
+    "probability_text",
     "read_records",
     "read_seeds",
     "rebuild_ledger",

@@ -136,14 +136,16 @@ class ScoreTable(Sequence[GroupScore]):
         return self.unranked if self.hides_unranked else ()
 
     def to_json(self) -> list[dict[str, Any]]:
-        """Exactly what `predictions score --json` prints: one object per row."""
+        """Exactly what `predictions score --json` prints: one object per row (no `all` row, as in
+        the text: `by="all"` scores everything together)."""
         return [g.to_json() for g in self]
 
-    def to_text(self) -> str:
-        """Exactly what `predictions score` prints: the table and, under it, how to read it."""
+    def to_text(self, width: int | None = None) -> str:
+        """Exactly what `predictions score` prints: the table and, under it, how to read it, fitted
+        to `width` terminal cells if given (see report_formats.SCORE_DROP_ORDER)."""
         from .report_formats import score_command_text  # the renderers import this module
 
-        return score_command_text(self)
+        return score_command_text(self, width)
 
 
 def _window(since: dt.date | None, until: dt.date | None, exclude_tags: Sequence[str] = ()) -> tuple[str, list[str]]:

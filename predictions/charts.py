@@ -41,6 +41,12 @@ def reliability_text(bins: Sequence[CalibrationBin], width: int = 30) -> str:
     return "\n".join(lines)
 
 
+def bar_width(width: int | None) -> int:
+    """The bars' length in a text chart fitted to `width` cells: 30, less on a narrow terminal
+    (the rest of a row, labels and counts, takes about 58 cells)."""
+    return 30 if width is None else max(10, min(30, width - 58))
+
+
 def _bar(value: float, width: int, char: str) -> str:
     filled = round(max(0.0, min(1.0, value)) * width)
     return (char * filled).ljust(width)

@@ -181,11 +181,12 @@ class Report:
     # period is not over (due stops before today, upcoming starts after the period). None once over.
     remaining: Listing | None = None
 
-    def render(self, fmt: str = "text") -> str:
-        """The report as text, md (Markdown), html (one self-contained page) or json."""
+    def render(self, fmt: str = "text", width: int | None = None) -> str:
+        """The report as text, md (Markdown), html (one self-contained page) or json; text fitted
+        to `width` terminal cells if given (a terminal), else with nothing cut (a file, a pipe)."""
         from .report_formats import render  # the renderers import this module
 
-        return render(self, fmt)
+        return render(self, fmt, width)
 
     def to_json(self) -> dict[str, Any]:
         """The report as the JSON object `render("json")` prints."""

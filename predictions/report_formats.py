@@ -15,13 +15,13 @@ import re
 from typing import Any, Callable
 
 from .aggregate import GroupScore, ScoreTable
-from .charts import PLOT_HINT, bin_label, reliability_svg, reliability_text, resolved_yes
+from .charts import PLOT_HINT, bar_width, bin_label, reliability_svg, reliability_text, resolved_yes
 from .errors import ValidationError
 from .report import Listing, Report
 from .report_sections import (
     Block, Calibration, Changes, Code, Forecasts, Heading, Para, Scores, ci_text, movement_lines, sections, title,
 )  # fmt: skip
-from .textwidth import clip, display_width, pad
+from .textwidth import clip, display_width, pad, plural, probability_text, wrap
 
 FORMATS = ("text", "md", "html", "json")
 EXTENSIONS = {".txt": "text", ".md": "md", ".html": "html", ".json": "json"}  # report -o file name -> format
@@ -44,6 +44,11 @@ SCORE_COLUMNS: tuple[tuple[str, Callable[[GroupScore], str]], ...] = (
     ("uncert.", lambda g: _num(g.uncertainty)),
     ("excl.", lambda g: str(g.excluded.ambiguous + g.excluded.annulled)),
 )
+# On a terminal too narrow for the whole table, group names are first clipped to NAME_CAP cells,
+# then columns are left out in this order, least important first (--wide shows them all), then
+# names are clipped further, to NAME_MIN cells.
+SCORE_DROP_ORDER = ("uncert.", "resol.", "reliab.", "log", "skill", "yes", "excl.", "95% CI")
+NAME_CAP, NAME_MIN = 24, 12
 SCORE_LEGEND = (
     "Lower is better: Brier (0-1), log, reliab. Higher is better: skill (against the base rate), resol. "
     "uncert. depends on the outcomes alone; excl. counts ambiguous and annulled. "
@@ -52,45 +57,79 @@ SCORE_LEGEND = (
 )
 
 
-def _score_rows(table: ScoreTable) -> list[GroupScore]:
-    return [*table, *([table.overall] if table.overall is not None else [])]
+def _score_rows(table: ScoreTable, with_all: bool = True) -> list[GroupScore]:
+    """The table's rows and, in a report, its `all` row (the report's JSON has it as overall)."""
+    overall = [table.overall] if with_all and table.overall is not None and table.by != "all" else []
+    return [*table, *overall]
 
 
-def score_table_text(table: ScoreTable) -> str:
-    """The table for a terminal; a table that hides groups below min_n says how many it hides."""
-    rows = _score_rows(table)
+def _nothing_scored(table: ScoreTable) -> str:
+    """Why a table is empty, naming the window only where there is one (no "in this window")."""
+    since, until = table.since, table.until
+    window = (f" from {since} to {until}" if since and until else f" on or after {since}" if since
+              else f" by {until}" if until else "")  # fmt: skip
+    return f"No forecasts resolved yes or no{window}: nothing to score."
+
+
+def _wrapped(text: str, width: int | None) -> list[str]:
+    return [text] if width is None else wrap(text, width) or [""]
+
+
+def score_table_text(table: ScoreTable, width: int | None = None, with_all: bool = True) -> str:
+    """The table for a terminal; a table that hides groups below min_n says how many it hides.
+
+    With a `width`, columns are left out in SCORE_DROP_ORDER until it fits, then group names are
+    clipped, and a line says what was left out; without one (a pipe, a file) nothing is cut.
+    """
+    rows = _score_rows(table, with_all)
     if not rows:
-        return "No forecasts resolved yes or no in this window: nothing to score."
-    label = table.by
-    name_width = min(32, max(display_width(label), *(display_width(g.group) for g in rows)))
-    header = [pad(label, name_width)] + [f"{t:>8}" if t != "95% CI" else f"{t:>11}" for t, _ in SCORE_COLUMNS]
-    lines = ["  ".join(header)]
-    for g in rows:
-        cells = [pad(clip(g.group, name_width), name_width)]
-        for name, cell in SCORE_COLUMNS:
-            cells.append(f"{cell(g):>11}" if name == "95% CI" else f"{cell(g):>8}")
-        lines.append("  ".join(cells))
+        return "\n".join(_wrapped(_nothing_scored(table), width))
+    columns = [(title, [cell(g) for g in rows]) for title, cell in SCORE_COLUMNS]
+    sizes = {title: max(display_width(title), *map(display_width, cells)) for title, cells in columns}
+    name_width = max(display_width(table.by), *(display_width(g.group) for g in rows))
+    left_out: list[str] = []
+    if width is not None:
+        def total() -> int:
+            return name_width + sum(2 + sizes[title] for title, _ in columns if title not in left_out)
+        if total() > width:
+            name_width = max(min(name_width, NAME_CAP), name_width - (total() - width))
+        for title in SCORE_DROP_ORDER:
+            if total() <= width:
+                break
+            if title in sizes:
+                left_out.append(title)
+        name_width = max(min(name_width, NAME_MIN), name_width - max(0, total() - width))
+    shown = [(title, cells) for title, cells in columns if title not in left_out]
+    lines = ["  ".join([pad(table.by, name_width)] + [pad(title, sizes[title], ">") for title, _ in shown])]
+    for i, g in enumerate(rows):
+        name = g.group if width is None else clip(g.group, name_width)
+        lines.append("  ".join([pad(" ".join(name.split()), name_width)]
+                               + [pad(cells[i], sizes[title], ">") for title, cells in shown]))  # fmt: skip
+    notes = []
     if table.hidden:
-        count = len(table.hidden)
-        lines.append(f"({count} group{'s' if count > 1 else ''} with fewer than {table.min_n} forecasts "
+        notes.append(f"({plural(len(table.hidden), 'group')} with fewer than {table.min_n} forecasts "
                      "resolved yes/no hidden; lower --min-n to see them)")  # fmt: skip
     elif table.unranked:
-        lines.append(f"(unranked: fewer than {table.min_n} forecasts resolved yes/no)")
-    return "\n".join(lines)
+        notes.append(f"(unranked: fewer than {table.min_n} forecasts resolved yes/no)")
+    if left_out:
+        notes.append(f"({', '.join(left_out)} left out to fit {width} columns; --wide shows every column)")
+    return "\n".join(lines + [line for text in notes for line in _wrapped(text, width)])
 
 
-def score_command_text(table: ScoreTable) -> str:
-    """What `predictions score` prints: the table and, when it has rows, the legend."""
-    text = score_table_text(table)
-    return text + "\n\n" + SCORE_LEGEND if table.groups else text
+def score_command_text(table: ScoreTable, width: int | None = None) -> str:
+    """What `predictions score` prints: the table and, when it has rows, the legend. Like its JSON
+    it has no `all` row (`--by all` is that row): the two say the same."""
+    text = score_table_text(table, width, with_all=False)
+    return text + "\n\n" + "\n".join(_wrapped(SCORE_LEGEND, width)) if table.groups else text
 
 
 # --- the report ---------------------------------------------------------------------------------
 
 
-def render(report: Report, fmt: str) -> str:
+def render(report: Report, fmt: str, width: int | None = None) -> str:
+    """The report in `fmt`; text is fitted to `width` terminal cells if given (the others ignore it)."""
     if fmt == "text":
-        return _text(report)
+        return _text(report, width)
     if fmt == "md":
         return _markdown(report)
     if fmt == "html":
@@ -107,19 +146,26 @@ def _plain(parts) -> str:
     return "".join(part.text if isinstance(part, Code) else part for part in parts)
 
 
-def _listing_text(listing: Listing, empty: str) -> list[str]:
-    """One line per forecast, in columns: id, probability, outcome or deadline, "source:", claim."""
+def _listing_text(listing: Listing, empty: str, width: int | None = None) -> list[str]:
+    """One line per forecast, in columns: id, probability, outcome or deadline, "source:", claim.
+    With a `width` the source and claim are clipped to fit it; without one nothing is cut."""
     if not listing.total:
         return [f"  {empty}"]
+    fit = (lambda text, cells: " ".join(text.split())) if width is None else clip
     rows = [
-        (line.id, f"p={line.probability:.2f}",
-         f"{line.outcome} on {line.resolved_on}" if line.outcome else f"deadline {line.deadline}",
-         clip(line.source, 24) + ":", clip(line.claim, 60))
+        (line.id, f"p={probability_text(line.probability)}",
+         f"{line.outcome} on {line.resolved_on}" if line.outcome else f"deadline {line.deadline}", line.source, line.claim)
         for line in listing.lines
     ]  # fmt: skip
-    widths = [max(display_width(row[column]) for row in rows) for column in range(4)]
+    widths = [max(display_width(row[column]) for row in rows) for column in range(3)]
+    # On a terminal the claim keeps at least 20 cells and the source 6 (up to 24, and its colon).
+    source_cap = None if width is None else max(6, min(24, width - 9 - sum(widths) - 1 - 20))
+    rows = [(fid, p, when, fit(source, source_cap) + ":", claim) for fid, p, when, source, claim in rows]
+    widths.append(max(display_width(row[3]) for row in rows))
+    room = None if width is None else max(20, width - 9 - sum(widths))
     lines = [
-        f"  {pad(fid, widths[0])}  {p}  {pad(when, widths[2])}  {pad(source, widths[3])} {claim}"
+        f"  {pad(fid, widths[0])}  {pad(p, widths[1])}  {pad(when, widths[2])}  {pad(source, widths[3])} "
+        f"{fit(claim, room)}"
         for fid, p, when, source, claim in rows
     ]
     if listing.total > len(listing.lines):
@@ -127,24 +173,26 @@ def _listing_text(listing: Listing, empty: str) -> list[str]:
     return lines
 
 
-def _text_block(block: Block) -> list[str]:
+def _text_block(block: Block, width: int | None) -> list[str]:
     if isinstance(block, Heading):
-        return [block.text if block.level == 1 else block.text + ":"]
+        return _wrapped(block.text if block.level == 1 else block.text + ":", width)
     if isinstance(block, Para):
-        return [_plain(block.parts)]
+        return _wrapped(_plain(block.parts), width)
     if isinstance(block, Scores):
-        return [score_table_text(block.table)]
+        return [score_table_text(block.table, width)]
     if isinstance(block, Forecasts):
-        return _listing_text(block.listing, block.empty)
+        return _listing_text(block.listing, block.empty, width)
     if isinstance(block, Calibration):
-        return ["", reliability_text(block.overall.bins if block.overall else ())]
+        return ["", reliability_text(block.overall.bins if block.overall else (), bar_width(width))]
     if isinstance(block, Changes):
-        return ["  " + line for line in movement_lines(block.movement, name=lambda group: clip(group, 32))]
+        name = (lambda group: " ".join(group.split())) if width is None else (lambda group: clip(group, 32))
+        return ["  " + line for text in movement_lines(block.movement, name=name)
+                for line in _wrapped(text, None if width is None else width - 2)]  # fmt: skip
     raise TypeError(f"no text for {block!r}")
 
 
-def _text(report: Report) -> str:
-    out = [[line for block in blocks for line in _text_block(block)] for blocks in sections(report)]
+def _text(report: Report, width: int | None = None) -> str:
+    out = [[line for block in blocks for line in _text_block(block, width)] for blocks in sections(report)]
     return "\n\n".join("\n".join(lines) for lines in out) + "\n"
 
 
@@ -196,7 +244,7 @@ def _md_listing(listing: Listing, empty: str) -> list[str]:
         outcome = f"{line.outcome} ({line.resolved_on})" if line.outcome else "–"
         lines.append(
             f"| {_md_code(line.id, in_table=True)} | {_md_escape(line.source)} | {_md_escape(line.claim)} | "
-            f"{line.probability:.2f} | {line.deadline} | {outcome} |"
+            f"{probability_text(line.probability)} | {line.deadline} | {outcome} |"
         )
     if listing.total > len(listing.lines):
         lines.append(f"\n… and {listing.total - len(listing.lines)} more.")
@@ -281,7 +329,7 @@ def _html_listing(listing: Listing, empty: str) -> str:
     if not listing.total:
         return f'<p class="muted">{_e(empty)}</p>'
     rows = [
-        [f"<code>{_e(line.id)}</code>", _e(line.source), _e(line.claim), f"{line.probability:.2f}",
+        [f"<code>{_e(line.id)}</code>", _e(line.source), _e(line.claim), f"{probability_text(line.probability)}",
          _e(line.deadline), _e(f"{line.outcome} ({line.resolved_on})" if line.outcome else "–")]
         for line in listing.lines
     ]  # fmt: skip
@@ -362,6 +410,7 @@ def report_json(report: Report) -> dict[str, Any]:
         "exclude_tags": list(report.exclude_tags),
         "min_n": report.leaderboard.min_n,  # groups with fewer scored forecasts have rank null
         "resolved": {**_listing_json(report.resolved), "outcomes": report.outcomes},
+        # The groups; the `all` row of the text's tables is period_overall (the leaderboard's is overall).
         "period_scores": report.period_scores.to_json(),
         "period_overall": report.period_scores.overall.to_json() if report.period_scores.overall else None,
         "leaderboard": report.leaderboard.to_json(),

@@ -14,6 +14,7 @@ import attrs
 
 from .aggregate import GroupScore, ScoreTable
 from .report import Listing, Movement, Report
+from .textwidth import p_value_text, plural
 
 
 @attrs.frozen
@@ -72,9 +73,9 @@ def calibration_summary(report: Report) -> str:
     c = report.calibration
     if c is None:
         return "No forecasts resolved yes or no yet."
-    z = "–" if c.spiegelhalter_z is None else f"{c.spiegelhalter_z:.2f} (p = {c.spiegelhalter_p:.3f})"
+    z = "–" if c.spiegelhalter_z is None else f"{c.spiegelhalter_z:.2f} ({p_value_text(c.spiegelhalter_p)})"
     return (
-        f"{c.n} forecasts scored ({c.yes} resolved yes), Brier {_num(c.brier)} "
+        f"{plural(c.n, 'forecast')} scored ({c.yes} resolved yes), Brier {_num(c.brier)} "
         f"(95% CI {ci_text(c)}), log score {_num(c.log_score)}, expected calibration error {_num(c.ece)}, "
         f"Spiegelhalter z {z}."
     )

@@ -4,6 +4,7 @@ characters take two cells, combining marks none. Used by the text report and the
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 
 
 def display_width(text: str) -> int:
@@ -53,3 +54,21 @@ def wrap(text: str, width: int) -> list[str]:
                 line = ""
             line += char
     return lines + [line] if line else lines
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """'1 forecast', '2 forecasts', '0 forecasts' ('1 entry', '2 entries' with many='entries')."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def probability_text(p: float) -> str:
+    """A probability as every listing prints it: at least two decimals (0.30, 0.75), and every
+    digit it was recorded with (0.275), never rounded away: two forecasts shown alike are alike."""
+    text = format(Decimal(repr(float(p))), "f")
+    whole, _, decimals = text.partition(".")
+    return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}"
+
+
+def p_value_text(p: float) -> str:
+    """'p = 0.104', or 'p < 0.001' where three decimals would print a misleading 0.000."""
+    return "p < 0.001" if p < 0.0005 else f"p = {p:.3f}"

@@ -483,7 +483,7 @@ def test_import_refuses_unknown_formats_and_missing_files(run, db, tmp_path):
 def test_import_with_an_explicit_format(run, tmp_path):
     path = tmp_path / "in.txt"
     path.write_text(json.dumps(forecast_fields(made_on="2026-01-15", deadline="2026-12-31")) + "\n")
-    assert run("import", path, "--format", "jsonl").stdout.startswith("Imported 1 forecasts")
+    assert run("import", path, "--format", "jsonl").stdout.startswith("Imported 1 forecast and 0 resolutions")
 
 
 def test_export_to_a_missing_folder_is_one_line(run, added, tmp_path):
@@ -514,7 +514,7 @@ phrase = "likely"
 def test_seed_loads_and_rebuilds(run, db, tmp_path):
     (tmp_path / "seeds").mkdir()
     (tmp_path / "seeds" / "a.toml").write_text(SEED)
-    assert run("seed", tmp_path / "seeds").stdout.startswith("Seeded 1 forecasts and 0 resolutions; chain head ")
+    assert run("seed", tmp_path / "seeds").stdout.startswith("Seeded 1 forecast and 0 resolutions; chain head ")
     record = json.loads(run("show", "seed-widgets", "--json").stdout)
     assert (record["deadline"], record["probability"]) == ("2026-12-31", 0.75)
     result = run("seed", "--rebuild", tmp_path / "seeds", "--json")
@@ -539,7 +539,7 @@ def test_verify_head_backup(run, added, db, tmp_path):
     info = json.loads(run("head", "--json").stdout)
     assert info["hash"] == head.stdout.strip() and info["entries"] == 4 and info["forecasts"] == 3
     verified = run("verify")
-    assert verified.stdout == f"OK: all 4 chain entries check out (3 forecasts, 1 resolutions and corrections); head {info['hash']}\n"
+    assert verified.stdout == f"OK: all 4 chain entries check out (3 forecasts, 1 resolution or correction); head {info['hash']}\n"
     assert json.loads(run("verify", "--json").stdout)["ok"] is True
     assert run("verify", "--contains", info["hash"]).stdout.startswith("OK: all 4 chain entries check out")
     copy = tmp_path / "copy.db"
@@ -563,7 +563,7 @@ def test_score_and_report(run, added):
     table, legend = run("score").stdout.split("\n\n")
     table = table.splitlines()
     assert table[0].split()[:3] == ["source", "rank", "n"]
-    assert {line.split()[0] for line in table[1:]} >= {"Example", "Other", "all"}
+    assert {line.split()[0] for line in table[1:]} == {"Example", "Other"}  # no all row: --by all is it
     assert legend.startswith("Lower is better: Brier (0-1), log, reliab. Higher is better: skill")
     scores = json.loads(run("score", "--json").stdout)
     assert scores  # the JSON shape belongs to test_report.py

@@ -396,7 +396,7 @@ def test_score_text_ranks_sources(scored_ledger, db_path):
     result = _cli(db_path, "score", "--min-n", "3")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[1].startswith("A ") and lines[2].startswith("all ")  # B (n=2) is hidden
+    assert lines[1].startswith("A ") and lines[2].startswith("(1 group")  # B (n=2) is hidden; no all row
     assert "(1 group with fewer than 3 forecasts resolved yes/no hidden; lower --min-n to see them)" in result.stdout
     lines = _cli(db_path, "score").stdout.splitlines()  # no --min-n: every group, ranked
     assert lines[1].startswith("A ") and lines[2].startswith("B ")

@@ -356,7 +356,7 @@ def test_the_annotated_example_in_docs_loads(tmp_path):
     (folder / "005_example.toml").write_text(example, encoding="utf-8")
     result = run("--db", tmp_path / "docs.db", "--today", TODAY, "seed", "--rebuild", folder)
     assert result.exit_code == 0, result.stderr
-    assert "2 forecasts and 1 resolutions" in result.stdout
+    assert "2 forecasts and 1 resolution" in result.stdout
 
 
 def test_a_rebuild_refuses_a_target_that_is_not_a_ledger(tmp_path):
