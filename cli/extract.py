@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
-from predictions import ValidationError, extract_forecasts
+from predictions import ValidationError, extract_forecasts, write_output
 
 from .options import DATE, FilePath
 
@@ -59,27 +57,13 @@ def _stdin() -> str:
 
 
 def _write_new(path: Path, text: str) -> None:
-    """Write beside the target, then link it into place: the link fails if the name exists, so a
-    draft being edited is never replaced, not even by a second extract racing this one."""
-    if path.exists() or path.is_symlink():
-        raise ValidationError("--output", f"{path} exists: extract never replaces a file (a draft may hold your edits)")
-    fd, scratch = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
+    """Write the draft whole, as a new file: a draft being edited is never replaced, not even by a
+    second extract racing this one (the library's output rules: never the ledger or a special file)."""
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        os.chmod(scratch, 0o666 & ~_umask())
-        try:
-            os.link(scratch, path)
-        except FileExistsError:
-            raise ValidationError("--output", f"{path} exists: extract never replaces a file") from None
-    finally:
-        os.unlink(scratch)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        with write_output(path, protect=[click.get_current_context().find_root().obj["db"]], replace=False) as out:
+            out.write(text)
+    except FileExistsError:
+        raise ValidationError("--output", f"{path} exists: extract never replaces a file (a draft may hold your edits)") from None
 
 
 COMMANDS = (extract,)

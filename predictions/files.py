@@ -1,6 +1,7 @@
-"""Files the library writes beside the ledger: new ledgers, backups and output files (`-o`).
+"""Files the library writes beside the ledger: new ledgers, backups and output files (`-o`),
+and how it opens the files it reads (`open_regular`: a FIFO or a device is refused, never waited on).
 
-Three rules, each kept here once:
+Three rules for writing, each kept here once:
 
 * **A name only ever points at a complete file.** A new ledger (`new_ledger`, which a bulk
   import into a new file can use as it is) or a backup (`backup_into`) is built under a private,
@@ -47,6 +48,25 @@ class OutputError(LedgerError):
     def __init__(self, message: str, option: str = "output"):
         self.option = option
         super().__init__(message)
+
+
+def open_regular(path: str | os.PathLike) -> IO[bytes]:
+    """Open an input file for reading in binary, refusing (OSError, errno EINVAL) anything that
+    is not a regular file: a FIFO would block the open or the read forever, a device never ends.
+    Opened without blocking and checked on the open file itself, so nothing swapped in between
+    a check and the open can make it wait."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fspath(path))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"it is {file_kind(mode)}, not a regular file", os.fspath(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 # --- modes, links and signals ---------------------------------------------------------------------
@@ -296,15 +316,20 @@ def _starts_with_sqlite_header(path: Path) -> bool:
 
 
 @contextlib.contextmanager
-def write_output(target: str | os.PathLike, *, protect: Iterable[str | os.PathLike] = ()) -> Iterator[IO[str]]:
+def write_output(
+    target: str | os.PathLike, *, protect: Iterable[str | os.PathLike] = (), replace: bool = True
+) -> Iterator[IO[str]]:
     """A UTF-8 text handle whose content replaces `target` only once it is complete.
 
     The rules of `check_output_path` apply (checked before anything is written, and again just before
     the file is put in place). The new file has the mode of the file it replaces, without set-id
-    or sticky bits, or that of a new file.
+    or sticky bits, or that of a new file. `replace=False` never replaces a file: FileExistsError
+    if `target` exists, before writing or (atomically) when the file is put in place.
     """
     protect = list(protect)
     real = check_output_path(target, protect=protect)
+    if not replace and (os.path.lexists(target) or os.path.lexists(real)):
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fspath(target))
     folder = real.parent
     with cleanup_on_signals():
         fd, named = _anonymous_file(folder, Path(target))
@@ -321,7 +346,7 @@ def write_output(target: str | os.PathLike, *, protect: Iterable[str | os.PathLi
                 os.fsync(fd)  # the bytes reach the disk before the name points at them
             check_output_path(target, protect=protect)  # nothing swapped in meanwhile
             os.fchmod(fd, _replacing_mode(real))
-            _put_in_place(fd, named, real)
+            _put_in_place(fd, named, real, replace)
             named = None
         except OSError as exc:
             if exc.filename not in (None, str(named)):
@@ -336,7 +361,7 @@ def write_output(target: str | os.PathLike, *, protect: Iterable[str | os.PathLi
 
 def _anonymous_file(folder: Path, target: Path) -> tuple[int | None, Path | None]:
     flag = getattr(os, "O_TMPFILE", 0)
-    if not flag:
+    if not flag or not os.path.isdir("/proc/self/fd"):  # naming the file later needs /proc
         return None, None
     try:
         return os.open(folder, flag | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0), 0o600), None
@@ -353,15 +378,16 @@ def _replacing_mode(real: Path) -> int:
         return new_file_mode()
 
 
-def _put_in_place(fd: int, named: Path | None, real: Path) -> None:
-    if named is not None:  # the fallback: an ordinary rename over the target
-        os.replace(named, real)
+def _put_in_place(fd: int, named: Path | None, real: Path, replace: bool) -> None:
+    if named is not None:  # the fallback: an ordinary rename over the target (or a link beside none)
+        os.replace(named, real) if replace else link_no_replace(named, real)
         return
     try:
         if _link_anonymous(fd, real):  # no file there yet: the complete file appears at once
             return
     except FileExistsError:
-        pass
+        if not replace:
+            raise
     # Replacing a file: name the complete file privately, then rename it over the target. Only a
     # SIGKILL between these two calls can leave the private name behind.
     for _ in range(100):
@@ -375,7 +401,7 @@ def _put_in_place(fd: int, named: Path | None, real: Path) -> None:
     else:
         raise OSError(errno.EEXIST, "no free temporary name", str(real))
     try:
-        os.replace(temporary, real)
+        os.replace(temporary, real) if replace else link_no_replace(temporary, real)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
 from .errors import ValidationError, field_name
+from .files import open_regular
 from .model import Document, Forecast
 
 FORMATS = ("jsonl", "json", "csv")
@@ -56,7 +57,7 @@ def read_records(path: str | Path, fmt: str | None = None, progress: Progress | 
     path = Path(path)
     fmt = format_of(path, fmt)
     try:
-        handle = open(path, "rb")
+        handle = open_regular(path)  # a FIFO or a device is refused, not waited on
     except OSError as exc:
         raise ValidationError(None, f"cannot read {path}: {exc.strerror}") from None
     with handle:

@@ -27,6 +27,7 @@ from pathlib import Path
 import attrs
 
 from .errors import ValidationError
+from .files import open_regular
 
 MAX_BYTES = 16 * 1024 * 1024  # about 2.5 million words: far past any article
 KINDS = ("text", "markdown", "html")
@@ -76,7 +77,7 @@ def read_article(source: str | Path, *, kind: str | None = None) -> Article:
 
 def _read_file(path: Path) -> str:
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path) as handle:  # a FIFO or a device is refused, not waited on
             data = handle.read(MAX_BYTES + 1)
     except IsADirectoryError:
         raise ValidationError(None, "is a directory, not an article", str(path)) from None

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from .deadlines import DeadlineError, parse_deadline
 from .errors import ValidationError
+from .files import open_regular
 from .hedges import UnknownPhraseError, probability_from_phrase
 from .model import parse_date, parse_probability
 from .sqlite_file import checked_path
@@ -91,7 +92,8 @@ def rebuild_ledger(target: str | os.PathLike, paths: list[str | Path], *, today:
 def read_seed_file(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (FILE:LINE, import record) for each forecast in one seed file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open_regular(path) as handle:  # a FIFO or a device is refused, not waited on
+            text = handle.read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValidationError(None, f"cannot read it ({exc})", str(path)) from None
     try:

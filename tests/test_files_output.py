@@ -312,3 +312,48 @@ def test_output_format_rule(suffix, given_fmt, table):
         assert chosen == (given_fmt or implied)
         assert implied in (None, chosen)
     assert output_format(None, given_fmt, table, "default") == (given_fmt or "default")
+
+
+# --- extract -o: the same rules, and it never replaces a file ------------------------------------
+
+
+def _article(folder: Path) -> Path:
+    article = folder / "article.md"
+    article.write_text("Acme will open a plant by 2027.\n", encoding="utf-8")
+    return article
+
+
+def test_extract_output_follows_the_same_rules(ledger_db, tmp_path):
+    article = _article(tmp_path)
+    extract = ["extract", article, "--source", "Acme", "--published", "2026-03-02", "-o"]
+    before = state(ledger_db)
+    for target in (Path(f"{ledger_db}-wal"), Path(f"{ledger_db}-journal"), ledger_db):
+        refused(cli(ledger_db, *extract, target))
+        assert state(ledger_db) == before
+        assert not any(Path(f"{ledger_db}{side}").exists() for side in ("-wal", "-shm", "-journal"))
+    fifo = tmp_path / "draft.toml"
+    os.mkfifo(fifo)
+    refused(cli(ledger_db, *extract, fifo, timeout=30), "not a regular file")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    result = cli(ledger_db, *extract, tmp_path / "new.toml", preexec_fn=lambda: os.umask(0o027))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(os.stat(tmp_path / "new.toml").st_mode) == 0o640
+    assert "Acme" in (tmp_path / "new.toml").read_text(encoding="utf-8")
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+# --- input files that are not regular files --------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["import", "seed", "extract"])
+def test_an_input_file_that_is_a_fifo_is_refused_at_once(tmp_path, command):
+    """Opening a FIFO blocks until a writer comes; reading a device never ends."""
+    name = {"import": "in.jsonl", "seed": "seed.toml", "extract": "article.md"}[command]
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    args = {"import": ["import", fifo], "seed": ["seed", fifo],
+            "extract": ["extract", fifo, "--source", "S", "--published", "2026-03-02"]}[command]  # fmt: skip
+    result = cli(tmp_path / "ledger.db", *args, timeout=30)
+    assert result.returncode == 1 and "FIFO (named pipe), not a regular file" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # and no ledger was made
