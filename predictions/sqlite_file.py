@@ -95,6 +95,17 @@ def _has_pending_wal(path: Path) -> bool:
         return False
 
 
+def _pending_side_file(path: Path) -> str | None:
+    """A -wal or -journal with content beside `path`: reading the file alone would be wrong."""
+    for suffix in ("-wal", "-journal"):
+        try:
+            if os.path.getsize(f"{path}{suffix}") > 0:
+                return f"{path}{suffix}"
+        except OSError:
+            continue
+    return None
+
+
 def read_only_fs(path: Path) -> bool:
     """True when `path` (or, for a file not yet made, its folder) is on a read-only file system."""
     for candidate in (path, path.parent if str(path.parent) else Path(".")):
@@ -213,8 +224,9 @@ def _connect_reader(path: Path) -> sqlite3.Connection:
     (which, closing last, tidies the -wal and -shm away as a writer's would), a read-only one
     (which can use a -shm it cannot write), and where neither can make or use the -shm (a folder
     that is not the user's, a full disk, a read-only file system), the file read as immutable:
-    without locks, ignoring any -wal. That is exact when no -wal holds changes (a writer that
-    closes cleanly leaves none), so it is refused when a -wal with content is there; a writer
+    without locks, ignoring any -wal. That is exact when no -wal holds changes and no -journal a
+    transaction to roll back (a writer that closes cleanly leaves neither), so it is refused when
+    one is there; a writer
     committing while such a read runs could make it see a mix (documented in docs/integrity.md).
     """
     options = {"timeout": BUSY_TIMEOUT_SECONDS, "isolation_level": None, "check_same_thread": True}
@@ -231,11 +243,12 @@ def _connect_reader(path: Path) -> sqlite3.Connection:
             if _is_busy(exc):
                 raise
             failure = exc
-    if _has_pending_wal(path):
+    pending = _pending_side_file(path)
+    if pending:
         raise LedgerError(
-            f"cannot read {shown_path(path)}: its latest changes are in {shown_path(path)}-wal, and reading "
-            f"them needs to write beside it ({failure}); a command that writes, run by the file's owner, "
-            "folds them into the file"
+            f"cannot read {shown_path(path)}: {shown_path(pending)} holds changes (committed to a -wal, or a "
+            f"transaction to roll back from a -journal) that cannot be read without writing beside the file "
+            f"({failure}); a command that writes, run by the file's owner, settles them"
         )
     conn = sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, **options)
     conn.execute("PRAGMA query_only = ON")

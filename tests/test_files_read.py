@@ -272,3 +272,32 @@ def test_a_read_only_ledger_object_refuses_writes_and_writes_nothing(tmp_path):
     with pytest.raises(LedgerError, match="no ledger at"):
         Ledger(tmp_path / "missing.db", read_only=True)
     assert not (tmp_path / "missing.db").exists()
+
+
+HALF_WRITTEN = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA journal_mode = DELETE")
+conn.execute("PRAGMA cache_size = 5")  # small: the transaction's pages spill into the file itself
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("CREATE TABLE filler (x)")
+conn.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,) for _ in range(2000)])
+os.kill(os.getpid(), 9)  # killed mid-transaction: a hot -journal is left to roll back from
+"""
+
+
+def test_a_reader_that_cannot_roll_back_a_hot_journal_refuses_instead_of_reading_half_a_transaction(foreign_folder):
+    db = seeded(foreign_folder / "ledger.db")
+    with Ledger(db) as ledger:
+        ledger.conn.execute("PRAGMA journal_mode = DELETE")
+    killed = subprocess.run([sys.executable, "-c", HALF_WRITTEN, str(db)], capture_output=True)
+    assert killed.returncode == -9 and Path(f"{db}-journal").stat().st_size > 0
+    _lock_folder(foreign_folder)
+    before = files_and_digests(foreign_folder)
+    for args in (["verify"], ["export"]):
+        one_line_error(cli(db, *args, as_other_user=True), "cannot read", "-journal", "the file's owner")
+    assert files_and_digests(foreign_folder) == before
+    os.chmod(foreign_folder, 0o755)
+    os.chmod(db, 0o644)
+    os.chmod(f"{db}-journal", 0o644)
+    assert cli(db, "verify").returncode == 0  # the owner's reader rolls the journal back, and all is well
