@@ -10,7 +10,10 @@ from typing import Any, Iterable, Iterator
 
 import click
 
-from predictions import Ledger, OutputError, ValidationError, check_output_path, escape_json, output_format, parse_date
+from predictions import (
+    Ledger, OutputError, ValidationError, check_output_path, escape_json, escape_terminal_lines, output_format,
+    parse_date,
+)  # fmt: skip
 
 
 class DateType(click.ParamType):
@@ -119,4 +122,4 @@ def echo_lines(lines: Iterable[str]) -> None:
 
 def note(message: str) -> None:
     """A message for the person at the terminal: stderr, so stdout stays clean for results."""
-    click.echo(message, err=True)
+    click.echo(escape_terminal_lines(message), err=True)

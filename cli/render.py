@@ -9,7 +9,10 @@ import shutil
 import sys
 from typing import Iterable, Iterator
 
-from predictions import Resolution, TrackedForecast, clip, display_width, pad, plural, probability_text, wrap
+from predictions import (
+    Resolution, TrackedForecast, clip, display_width, escape_terminal, escape_terminal_lines, pad, plural,
+    probability_text, wrap,
+)  # fmt: skip
 
 
 def terminal_width(wide: bool = False) -> int | None:
@@ -50,7 +53,7 @@ def forecast_lines(
         return
     id_width = max(len("ID"), *(display_width(t.id) for t in sample))  # at least as wide as the header
     p_width = max(4, *(len(probability_text(t.forecast.probability)) for t in sample))
-    source_width = max(len("SOURCE"), *(display_width(t.forecast.source) for t in sample))
+    source_width = max(len("SOURCE"), *(display_width(escape_terminal(t.forecast.source)) for t in sample))
     claim_width = None
     if width is not None:  # the claim keeps at least 20 cells, the source at least 6 (up to 24)
         source_width = max(6, min(24, source_width, width - id_width - p_width - 32 - 20))
@@ -61,8 +64,11 @@ def forecast_lines(
         status = tracked.status if tracked.current is None else tracked.current.outcome
         if tracked.status == "due":
             status = f"due {(today - f.deadline).days}d"
-        source, claim = (f.source, " ".join(f.claim.split())) if width is None else (
-            clip(f.source, source_width), clip(f.claim, claim_width))  # fmt: skip
+        # Values from the file, escaped before they are measured: an escape sequence or a bidi
+        # override (which an earlier version, or raw SQL, let in) is shown, never obeyed.
+        source, claim = escape_terminal(f.source), escape_terminal(" ".join(f.claim.split()))
+        if width is not None:
+            source, claim = clip(source, source_width), clip(claim, claim_width)
         yield (
             f"{pad(f.id, id_width)}  {status:<13} {f.deadline.isoformat()}  {probability_text(f.probability):>{p_width}}  "
             f"{pad(source, source_width)}  {claim}"
@@ -117,7 +123,7 @@ def forecast_story(tracked: TrackedForecast, today: dt.date) -> str:
     if tracked.history:
         lines.append("")
         lines.extend(history_lines(tracked.history, width))
-    return "\n".join(lines)
+    return escape_terminal_lines("\n".join(lines))
 
 
 def history_lines(history: tuple[Resolution, ...], width: int | None = None) -> list[str]:
@@ -132,4 +138,4 @@ def history_lines(history: tuple[Resolution, ...], width: int | None = None) -> 
         lines += _field("  Reason", r.correction_reason, width)
         lines += _field("  Early no", r.early_reason, width)
         lines += _field("  Note", r.note, width)
-    return lines
+    return [escape_terminal(line) for line in lines]

@@ -8,17 +8,20 @@ one format shared by the hash chain, export and import.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import functools
 import hashlib
 import json
 import math
 import re
-from typing import Any
+from typing import Any, Iterator
 
 import attrs
 
 from .errors import ValidationError, excerpt, field_name, shown
+from .escape import UNSAFE
 
 OUTCOMES = ("yes", "no", "ambiguous", "annulled")
 SCORED_OUTCOMES = ("yes", "no")
@@ -30,9 +33,54 @@ TAG_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 MAX_TEXT = 20_000  # characters in a free-text field: a long article quote fits, a pasted book does not
 MAX_LINE = 300  # characters in a one-line field (source, phrase, deadline wording, title)
 
-# Free text may hold newlines and tabs; no other control characters (NUL, escape sequences...).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Free text may hold newlines (\n, \r\n) and tabs; one-line text none of these. Neither may hold
+# another control character, nor a character that is invisible or reorders how text is shown
+# (escape.UNSAFE: C1 controls, bidi overrides and isolates, zero-width characters...): they make
+# look-alike source names and text that displays as something else.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what every version has refused
 _LINE_BREAK = re.compile(r"[\r\n\t]")
+_LONE_CR = re.compile(r"\r(?!\n)")
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_STORED = contextvars.ContextVar("stored_values", default=False)
+
+
+@contextlib.contextmanager
+def stored_values() -> Iterator[None]:
+    """Values read back from a ledger file are checked by the rules every version applied (no C0
+    control), not the newer ones: a forecast an earlier version recorded with a zero-width or bidi
+    character still reads (output escapes it: predictions.escape). New input gets every rule."""
+    token = _STORED.set(True)
+    try:
+        yield
+    finally:
+        _STORED.reset(token)
+
+
+def _unsafe_character(value: str, single_line: bool) -> str | None:
+    """Why `value` may not be recorded, for the first character that makes it unsafe, or None."""
+    if _CONTROL.search(value):
+        return "contains a control character (such as NUL); remove it"
+    if single_line and _LINE_BREAK.search(value):
+        return "must be a single line"
+    if _STORED.get():
+        return None
+    if not single_line and _LONE_CR.search(value):
+        return "contains a carriage return that is not part of a line break (\\r\\n); remove it"
+    layout = "" if single_line else "\t\n\r"
+    match = next((m for m in UNSAFE.finditer(value) if m.group() not in layout), None)
+    if match is None:
+        return None
+    char = match.group()
+    code = f"U+{ord(char):04X}"
+    if "\x80" <= char <= "\x9f":
+        return f"contains a control character ({code}, a C1 control); remove it"
+    if char in _BIDI:
+        return f"contains {code}, an invisible bidi control that changes how text is shown; remove it"
+    if char in "\u2028\u2029":
+        return "must be a single line" if single_line else f"contains {code}, a line or paragraph separator; use a newline"
+    return f"contains {code}, an invisible character (it makes look-alike text); remove it"
+
+
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z")
 
@@ -60,10 +108,9 @@ def _checked_text(value: Any, field: str, *, optional: bool, single_line: bool) 
         raise ValidationError(
             field, "is not valid Unicode text (it holds a lone surrogate, e.g. from bytes that are not UTF-8)"
         ) from None
-    if _CONTROL.search(value):
-        raise ValidationError(field, "contains a control character (such as NUL); remove it")
-    if single_line and _LINE_BREAK.search(value):
-        raise ValidationError(field, "must be a single line")
+    problem = _unsafe_character(value, single_line)
+    if problem:
+        raise ValidationError(field, problem)
     return value
 
 

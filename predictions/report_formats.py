@@ -2,19 +2,19 @@
 
 What the report says is in `report_sections` (one list of sections, as blocks); this module
 renders each kind of block in each format. Every piece of text that comes from the ledger
-(sources, claims, ids, the ledger's path) is untrusted: the HTML renderer escapes all of it with
-html.escape, and Markdown escapes table-breaking characters.
+(sources, claims, ids, the ledger's path) is untrusted, and is escaped for its medium by the one
+function `predictions.escape` has for it: text (terminal) output, Markdown, HTML and JSON.
 """
 
 from __future__ import annotations
 
 import base64
-import html
-import json
-import re
 from typing import Any, Callable
 
 from .aggregate import GroupScore, ScoreTable
+from .escape import (
+    escape_html, escape_json, escape_markdown, escape_markdown_code, escape_terminal, escape_terminal_lines,
+)  # fmt: skip
 from .charts import PLOT_HINT, bar_width, bin_label, reliability_svg, reliability_text, resolved_yes
 from .errors import ValidationError
 from .report import Listing, Report
@@ -86,7 +86,7 @@ def score_table_text(table: ScoreTable, width: int | None = None, with_all: bool
         return "\n".join(_wrapped(_nothing_scored(table), width))
     columns = [(title, [cell(g) for g in rows]) for title, cell in SCORE_COLUMNS]
     sizes = {title: max(display_width(title), *map(display_width, cells)) for title, cells in columns}
-    name_width = max(display_width(table.by), *(display_width(g.group) for g in rows))
+    name_width = max(display_width(table.by), *(display_width(escape_terminal(g.group)) for g in rows))
     left_out: list[str] = []
     if width is not None:
         def total() -> int:
@@ -102,7 +102,8 @@ def score_table_text(table: ScoreTable, width: int | None = None, with_all: bool
     shown = [(title, cells) for title, cells in columns if title not in left_out]
     lines = ["  ".join([pad(table.by, name_width)] + [pad(title, sizes[title], ">") for title, _ in shown])]
     for i, g in enumerate(rows):
-        name = g.group if width is None else clip(g.group, name_width)
+        name = escape_terminal(" ".join(g.group.split()))  # from the file: shown, and measured, escaped
+        name = name if width is None else clip(name, name_width)
         lines.append("  ".join([pad(" ".join(name.split()), name_width)]
                                + [pad(cells[i], sizes[title], ">") for title, cells in shown]))  # fmt: skip
     notes = []
@@ -119,7 +120,7 @@ def score_table_text(table: ScoreTable, width: int | None = None, with_all: bool
 def score_command_text(table: ScoreTable, width: int | None = None) -> str:
     """What `predictions score` prints: the table and, when it has rows, the legend. Like its JSON
     it has no `all` row (`--by all` is that row): the two say the same."""
-    text = score_table_text(table, width, with_all=False)
+    text = escape_terminal_lines(score_table_text(table, width, with_all=False))
     return text + "\n\n" + "\n".join(_wrapped(SCORE_LEGEND, width)) if table.groups else text
 
 
@@ -129,13 +130,13 @@ def score_command_text(table: ScoreTable, width: int | None = None) -> str:
 def render(report: Report, fmt: str, width: int | None = None) -> str:
     """The report in `fmt`; text is fitted to `width` terminal cells if given (the others ignore it)."""
     if fmt == "text":
-        return _text(report, width)
+        return escape_terminal_lines(_text(report, width))
     if fmt == "md":
         return _markdown(report)
     if fmt == "html":
         return _html(report)
     if fmt == "json":
-        return json.dumps(report_json(report), ensure_ascii=False, indent=2) + "\n"
+        return escape_json(report_json(report), indent=2) + "\n"
     raise ValidationError("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
 
 
@@ -154,7 +155,8 @@ def _listing_text(listing: Listing, empty: str, width: int | None = None) -> lis
     fit = (lambda text, cells: " ".join(text.split())) if width is None else clip
     rows = [
         (line.id, f"p={probability_text(line.probability)}",
-         f"{line.outcome} on {line.resolved_on}" if line.outcome else f"deadline {line.deadline}", line.source, line.claim)
+         f"{line.outcome} on {line.resolved_on}" if line.outcome else f"deadline {line.deadline}",
+         escape_terminal(" ".join(line.source.split())), escape_terminal(" ".join(line.claim.split())))
         for line in listing.lines
     ]  # fmt: skip
     widths = [max(display_width(row[column]) for row in rows) for column in range(3)]
@@ -185,7 +187,8 @@ def _text_block(block: Block, width: int | None) -> list[str]:
     if isinstance(block, Calibration):
         return ["", reliability_text(block.overall.bins if block.overall else (), bar_width(width))]
     if isinstance(block, Changes):
-        name = (lambda group: " ".join(group.split())) if width is None else (lambda group: clip(group, 32))
+        name = ((lambda group: escape_terminal(" ".join(group.split()))) if width is None
+                else (lambda group: clip(escape_terminal(" ".join(group.split())), 32)))  # fmt: skip
         return ["  " + line for text in movement_lines(block.movement, name=name)
                 for line in _wrapped(text, None if width is None else width - 2)]  # fmt: skip
     raise TypeError(f"no text for {block!r}")
@@ -200,10 +203,7 @@ def _text(report: Report, width: int | None = None) -> str:
 
 
 def _md_escape(text: str) -> str:
-    text = " ".join(str(text).split())
-    for char in "\\|*_`[]<>#~$":  # ~ and $: strikethrough and maths in GitHub-style renderers
-        text = text.replace(char, "\\" + char)
-    return text
+    return escape_markdown(text)
 
 
 def _md_inline(text: str) -> str:
@@ -213,16 +213,7 @@ def _md_inline(text: str) -> str:
 
 
 def _md_code(text: str, in_table: bool = False) -> str:
-    """A code span: its content is literal, so nothing is backslash-escaped; it is fenced with more
-    backticks than the longest run inside (CommonMark 6.1). In a table cell `|` must still be
-    escaped: GFM splits cells before it reads code spans, and shows `\\|` there as `|`."""
-    text = " ".join(str(text).splitlines())
-    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
-    # A space each side keeps a backtick at either end off the fence, and is stripped on display.
-    space = " " if text[:1] == "`" or text[-1:] == "`" or (text[:1] == text[-1:] == " " and text.strip()) else ""
-    if in_table:
-        text = text.replace("|", "\\|")
-    return f"{fence}{space}{text}{space}{fence}"
+    return escape_markdown_code(text, in_table=in_table)
 
 
 def _md_score_table(table: ScoreTable) -> list[str]:
@@ -300,7 +291,7 @@ code{font-size:.85rem}.muted{color:#666}.chart{max-width:520px}
 
 
 def _e(value: Any) -> str:
-    return html.escape(str(value), quote=True)
+    return escape_html(value)
 
 
 def _html_table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> str:

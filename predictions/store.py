@@ -31,7 +31,8 @@ from .errors import (
     VerificationError,
 )
 from .model import (
-    Forecast, Resolution, check_resolution, check_timestamp, normalise_tag, parse_date, status_of, utc_now,
+    Forecast, Resolution, check_resolution, check_timestamp, normalise_tag, parse_date, status_of, stored_values,
+    utc_now,
 )  # fmt: skip
 from .records import check_recorded_before_now, export_record, forecast_from_record
 from .report import Period, Report, build_report, report_period
@@ -517,11 +518,18 @@ class Ledger:
             cursor = self.conn.execute(f"{TRACKED_SQL} {where} ORDER BY {order}", params)
             cursor.row_factory = sqlite3.Row
             for row in cursor:
-                forecast = Forecast.from_record(chain.forecast_record_from_row(row))
-                history = tuple(
-                    Resolution.from_record({**item, "forecast_id": forecast.id})
-                    for item in json.loads(row["history_json"])
-                )
+                try:
+                    with stored_values():  # read by the rules it was recorded under (model.stored_values)
+                        forecast = Forecast.from_record(chain.forecast_record_from_row(row))
+                        history = tuple(
+                            Resolution.from_record({**item, "forecast_id": forecast.id})
+                            for item in json.loads(row["history_json"])
+                        )
+                except ValidationError as exc:  # only raw SQL writes what the model refuses
+                    raise LedgerError(
+                        f"{shown_path(self.path)}: the forecast {row['id']!r} as stored is not one the ledger "
+                        f"accepts ({exc}): the file was changed outside predictions (`predictions verify` names the entry)"
+                    ) from None
                 current = history[-1] if history else None
                 yield TrackedForecast(forecast, history, status_of(forecast, current, today))
 

@@ -3,6 +3,7 @@ tables and reports whose columns line up, with wide (CJK) characters too."""
 
 from __future__ import annotations
 
+import sqlite3
 import unicodedata
 from pathlib import Path
 
@@ -93,11 +94,18 @@ def test_list_columns_line_up_with_wide_characters(run, wide, monkeypatch):
     assert max(cells(line) for line in rows) <= 100
 
 
-def test_list_columns_line_up_under_headers_wider_than_the_values(run):
+def test_list_columns_line_up_under_headers_wider_than_the_values(run, db):
     add(run, "Short", id="abc", source="S", deadline="2026-12-29")
-    add(run, "Zero\u200bwidth", id="abd", source="R\u200fS", deadline="2026-12-30")  # a zero-width space, an RLM
+    add(run, "Zero width", id="abd", source="R S", deadline="2026-12-30")
+    # A zero-width space and an RLM, as an earlier version accepted them (new input refuses them):
+    # shown escaped, and measured as shown.
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("DROP TRIGGER forecasts_no_edit")
+    conn.execute("UPDATE forecasts SET claim = 'Zero\u200bwidth', source = 'R\u200fS' WHERE id = 'abd'")
+    conn.close()
     header, *rows = run("list").stdout.splitlines()
-    assert [column(row, source) for row, source in zip(rows, ("S ", "R\u200f"))] == [column(header, "SOURCE")] * 2
+    assert rows[1].split()[-2:] == ["R\\u200fS", "Zero\\u200bwidth"]
+    assert [column(row, source) for row, source in zip(rows, ("S ", "R\\u200f"))] == [column(header, "SOURCE")] * 2
     assert [column(row, claim) for row, claim in zip(rows, ("Short", "Zero"))] == [column(header, "CLAIM")] * 2
 
 

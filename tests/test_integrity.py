@@ -190,7 +190,7 @@ def test_negative_zero_probability_still_verifies(db_path):
         assert ledger.verify().ok, ledger.verify().problems
 
 
-_text = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\n\t"), min_size=1, max_size=40)
+_text = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Zl", "Zp")) | st.sampled_from("\n\t"), min_size=1, max_size=40)
 
 
 @settings(max_examples=25, deadline=None, derandomize=True,
@@ -199,7 +199,7 @@ _text = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_fr
     forecasts=st.lists(
         st.fixed_dictionaries({
             "claim": _text.filter(str.strip),
-            "source": st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30).filter(str.strip),
+            "source": st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Zl", "Zp")), min_size=1, max_size=30).filter(str.strip),
             "probability": st.one_of(st.just(-0.0), st.just(5e-324), st.floats(0.0, 1.0)),
             "note": st.none() | _text,
             "tags": st.lists(st.from_regex(r"[a-z0-9][a-z0-9._-]{0,8}", fullmatch=True), max_size=3),
