@@ -33,13 +33,12 @@ TAG_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 MAX_TEXT = 20_000  # characters in a free-text field: a long article quote fits, a pasted book does not
 MAX_LINE = 300  # characters in a one-line field (source, phrase, deadline wording, title)
 
-# Free text may hold newlines (\n, \r\n) and tabs; one-line text none of these. Neither may hold
+# Free text may hold line breaks (\n, \r) and tabs; one-line text none of these. Neither may hold
 # another control character, nor a character that is invisible or reorders how text is shown
 # (escape.UNSAFE: C1 controls, bidi overrides and isolates, zero-width characters...): they make
 # look-alike source names and text that displays as something else.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # what every version has refused
 _LINE_BREAK = re.compile(r"[\r\n\t]")
-_LONE_CR = re.compile(r"\r(?!\n)")
 _BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _STORED = contextvars.ContextVar("stored_values", default=False)
 
@@ -64,8 +63,6 @@ def _unsafe_character(value: str, single_line: bool) -> str | None:
         return "must be a single line"
     if _STORED.get():
         return None
-    if not single_line and _LONE_CR.search(value):
-        return "contains a carriage return that is not part of a line break (\\r\\n); remove it"
     layout = "" if single_line else "\t\n\r"
     match = next((m for m in UNSAFE.finditer(value) if m.group() not in layout), None)
     if match is None:
