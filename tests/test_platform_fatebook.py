@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from predictions import ValidationError
+from predictions.escape import UNSAFE
 from predictions.platforms import read_platform
 from predictions.platforms.fatebook import fatebook_time
 
@@ -239,10 +240,12 @@ def js_cell(value) -> str:
     return repr(value)
 
 
-names = st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs", "Zl", "Zp"]), min_size=1, max_size=12).filter(str.strip)
+# Text the model accepts: no C1 controls, bidi controls or invisible characters either (escape.UNSAFE).
+names = st.text(st.characters(codec="utf-8", exclude_categories=["Cc", "Cs", "Zl", "Zp"]), min_size=1, max_size=12).filter(
+    lambda t: t.strip() and not UNSAFE.search(t))
 free_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"], exclude_characters="\x00\x0b\x0c\x7f"
                                   + "".join(map(chr, range(0x0e, 0x20))) + "\x01\x02\x03\x04\x05\x06\x07\x08"),
-                    min_size=1, max_size=30).filter(str.strip)
+                    min_size=1, max_size=30).filter(lambda t: t.strip() and not UNSAFE.search(t.translate({9: None, 10: None, 13: None})))
 forecast_rows = st.lists(st.tuples(names, st.floats(0, 1), moments), min_size=1, max_size=4)
 question_values = st.tuples(free_text, names, moments, moments, st.sampled_from([None, "YES", "NO", "AMBIGUOUS"]),
                             moments, st.none() | free_text, st.lists(names, max_size=3), forecast_rows)
