@@ -89,6 +89,9 @@ def rebuild_ledger(target: str | os.PathLike, paths: list[str | Path], *, today:
     return summary
 
 
+_ID_LINE = re.compile(r"""id\s*=\s*["']([^"']*)["']""")
+
+
 def read_seed_file(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (FILE:LINE, import record) for each forecast in one seed file."""
     try:
@@ -102,19 +105,23 @@ def read_seed_file(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         line = re.search(r"line (\d+)", str(exc))
         where = f"{path}:{line.group(1)}" if line else str(path)
         raise ValidationError(None, f"not valid TOML ({exc})", where) from None
-    lines = text.splitlines()
-
-    def line_of(pattern: str, default: int = 1) -> int:
-        for number, line in enumerate(lines, start=1):
-            if re.match(pattern, line.strip()):
-                return number
-        return default
+    except RecursionError:  # tomllib recurses into nested arrays and tables: cite the first deep line
+        line = next((i for i, row in enumerate(text.splitlines(), 1) if row.count("[") + row.count("{") > 100), 1)
+        raise ValidationError(None, "not valid TOML (nested too deeply)", f"{path}:{line}") from None
+    # Where the document and each id are, found in one pass (a search from the top for every
+    # forecast was quadratic in the file's length).
+    doc_line, id_lines = None, {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if doc_line is None and stripped.startswith("[document]"):
+            doc_line = number
+        if match := _ID_LINE.match(stripped):
+            id_lines.setdefault(match[1], number)
 
     unknown = set(data) - {"document", "forecasts"}
     if unknown:
         raise ValidationError(sorted(unknown)[0], "is not a known table (expected [document] and [[forecasts]])", f"{path}:1")
-    doc_line = line_of(r"\[document\]")
-    doc_where = f"{path}:{doc_line}"
+    doc_where = f"{path}:{doc_line or 1}"
     try:
         document, recorded_at = _document(data.get("document"))
     except ValidationError as exc:
@@ -125,8 +132,7 @@ def read_seed_file(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     for index, entry in enumerate(forecasts, start=1):
         forecast_id = entry.get("id") if isinstance(entry, dict) else None
         if forecast_id:
-            id_line = line_of(r"id\s*=\s*[\"']" + re.escape(str(forecast_id)) + r"[\"']")
-            where = f"{path}:{id_line}"
+            where = f"{path}:{id_lines.get(str(forecast_id), 1)}"
         else:
             where = f"{path}: forecast #{index}"
         try:

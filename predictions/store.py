@@ -29,6 +29,7 @@ from .errors import (
     NotFoundError,
     ValidationError,
     VerificationError,
+    excerpt,
 )
 from .model import (
     Forecast, Resolution, check_resolution, check_timestamp, normalise_tag, parse_date, status_of, stored_values,
@@ -503,13 +504,13 @@ class Ledger:
                 [prefix, prefix + "\U0010ffff"],
             ).fetchall()
         if not rows:
-            raise NotFoundError(f"no forecast has an id starting with {prefix!r}")
+            raise NotFoundError(f"no forecast has an id starting with {excerpt(prefix)}")
         ids = [row[0] for row in rows]
         if prefix in ids:
             return prefix
         if len(ids) > 1:
             shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-            raise AmbiguousIdError(f"{prefix!r} matches several forecasts ({shown}); type more of the id")
+            raise AmbiguousIdError(f"{excerpt(prefix)} matches several forecasts ({shown}); type more of the id")
         return ids[0]
 
     def _tracked(self, where: str, params: list[Any], today: dt.date | None, order: str = "f.rowid"):

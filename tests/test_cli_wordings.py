@@ -152,3 +152,34 @@ def test_score_by_phrase_on_the_command_line(tmp_path):
     scored = json.loads(run(db, "score", "--by", "phrase", "--json").stdout)
     groups = [g for g in (scored["groups"] if isinstance(scored, dict) else scored) if g["group"] != "all"]
     assert [(g["group"], g["n"]) for g in groups] == [("likely", 2)]
+
+
+# --- hostile sizes on the command line (issue 9, class 6) ---------------------------------------------
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="the predictions script is not installed beside python")
+@pytest.mark.parametrize(("args", "field"), [(["--within", "within " + "to" * 60_000], "deadline_text (--within)"),
+                                              (["--deadline", "2026-12-31", "--phrase", " " * 120_000 + "x"], "phrase")])  # fmt: skip
+def test_a_huge_wording_or_phrase_is_refused_at_once_in_one_short_line(tmp_path, args, field):
+    db = tmp_path / "l.db"
+    base = [a for a in ADD if a not in ("--probability", "0.6")] if "--phrase" in args else ADD
+    result = installed(db, *base, *args)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"Error: field {field}: ") and "characters" in result.stderr
+    assert result.stderr.count("\n") == 1 and len(result.stderr) < 300
+    assert not db.exists()
+
+
+def test_an_unknown_id_of_any_length_is_one_short_line(tmp_path):
+    db = tmp_path / "l.db"
+    run(db, *ADD, "--deadline", "2026-12-31")
+    result = run(db, "show", "x" * 100_000, code=1)
+    assert "no forecast has an id starting with 'xxx" in result.stderr and len(result.stderr) < 200
+
+
+def test_a_seed_file_nested_deeply_is_a_one_line_refusal(tmp_path):
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    (folder / "deep.toml").write_text('[document]\ntitle = "t"\n\n[[forecasts]]\nsource = ' + "[" * 5000 + "]" * 5000 + "\n")
+    result = run(tmp_path / "l.db", "seed", str(folder), code=1)
+    assert result.stderr == f"Error: {folder / 'deep.toml'}:5: not valid TOML (nested too deeply)\n"

@@ -365,3 +365,19 @@ def test_a_rebuild_refuses_a_target_that_is_not_a_ledger(tmp_path):
     result = CliRunner().invoke(cli, ["--db", str(notes), "seed", "--rebuild", str(SEEDS)])
     assert result.exit_code == 1 and result.stderr == f"Error: {notes} is not a SQLite database; refusing to touch it\n"
     assert notes.read_text() == "my notes\n" and sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_each_forecast_of_a_long_seed_file_is_located_by_its_id_line(tmp_path):
+    """The lines are indexed in one pass (a search from the top for every forecast was quadratic)."""
+    block = GOOD[GOOD.index("[[forecasts]]"):GOOD.index('[[forecasts]]\nid = "t-second"')]
+    body = "".join(block.replace('id = "t-first"', f'id = "t-{i:04d}"') for i in range(300))
+    text = GOOD[: GOOD.index("[[forecasts]]")] + body.replace('id = "t-0299"', "id = 't-0299'\nbogus = 1", 1)
+    path = tmp_path / "long.toml"
+    path.write_text(text)
+    line = text.splitlines().index("id = 't-0299'") + 1
+    from predictions import ValidationError
+    from predictions.seeds import read_seed_file
+
+    with pytest.raises(ValidationError) as caught:
+        list(read_seed_file(path))
+    assert str(caught.value).startswith(f"{path}:{line}: field bogus")
