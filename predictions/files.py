@@ -179,21 +179,37 @@ def scratch_beside(target: Path, suffix: str = ".new") -> Iterator[Path]:
     """A private, unique, empty file beside `target` (so it can be linked to it), removed on the
     way out with any SQLite side files, whatever happened. It is never the target's own name."""
     folder = target.parent if str(target.parent) else Path(".")
+    scratch = None
     with cleanup_on_signals():
         try:
-            fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=suffix)
-        except OSError as exc:
-            why = "its folder is on a read-only file system" if exc.errno == errno.EROFS else exc.strerror
-            raise LedgerError(f"cannot create {shown_path(target)}: {why}") from None
-        os.close(fd)
-        scratch = Path(name)
-        try:
+            with _signals_deferred():  # a Ctrl-C between creating the file and noting its name would leak it
+                try:
+                    fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=suffix)
+                except OSError as exc:
+                    why = "its folder is on a read-only file system" if exc.errno == errno.EROFS else exc.strerror
+                    raise LedgerError(f"cannot create {shown_path(target)}: {why}") from None
+                os.close(fd)
+                scratch = Path(name)
             os.chmod(scratch, new_file_mode())  # mkstemp's 0600, made what a new file would have
             yield scratch
         finally:
-            for leftover in ("", *SIDE_FILES):
+            for leftover in ("", *SIDE_FILES) if scratch is not None else ():
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(f"{scratch}{leftover}")
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP back for a few system calls (delivered when the block ends)."""
+    held = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager
@@ -331,15 +347,17 @@ def write_output(
     if not replace and (os.path.lexists(target) or os.path.lexists(real)):
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), os.fspath(target))
     folder = real.parent
+    fd, named = None, None
     with cleanup_on_signals():
-        fd, named = _anonymous_file(folder, Path(target))
-        if fd is None:  # no O_TMPFILE here: a hidden named file, removed on the way out
-            try:
-                fd, name = tempfile.mkstemp(dir=folder, prefix=f".{real.name}.", suffix=".tmp")
-            except OSError as exc:
-                raise _about(exc, Path(target)) from None
-            named = Path(name)
         try:
+            with _signals_deferred():  # a Ctrl-C between creating the file and noting its name would leak it
+                fd, named = _anonymous_file(folder, Path(target))
+                if fd is None:  # no O_TMPFILE here: a hidden named file, removed on the way out
+                    try:
+                        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{real.name}.", suffix=".tmp")
+                    except OSError as exc:
+                        raise _about(exc, Path(target)) from None
+                    named = Path(name)
             with open(fd, "w", encoding="utf-8", newline="", closefd=False) as handle:
                 yield handle
                 handle.flush()
@@ -353,7 +371,8 @@ def write_output(
                 raise
             raise _about(exc, Path(target)) from None  # the temporary file's trouble is the target's
         finally:
-            os.close(fd)
+            if fd is not None:
+                os.close(fd)
             if named is not None:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(named)
