@@ -14,7 +14,8 @@ from .options import DATE, json_option, open_ledger, print_json, today
 ADD_OPTIONS = {"deadline_text": "--within", "resolution_criteria": "--criteria", "probability_basis": "--basis",
                "tags": "--tag", "made_on": "--made-on", "source_kind": "--source-kind",
                "document.url": "--document-url", "document.title": "--title", "document.author": "--author",
-               "document.outlet": "--outlet", "deadline_assumed": "--assumed-deadline"}  # fmt: skip
+               "document.outlet": "--outlet", "deadline_assumed": "--assumed-deadline",
+               "question": "--question-text", "question_id": "--question"}  # fmt: skip
 RESOLVE_OPTIONS = {"resolved_on": "--on", "correction_reason": "--correct", "early_reason": "--early-reason",
                    "recorded_by": "--by"}
 
@@ -33,10 +34,14 @@ def naming_options(options: dict[str, str]):
 @click.command()
 @click.option("--source", required=True, help="Who made the forecast: an outlet, a person or an organisation.")
 @click.option("--source-kind", type=click.Choice(SOURCE_KINDS), help="What kind of source it is.")
-@click.option("--claim", required=True, help="What is predicted, in one plain sentence.")
-@click.option("--criteria", required=True, help="Resolution criteria: what counts as YES, as NO, and what evidence settles it.")
+@click.option("--question", "question_id", metavar="ID",
+              help="Add this forecast to an existing question (its id, or any of its forecasts' ids; a unique "
+                   "prefix will do): another source's forecast, or an update. Its criteria and deadline are the question's.")
+@click.option("--claim", help="What is predicted, in one plain sentence (required for a new question).")
+@click.option("--criteria", help="Resolution criteria: what counts as YES, as NO, and what evidence settles it "
+                                 "(required for a new question).")
 @click.option("--quote", help="The source's words, verbatim.")
-@click.option("--question", help="The claim as a yes/no question a stranger could settle.")
+@click.option("--question-text", help="The question's wording: the claim as a yes/no question a stranger could settle.")
 @click.option("--made-on", type=DATE, required=True, help="When the forecast was made or published (YYYY-MM-DD); may be long ago.")
 @click.option("--deadline", type=DATE, help="Last day it may come true, inclusive (YYYY-MM-DD).")
 @click.option("--within", "deadline_text", metavar="TEXT",
@@ -58,14 +63,17 @@ def naming_options(options: dict[str, str]):
 @click.option("--id", "forecast_id", help="Choose the id (default: derived from the content).")
 @json_option
 @click.pass_context
-def add(ctx, source, source_kind, claim, criteria, quote, question, made_on, deadline, deadline_text,
+def add(ctx, source, source_kind, question_id, claim, criteria, quote, question_text, made_on, deadline, deadline_text,
         assumed_deadline, probability, phrase, basis, document_url, title, author, outlet, tags, note,
         forecast_id, as_json):  # fmt: skip
     """Record a forecast and print its id.
 
-    Give the deadline as a date (--deadline) or as worded (--within), or both when the wording
-    has no agreed last day and the date is your choice (--assumed-deadline); give the probability
-    as a number (--probability) or as the hedge the source used (--phrase).
+    Without --question, the forecast comes with its own new question (which takes the
+    forecast's id): give --claim, --criteria, and the deadline as a date (--deadline) or as
+    worded (--within), or both when the wording has no agreed last day and the date is your
+    choice (--assumed-deadline). With --question ID, it is a forecast on that question: another
+    source's, or the same source's update. Give the probability as a number (--probability) or
+    as the hedge the source used (--phrase).
 
     \b
     Example:
@@ -74,22 +82,26 @@ def add(ctx, source, source_kind, claim, criteria, quote, question, made_on, dea
         --criteria "YES if any daily Brent close exceeds $100 (EIA data); NO otherwise." \\
         --phrase likely --tag oil
     """
-    if deadline is None and deadline_text is None:
-        raise click.UsageError("give a deadline: --deadline DATE or --within TEXT")
+    if question_id is None:
+        for value, option in ((claim, "--claim"), (criteria, "--criteria")):
+            if value is None:
+                raise click.UsageError(f"give {option} (or add to an existing question with --question ID)")
+        if deadline is None and deadline_text is None:
+            raise click.UsageError("give a deadline: --deadline DATE or --within TEXT")
     if probability is None and phrase is None:
         raise click.UsageError("give a probability: --probability P or --phrase TEXT")
     document = {"url": document_url, "title": title, "author": author, "outlet": outlet}
     with open_ledger(ctx, create=True) as ledger, naming_options(ADD_OPTIONS):
         forecast = ledger.add(
             source=source, source_kind=source_kind, claim=claim, resolution_criteria=criteria,
-            quote=quote, question=question, made_on=made_on, deadline=deadline,
+            quote=quote, question=question_id, question_text=question_text, made_on=made_on, deadline=deadline,
             deadline_text=deadline_text, deadline_assumed=assumed_deadline, probability=probability,
             phrase=phrase, probability_basis=basis,
             document={k: v for k, v in document.items() if v is not None} or None,
             tags=tags, note=note, id=forecast_id, today=today(ctx),
         )  # fmt: skip
         added = ledger.get(forecast.id, today=today(ctx)) if as_json else None
-    if added is not None:  # the shape `show --json` and `list --json` print
+    if added is not None:  # the shape `list --json` prints (with `id` and `question_id`)
         print_json(added.to_record())
     else:
         click.echo(forecast.id)
@@ -111,7 +123,8 @@ def add(ctx, source, source_kind, claim, criteria, quote, question, made_on, dea
 @json_option
 @click.pass_context
 def resolve(ctx, forecast_id, outcome, resolved_on, evidence, note, correction, early_reason, by, as_json):
-    """Record the outcome of forecast ID (any unique prefix of it).
+    """Record the outcome of question ID: the question's id or any of its forecasts' ids (any
+    unique prefix of one). It settles every forecast on the question.
 
     OUTCOME is yes or no (scored), or ambiguous or annulled (counted apart, never scored).
     Resolutions are append-only: changing one needs --correct REASON, and the history stays.
@@ -125,7 +138,7 @@ def resolve(ctx, forecast_id, outcome, resolved_on, evidence, note, correction, 
         print_json(resolution.to_record())
     else:
         kind = "corrected to" if correction else "resolved"
-        click.echo(f"{resolution.forecast_id} {kind} {resolution.outcome} on {resolution.resolved_on}")
+        click.echo(f"{resolution.question_id} {kind} {resolution.outcome} on {resolution.resolved_on}")
 
 
 COMMANDS = (add, resolve)

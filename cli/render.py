@@ -10,8 +10,8 @@ import sys
 from typing import Iterable, Iterator
 
 from predictions import (
-    Resolution, TrackedForecast, clip, display_width, escape_terminal, escape_terminal_lines, pad, plural,
-    probability_text, wrap,
+    Resolution, TrackedForecast, TrackedQuestion, clip, display_width, escape_terminal, escape_terminal_lines, pad,
+    plural, probability_text, wrap,
 )  # fmt: skip
 
 
@@ -60,18 +60,44 @@ def forecast_lines(
         claim_width = max(20, width - id_width - source_width - p_width - 32)
     yield f"{'ID':<{id_width}}  {'STATUS':<13} {'DEADLINE':<10}  {'P':>{p_width}}  {pad('SOURCE', source_width)}  CLAIM"
     for tracked in itertools.chain(sample, rows):
-        f = tracked.forecast
+        f, q = tracked.forecast, tracked.question
         status = tracked.status if tracked.current is None else tracked.current.outcome
         if tracked.status == "due":
-            status = f"due {(today - f.deadline).days}d"
+            status = f"due {(today - q.deadline).days}d"
         # Values from the file, escaped before they are measured: an escape sequence or a bidi
         # override (which an earlier version, or raw SQL, let in) is shown, never obeyed.
-        source, claim = escape_terminal(f.source), escape_terminal(" ".join(f.claim.split()))
+        source, claim = escape_terminal(f.source), escape_terminal(" ".join(tracked.claim.split()))
         if width is not None:
             source, claim = clip(source, source_width), clip(claim, claim_width)
         yield (
-            f"{pad(f.id, id_width)}  {status:<13} {f.deadline.isoformat()}  {probability_text(f.probability):>{p_width}}  "
+            f"{pad(f.id, id_width)}  {status:<13} {q.deadline.isoformat()}  {probability_text(f.probability):>{p_width}}  "
             f"{pad(source, source_width)}  {claim}"
+        )
+
+
+def question_lines(
+    rows: Iterable[TrackedQuestion], today: dt.date, empty: str = "No questions match.", width: int | None = None
+) -> Iterator[str]:
+    """One line per question (id, status, deadline, forecasts, sources, wording), streamed; with
+    a `width` (a terminal) the wording is clipped to fit it, without one nothing is cut."""
+    rows = iter(rows)
+    sample = list(itertools.islice(rows, WIDTH_SAMPLE))
+    if not sample:
+        yield empty
+        return
+    id_width = max(len("QUESTION"), *(display_width(t.id) for t in sample))
+    yield f"{'QUESTION':<{id_width}}  {'STATUS':<13} {'DEADLINE':<10}  {'FC':>3}  {'SRC':>3}  QUESTION / CLAIM"
+    for tracked in itertools.chain(sample, rows):
+        q = tracked.question
+        status = tracked.status if tracked.current is None else tracked.current.outcome
+        if tracked.status == "due":
+            status = f"due {(today - q.deadline).days}d"
+        title = escape_terminal(" ".join(tracked.title.split()))
+        if width is not None:
+            title = clip(title, max(20, width - id_width - 40))
+        yield (
+            f"{pad(q.id, id_width)}  {status:<13} {q.deadline.isoformat()}  {len(tracked.forecasts):>3}  "
+            f"{len(tracked.sources):>3}  {title}"
         )
 
 
@@ -84,13 +110,14 @@ def _field(label: str, value: str | None, width: int) -> list[str]:
     return [f"{label + ':':<13} {wrapped[0]}"] + [f"{'':<13} {line}" for line in wrapped[1:]]
 
 
-def forecast_story(tracked: TrackedForecast, today: dt.date) -> str:
-    """The whole story of one forecast: what was said, how it will be judged, what happened."""
-    f, width = tracked.forecast, _width()
+def forecast_story(tracked: TrackedForecast, today: dt.date, question: TrackedQuestion | None = None) -> str:
+    """The whole story of one forecast: what was said, how it will be judged, what happened, and
+    the other forecasts on its question."""
+    f, q, width = tracked.forecast, tracked.question, _width()
     if tracked.status == "due":
-        status = f"due: deadline passed {plural((today - f.deadline).days, 'day')} ago, not yet resolved"
+        status = f"due: deadline passed {plural((today - q.deadline).days, 'day')} ago, not yet resolved"
     elif tracked.status == "open":
-        status = f"open: {plural((f.deadline - today).days, 'day')} to the deadline"
+        status = f"open: {plural((q.deadline - today).days, 'day')} to the deadline"
     else:
         status = f"resolved {tracked.current.outcome}"
     lines = [f"{f.id}  [{status}]", ""]
@@ -106,20 +133,27 @@ def forecast_story(tracked: TrackedForecast, today: dt.date) -> str:
             lines += _field("Date note", d.note, width)
     lines += _field("Claim", f.claim, width)
     lines += _field("Quote", f'"{f.quote}"' if f.quote else None, width)
-    lines += _field("Question", f.question, width)
-    lines += _field("Criteria", f.resolution_criteria, width)
+    lines += _field("Question", f"{q.id}" + (f": {q.question}" if q.question else ""), width)
+    lines += _field("Criteria", q.resolution_criteria, width)
     lines += _field("Made on", f.made_on.isoformat(), width)
-    deadline = f.deadline.isoformat()
-    if f.deadline_text:
-        deadline += f' ("{f.deadline_text}")'
-    if f.deadline_assumed:
+    deadline = q.deadline.isoformat()
+    if q.deadline_text:
+        deadline += f' ("{q.deadline_text}")'
+    if q.deadline_assumed:
         deadline += " (editorial deadline: assumed, not the source's words)"
     lines += _field("Deadline", deadline, width)
     basis = f.probability_basis + (f', "{f.phrase}"' if f.phrase else "")
     lines += _field("Probability", f"{probability_text(f.probability)} ({basis})", width)
-    lines += _field("Tags", ", ".join(f.tags) if f.tags else None, width)
+    lines += _field("Tags", ", ".join(q.tags) if q.tags else None, width)
     lines += _field("Note", f.note, width)
     lines += _field("Recorded", f.recorded_at, width)
+    others = [o for o in question.forecasts if o.id != f.id] if question else []
+    if others:
+        lines.append("")
+        lines.append(f"Other forecasts on question {q.id}:")
+        for other in others:
+            basis = f', "{other.phrase}"' if other.phrase else ""
+            lines += _field(f"  {other.made_on}", f"{other.id}  {other.source}: {probability_text(other.probability)}{basis}", width)
     if tracked.history:
         lines.append("")
         lines.extend(history_lines(tracked.history, width))

@@ -38,14 +38,14 @@ from .hedges import HEDGE_SCALE, UnknownPhraseError, probability_from_phrase
 from .io import EXTENSIONS as EXPORT_EXTENSIONS
 from .io import FORMATS as EXPORT_FORMATS
 from .io import format_of, read_records, write_records
-from .model import OUTCOMES, PROBABILITY_BASES, SOURCE_KINDS, Document, Forecast, Resolution, parse_date
+from .model import OUTCOMES, PROBABILITY_BASES, SOURCE_KINDS, Document, Forecast, Question, Resolution, parse_date
 from .report import PERIOD_KINDS, ForecastLine, Listing, Movement, Period, Report
 from .report_formats import EXTENSIONS as REPORT_EXTENSIONS
 from .report_formats import FORMATS as REPORT_FORMATS
 from .scoring import CalibrationBin, Scores
 from .seeds import read_seeds, rebuild_ledger
 from .sqlite_file import shown_path
-from .store import STATUSES, Head, ImportSummary, Ledger, TrackedForecast
+from .store import STATUSES, Head, ImportSummary, Ledger, TrackedForecast, TrackedQuestion
 from .textwidth import clip, display_width, p_value_text, pad, plural, probability_text, wrap
 
 SCORE_BY = tuple(_GROUPINGS)  # what `Ledger.score(by=...)` groups by
@@ -77,6 +77,7 @@ __all__ = [
     "PROBABILITY_BASES",
     "Period",
     "Problem",
+    "Question",
     "REPORT_EXTENSIONS",
     "REPORT_FORMATS",
     "Report",
@@ -88,6 +89,7 @@ __all__ = [
     "ScoreTable",
     "Scores",
     "TrackedForecast",
+    "TrackedQuestion",
     "UnknownPhraseError",
     "ValidationError",
     "Verification",

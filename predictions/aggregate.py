@@ -30,7 +30,7 @@ _QUARTER = "substr(s.resolved_on, 1, 4) || '-Q' || ((CAST(substr(s.resolved_on, 
 GROUPINGS: dict[str, tuple[str, str]] = {
     "source": ("+s.source", ""),
     "author": ("coalesce(d.author, '(no author)')", "LEFT JOIN documents d ON d.id = s.document_id"),
-    "tag": ("coalesce(t.tag, '(untagged)')", "LEFT JOIN forecast_tags t ON t.forecast_id = s.id"),
+    "tag": ("coalesce(t.tag, '(untagged)')", "LEFT JOIN question_tags t ON t.question_id = s.question_id"),
     # The stored phrase, verbatim (merged by canonical phrase in Python: see _relabel), or for a
     # forecast without one "\x01" and its basis: no stored phrase holds a control character.
     "phrase": ("coalesce(s.phrase, char(1) || s.probability_basis)", ""),
@@ -155,7 +155,7 @@ def _window(since: dt.date | None, until: dt.date | None, exclude_tags: Sequence
     exclude_tags = sorted({normalise_tag(tag) for tag in exclude_tags})  # as tags are stored
     if exclude_tags:
         marks = ", ".join("?" * len(exclude_tags))
-        clauses.append(f"s.id NOT IN (SELECT forecast_id FROM forecast_tags WHERE tag IN ({marks}))")
+        clauses.append(f"s.question_id NOT IN (SELECT question_id FROM question_tags WHERE tag IN ({marks}))")
         params.extend(exclude_tags)
     if since is not None:
         clauses.append("s.resolved_on >= ?")
@@ -195,12 +195,12 @@ def unscored_counts(
     conn: sqlite3.Connection, by: str, since: dt.date | None = None, until: dt.date | None = None,
     exclude_tags: Sequence[str] = (),
 ) -> dict[str, dict[str, int]]:
-    """{group: {"ambiguous": n, "annulled": m}}: resolved, but never scored."""
+    """{group: {"ambiguous": n, "annulled": m}}: (source, question) pairs resolved, but never scored."""
     expression, join = _grouping(by)
     window, params = _window(since, until, exclude_tags)
     sql = (
-        f"SELECT {expression} AS grp, s.outcome, count(*) FROM forecasts s {join} "
-        f"WHERE s.outcome IN ('ambiguous', 'annulled'){window} GROUP BY grp, s.outcome"
+        f"SELECT {expression} AS grp, s.outcome, count(DISTINCT s.question_id || char(10) || s.source) "
+        f"FROM {_UNSCORED} {join} WHERE 1 = 1{window} GROUP BY grp, s.outcome"
     )
     counts: dict[str, dict[str, int]] = {}
     for group, outcome, n in conn.execute(sql, params):
@@ -215,6 +215,11 @@ def _relabel(group: str) -> str:
     if group.startswith("\x01"):
         return f"({group[1:]})"
     return canonical_phrase(group)
+# The forecasts on questions resolved ambiguous or annulled, with the columns of `scored`.
+_UNSCORED = """(SELECT f.id, f.question_id, f.source, f.probability, f.weight, q.outcome, f.made_on, q.deadline,
+                       q.resolved_on, f.probability_basis, f.phrase, f.document_id
+                FROM questions q INDEXED BY questions_unscored JOIN forecasts f ON f.question_id = q.id
+                WHERE q.outcome IN ('ambiguous', 'annulled')) AS s"""
 
 
 def _grouping(by: str) -> tuple[str, str]:
@@ -260,7 +265,7 @@ def score_table(
         ordered.sort(key=lambda g: g.group)
     overall = _overall(conn, by, sums, excluded, since, until, exclude_tags)
     unknown = tuple(t for t in exclude_tags if conn.execute(
-        "SELECT 1 FROM forecast_tags WHERE tag = ? LIMIT 1", [t]).fetchone() is None)  # fmt: skip
+        "SELECT 1 FROM question_tags WHERE tag = ? LIMIT 1", [t]).fetchone() is None)  # fmt: skip
     return ScoreTable(by, since, until, min_n, exclude_tags, tuple(ordered), overall, hides_unranked, unknown)
 
 

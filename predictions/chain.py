@@ -1,13 +1,23 @@
-"""The hash chain that makes the ledger tamper-evident, and its verification.
+"""The hash chain that makes the ledger tamper-evident: building its entries, and verifying them.
 
-Every change to what the ledger says (a forecast recorded, a resolution, a correction) is an entry:
-its payload is the canonical JSON of the value (see `model.canonical_json`), and
+Every change to what the ledger says (a question, a forecast, a resolution, a correction) is an
+entry: its payload is the canonical JSON of the value's record (see `model.canonical_json`), and
 
     hash = sha256( prev_hash + "\\n" + payload )   (UTF-8, lower-case hex; the first prev_hash is 64 zeros)
 
-so each hash commits to the entry and to everything before it. `verify` recomputes the chain and
-checks that the readable tables (forecasts, documents, forecast_tags, resolutions) say exactly what
-the chain recorded. docs/integrity.md explains what this proves and what it cannot.
+so each hash commits to the entry and to everything before it. Entries are built here
+(`Chain.entry`) and checked here (`verify`), from the same record functions, so the rule that
+writes a payload is the rule that reads it back.
+
+Payload shapes (the entry's `shape`): a forecast of shape 1 holds its own question's fields too
+(the question has the forecast's id). Every forecast written before the question model (migration
+m004) has that shape, and so does every question recorded together with its first forecast since,
+so a lone forecast's payload is what it always was. A forecast of shape 2 names a question
+recorded before (`question_id`): another source's forecast on it, or an update; a question whose
+id is not its first forecast's is an entry of its own (kind `question`). A resolution of shape 1
+(before m004) names `forecast_id`, of shape 2 `question_id`. Entries are never rewritten, so
+every head published before stays valid; `verify` checks each entry in its shape.
+docs/integrity.md explains what this proves and what it cannot.
 """
 
 from __future__ import annotations
@@ -22,10 +32,43 @@ import attrs
 
 from .errors import ValidationError
 from .schema_check import schema_differences
-from .model import canonical_json
+from .model import Document, Forecast, Question, Resolution, canonical_json
+from .scoring import pair_weights_sql
 
 GENESIS = "0" * 64
 INTEGRITY_MESSAGES = 20  # PRAGMA integrity_check stops after this many
+
+# Column lists, derived from the attrs classes: a record's key is its column's name, except the
+# document (a row of its own, referred to by document_id) and the tags (a table of their own).
+QUESTION_COLUMNS = tuple(name for name in Question.FIELDS if name != "tags")
+FORECAST_COLUMNS = tuple("document_id" if name == "document" else name for name in Forecast.FIELDS)
+RESOLUTION_COLUMNS = Resolution.FIELDS
+DOCUMENT_COLUMNS = ("id", *Document.FIELDS)
+ENTRY_COLUMNS = ("seq", "kind", "shape", "subject_id", "resolution_id", "payload", "prev_hash", "hash")
+_BOOLEANS = frozenset({"deadline_assumed", "published_on_estimated"})
+
+QUESTION_SELECT = (
+    ", ".join(f"q.{c}" for c in QUESTION_COLUMNS)
+    + ", (SELECT json_group_array(tag) FROM (SELECT tag FROM question_tags t WHERE t.question_id = q.id "
+    "ORDER BY tag)) AS tags_json"
+)
+FORECAST_SELECT = ", ".join(
+    [f"f.{c}" for c in FORECAST_COLUMNS] + [f"d.{c} AS d_{c}" for c in Document.FIELDS]
+)
+FORECAST_FROM = "forecasts f LEFT JOIN documents d ON d.id = f.document_id"
+RESOLUTION_SELECT = ", ".join(f"r.{c}" for c in RESOLUTION_COLUMNS)
+# The same columns prefixed, to read a forecast and its question in one row.
+QUESTION_SELECT_PREFIXED = (
+    ", ".join(f"q.{c} AS q_{c}" for c in QUESTION_COLUMNS)
+    + ", (SELECT json_group_array(tag) FROM (SELECT tag FROM question_tags t WHERE t.question_id = q.id "
+    "ORDER BY tag)) AS q_tags_json"
+)
+
+
+# A forecast without a claim of its own (an update, or another source's) is shown by the claim of
+# its question's first forecast that has one; looked up only for such a forecast.
+FIRST_CLAIM = """CASE WHEN f.claim IS NULL THEN (SELECT o.claim FROM forecasts o
+    WHERE o.question_id = f.question_id AND o.claim IS NOT NULL ORDER BY o.rowid LIMIT 1) END"""
 
 
 def chain_hash(prev_hash: str, payload: str) -> str:
@@ -40,15 +83,90 @@ def published_hash(value: Any) -> str:
     return text
 
 
+def _bool(name: str, value: Any) -> Any:
+    return bool(value) if name in _BOOLEANS and value in (0, 1) else value
+
+
+def question_record_from_row(row: Any, prefix: str = "") -> dict[str, Any]:
+    """Question.to_record() rebuilt from a QUESTION_SELECT row, without validating it."""
+    record = {c: _bool(c, row[prefix + c]) for c in QUESTION_COLUMNS}
+    record["tags"] = json.loads(row[prefix + "tags_json"])
+    return record
+
+
+def forecast_record_from_row(row: Any) -> dict[str, Any]:
+    """Forecast.to_record() rebuilt from a FORECAST_SELECT row, without validating it."""
+    record = {}
+    for column in FORECAST_COLUMNS:
+        if column == "document_id":
+            record["document"] = None if row["document_id"] is None else {
+                c: _bool(c, row[f"d_{c}"]) for c in Document.FIELDS
+            }
+        else:
+            record[column] = row[column]
+    return record
+
+
+def resolution_record_from_row(row: Any) -> dict[str, Any]:
+    return {c: row[c] for c in RESOLUTION_COLUMNS}
+
+
+def v1_forecast_record(question: dict[str, Any], forecast: dict[str, Any]) -> dict[str, Any]:
+    """A shape-1 forecast payload: the forecast with its question's fields, without question_id."""
+    record = {**question, **forecast}
+    del record["question_id"]
+    return record
+
+
+def v1_resolution_record(resolution: dict[str, Any]) -> dict[str, Any]:
+    """A shape-1 resolution payload names the forecast (whose id its question took)."""
+    record = dict(resolution)
+    record["forecast_id"] = record.pop("question_id")
+    return record
+
+
+@attrs.define
+class Chain:
+    """The chain's state while entries are appended: the last seq and hash."""
+
+    seq: int
+    prev: str
+
+    @classmethod
+    def of(cls, conn: sqlite3.Connection) -> "Chain":
+        row = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        return cls(*row) if row else cls(0, GENESIS)
+
+    def entry(self, kind: str, subject_id: str, record: dict[str, Any], resolution_id: int | None = None,
+              shape: int = 2) -> tuple:  # fmt: skip
+        """The entries row that records `record` (a value's to_record(), or v1_forecast_record()),
+        chained after the last."""
+        payload = canonical_json(record)
+        digest = chain_hash(self.prev, payload)
+        self.seq += 1
+        row = (self.seq, kind, shape, subject_id, resolution_id, payload, self.prev, digest)
+        self.prev = digest
+        return row
+
+
+# --- verification ---------------------------------------------------------------------------
+
+
 @attrs.frozen
 class Problem:
     seq: int | None  # the chain entry concerned, where there is one
     forecast_id: str | None
     message: str
+    question_id: str | None = None
 
     def __str__(self) -> str:
         where = f"entry {self.seq}" if self.seq is not None else "ledger"
-        about = f" (forecast {self.forecast_id})" if self.forecast_id else ""
+        if self.forecast_id:
+            about = f" (forecast {self.forecast_id})"
+        elif self.question_id:
+            about = f" (question {self.question_id})"
+        else:
+            about = ""
         return f"{where}{about}: {self.message}"
 
 
@@ -61,6 +179,7 @@ class Verification:
     problems: tuple[Problem, ...]
     contains: str | None = None  # a published hash checked for, if any
     contains_found: bool | None = None
+    questions: int = 0
 
     @property
     def ok(self) -> bool:
@@ -70,73 +189,18 @@ class Verification:
         return {
             "ok": self.ok,
             "entries": self.entries,
+            "questions": self.questions,
             "forecasts": self.forecasts,
             "resolutions": self.resolutions,
             "head": self.head,
             "first_problem": str(self.problems[0]) if self.problems else None,
             "problems": [
-                {"entry": p.seq, "forecast_id": p.forecast_id, "message": p.message}
+                {"entry": p.seq, "forecast_id": p.forecast_id, "question_id": p.question_id, "message": p.message}
                 for p in self.problems
             ],
             "contains": self.contains,
             "contains_found": self.contains_found,
         }
-
-
-# The readable state of one forecast, rebuilt from the tables in the shape of Forecast.to_record().
-FORECAST_COLUMNS = """
-       f.id, f.source, f.source_kind, f.claim, f.quote, f.question, f.resolution_criteria,
-       f.made_on, f.deadline, f.deadline_text, f.deadline_assumed, f.probability,
-       f.probability_basis, f.phrase, f.note, f.recorded_at,
-       d.title AS d_title, d.outlet AS d_outlet, d.author AS d_author, d.url AS d_url,
-       d.published_on AS d_published_on, d.published_on_estimated AS d_published_on_estimated,
-       d.published_text AS d_published_text, d.note AS d_note, d.file AS d_file,
-       f.document_id,
-       (SELECT json_group_array(tag) FROM
-            (SELECT tag FROM forecast_tags t WHERE t.forecast_id = f.id ORDER BY tag)) AS tags_json"""
-FORECAST_FROM = "FROM forecasts f LEFT JOIN documents d ON d.id = f.document_id"
-FORECAST_RECORD_SQL = f"SELECT {FORECAST_COLUMNS} {FORECAST_FROM}"
-
-_DOCUMENT_KEYS = ("title", "outlet", "author", "url", "published_on", "published_on_estimated",
-                  "published_text", "note", "file")  # fmt: skip
-
-
-def forecast_record_from_row(row: sqlite3.Row) -> dict[str, Any]:
-    """Rebuild Forecast.to_record() from a FORECAST_RECORD_SQL row, without validating it."""
-    document = None
-    if row["document_id"] is not None:
-        document = {key: row[f"d_{key}"] for key in _DOCUMENT_KEYS}
-        if document["published_on_estimated"] is not None:
-            document["published_on_estimated"] = bool(document["published_on_estimated"])
-    assumed = row["deadline_assumed"]
-    return {
-        "id": row["id"],
-        "source": row["source"],
-        "source_kind": row["source_kind"],
-        "document": document,
-        "claim": row["claim"],
-        "quote": row["quote"],
-        "question": row["question"],
-        "resolution_criteria": row["resolution_criteria"],
-        "made_on": row["made_on"],
-        "deadline": row["deadline"],
-        "deadline_text": row["deadline_text"],
-        "deadline_assumed": bool(assumed) if assumed in (0, 1) else assumed,
-        "probability": row["probability"],
-        "probability_basis": row["probability_basis"],
-        "phrase": row["phrase"],
-        "tags": json.loads(row["tags_json"]),
-        "note": row["note"],
-        "recorded_at": row["recorded_at"],
-    }
-
-
-RESOLUTION_COLUMNS = ("forecast_id", "outcome", "resolved_on", "evidence", "note",
-                      "correction_reason", "early_reason", "recorded_at", "recorded_by")  # fmt: skip
-
-
-def resolution_record_from_row(row: sqlite3.Row) -> dict[str, Any]:
-    return {key: row[key] for key in RESOLUTION_COLUMNS}
 
 
 def _zero(value: Any) -> Any:
@@ -286,14 +350,14 @@ class _Steps:
 def _verify(conn, contains, limit, heard) -> Verification:
     problems: list[Problem] = []
 
-    def report(seq, forecast_id, message):
+    def report(seq, forecast_id, message, question_id=None):
         if len(problems) < limit:
-            problem = Problem(seq, forecast_id, message)
+            problem = Problem(seq, forecast_id, message, question_id)
             problems.append(problem)
             heard(problem)
 
     steps = _Steps(report)
-    counts = {"entries": 0, "forecasts": 0, "resolutions": 0, "head": GENESIS, "found": False}
+    counts = {"entries": 0, "questions": 0, "forecasts": 0, "resolutions": 0, "head": GENESIS, "found": False}
 
     # 1. The schema, first and fast: a missing or foreign object is named before the long steps.
     def schema():
@@ -313,27 +377,28 @@ def _verify(conn, contains, limit, heard) -> Verification:
     # 3. The chain itself: contiguous, linked, each hash matching its payload.
     def entries():
         prev, expected_seq, last_resolution_id = GENESIS, 1, 0
-        for seq, kind, forecast_id, resolution_id, payload, prev_hash, stored_hash in conn.execute(
-            "SELECT seq, kind, forecast_id, resolution_id, payload, prev_hash, hash FROM entries ORDER BY seq"
+        for seq, kind, _shape, subject_id, resolution_id, payload, prev_hash, stored_hash in conn.execute(
+            f"SELECT {', '.join(ENTRY_COLUMNS)} FROM entries ORDER BY seq"
         ):
             counts["entries"] += 1
+            about = (subject_id, None) if kind == "forecast" else (None, subject_id)
             if seq != expected_seq:
-                report(seq, forecast_id, f"the chain jumps from entry {expected_seq - 1} to {seq}: entries are missing")
+                report(seq, about[0], f"the chain jumps from entry {expected_seq - 1} to {seq}: entries are missing", about[1])
             elif prev_hash != prev:
-                report(seq, forecast_id, "does not follow the entry before it: an entry was removed, inserted or reordered")
+                report(seq, about[0], "does not follow the entry before it: an entry was removed, inserted or reordered", about[1])
             elif not isinstance(payload, str):
-                report(seq, forecast_id, f"its payload is {_kind(payload)}, not text: the entry was edited")
+                report(seq, about[0], f"its payload is {_kind(payload)}, not text: the entry was edited", about[1])
             else:
                 try:
                     matches = chain_hash(prev_hash, payload) == stored_hash
                 except UnicodeEncodeError:  # bytes that are not UTF-8, read as lone surrogates
-                    report(seq, forecast_id, "its payload is not valid UTF-8 text: the entry was edited")
+                    report(seq, about[0], "its payload is not valid UTF-8 text: the entry was edited", about[1])
                 else:
                     if not matches:
-                        report(seq, forecast_id, "its content does not match its hash: the entry was edited")
+                        report(seq, about[0], "its content does not match its hash: the entry was edited", about[1])
             if kind == "resolution":
                 if not isinstance(resolution_id, int) or resolution_id <= last_resolution_id:
-                    report(seq, forecast_id, "resolutions are out of order")
+                    report(seq, None, "resolutions are out of order", subject_id)
                 else:
                     last_resolution_id = resolution_id
             if contains is not None and stored_hash == contains:
@@ -341,28 +406,60 @@ def _verify(conn, contains, limit, heard) -> Verification:
             prev, expected_seq = stored_hash, seq + 1
         counts["head"] = prev
 
-    # 4. Every forecast recorded in the chain is in the tables exactly as recorded.
+    # 4. Every question recorded in an entry of its own is in the tables exactly as recorded.
+    def questions():
+        cursor = conn.execute(
+            f"""SELECT e.seq, e.subject_id AS entry_subject, e.payload, q.id AS qid, {QUESTION_SELECT}
+                FROM entries e LEFT JOIN questions q ON q.id = e.subject_id
+                WHERE e.kind = 'question' ORDER BY e.seq"""
+        )
+        cursor.row_factory = sqlite3.Row
+        for row in cursor:
+            counts["questions"] += 1
+            if row["qid"] is None:
+                report(row["seq"], None, "the question was deleted from the questions table", row["entry_subject"])
+                continue
+            mismatch = _mismatch(question_record_from_row(row), row["payload"])
+            if mismatch:
+                report(row["seq"], None, mismatch, row["qid"])
+
+    # 5. Every forecast likewise, in its shape; one of shape 1 covers its question too (same id).
     def forecasts():
         cursor = conn.execute(
-            f"""SELECT e.seq, e.forecast_id AS entry_forecast, e.payload, x.*
-                FROM entries e LEFT JOIN ({FORECAST_RECORD_SQL}) x ON x.id = e.forecast_id
+            f"""SELECT e.seq, e.shape, e.subject_id AS entry_subject, e.payload, f.id AS fid,
+                       {FORECAST_SELECT}, {QUESTION_SELECT_PREFIXED}
+                FROM entries e LEFT JOIN forecasts f ON f.id = e.subject_id
+                     LEFT JOIN documents d ON d.id = f.document_id LEFT JOIN questions q ON q.id = f.question_id
                 WHERE e.kind = 'forecast' ORDER BY e.seq"""
         )
         cursor.row_factory = sqlite3.Row
         for row in cursor:
             counts["forecasts"] += 1
-            if row["id"] is None:
-                report(row["seq"], row["entry_forecast"], "the forecast was deleted from the forecasts table")
+            if row["fid"] is None:
+                report(row["seq"], row["entry_subject"], "the forecast was deleted from the forecasts table")
                 continue
-            mismatch = _mismatch(forecast_record_from_row(row), row["payload"])
+            record = forecast_record_from_row(row)
+            if row["shape"] == 1:
+                if row["q_id"] is None or row["q_id"] != row["fid"]:
+                    report(row["seq"], row["fid"], "the forecast was recorded with its own question, but the "
+                           f"table puts it on {_short(row['question_id'])}")  # fmt: skip
+                    continue
+                question = question_record_from_row(row, "q_")
+                if question["recorded_at"] != record["recorded_at"]:
+                    report(row["seq"], row["fid"], f"its question's recorded_at is {_short(question['recorded_at'])} "
+                           f"in the table but {_short(record['recorded_at'])} in the chain")  # fmt: skip
+                record = v1_forecast_record(question, record)
+                counts["questions"] += 1
+            elif row["q_id"] is None:
+                report(row["seq"], row["fid"], f"its question {_short(row['question_id'])} is not in the questions table")
+            mismatch = _mismatch(record, row["payload"])
             if mismatch:
-                report(row["seq"], row["id"], mismatch)
+                report(row["seq"], row["fid"], mismatch)
 
-    # 5. Every resolution likewise.
+    # 6. Every resolution likewise.
     def resolutions():
         cursor = conn.execute(
-            f"""SELECT e.seq, e.forecast_id AS entry_forecast, e.payload, r.id AS rid,
-                       {", ".join("r." + c for c in RESOLUTION_COLUMNS)}
+            f"""SELECT e.seq, e.shape, e.subject_id AS entry_subject, e.payload, r.id AS rid, {RESOLUTION_SELECT}
                 FROM entries e LEFT JOIN resolutions r ON r.id = e.resolution_id
                 WHERE e.kind = 'resolution' ORDER BY e.seq"""
         )
@@ -370,63 +467,94 @@ def _verify(conn, contains, limit, heard) -> Verification:
         for row in cursor:
             counts["resolutions"] += 1
             if row["rid"] is None:
-                report(row["seq"], row["entry_forecast"], "the resolution was deleted from the resolutions table")
+                report(row["seq"], None, "the resolution was deleted from the resolutions table", row["entry_subject"])
                 continue
-            mismatch = _mismatch(resolution_record_from_row(row), row["payload"])
+            record = resolution_record_from_row(row)
+            mismatch = _mismatch(v1_resolution_record(record) if row["shape"] == 1 else record, row["payload"])
             if mismatch:
-                report(row["seq"], row["forecast_id"], mismatch)
-            elif row["entry_forecast"] != row["forecast_id"]:  # the entry's own columns are not hashed
-                report(row["seq"], row["entry_forecast"], f"the entry names this forecast, but its resolution is of {row['forecast_id']}")
+                report(row["seq"], None, mismatch, row["question_id"])
+            elif row["entry_subject"] != row["question_id"]:  # the entry's own columns are not hashed
+                report(row["seq"], None, f"the entry names this question, but its resolution is of {row['question_id']}",
+                       row["entry_subject"])  # fmt: skip
 
-    # 6. The forecasts table holds them in the order the chain recorded them (export, and so an
-    #    export -> import copy, follows that order).
+    # 7. The questions and forecasts tables hold them in the order the chain recorded them
+    #    (export, and so an export -> import copy, follows that order).
     def order():
-        table_order = conn.execute("SELECT id FROM forecasts ORDER BY rowid")
-        chain_order = conn.execute("SELECT seq, forecast_id FROM entries WHERE kind = 'forecast' ORDER BY seq")
-        for (table_id,), (seq, chain_id) in zip(table_order, chain_order):
-            if table_id != chain_id:
-                report(seq, chain_id, f"the forecasts table is out of the chain's order here (it has {table_id} instead)")
-                break
+        for table, clause in (("forecasts", "kind = 'forecast'"),
+                              ("questions", "kind = 'question' OR (kind = 'forecast' AND shape = 1)")):  # fmt: skip
+            table_order = conn.execute(f"SELECT id FROM {table} ORDER BY rowid")
+            chain_order = conn.execute(f"SELECT seq, subject_id FROM entries WHERE {clause} ORDER BY seq")
+            for (table_id,), (seq, chain_id) in zip(table_order, chain_order):
+                if table_id != chain_id:
+                    message = f"the {table} table is out of the chain's order here (it has {table_id} instead)"
+                    if table == "forecasts":
+                        report(seq, chain_id, message)
+                    else:
+                        report(seq, None, message, chain_id)
+                    break
 
-    # 7. No rows the chain does not know, none it knows twice, and each forecast's current outcome
-    #    is its latest resolution. Each subquery is computed once (a sort), and the latest
-    #    resolutions are joined through an index SQLite builds for this query alone: no plan here
-    #    looks anything up in a secondary index of the file.
+    # 8. No rows the chain does not know, none it knows twice. Each subquery is computed once (a
+    #    sort): no plan here looks anything up in a secondary index of the file.
     def unchained():
-        for seq, forecast_id in conn.execute(
-            "SELECT max(seq), forecast_id FROM entries WHERE kind = 'forecast' GROUP BY forecast_id HAVING count(*) > 1 LIMIT 5"
+        for seq, subject_id in conn.execute(
+            "SELECT max(seq), subject_id FROM entries WHERE kind = 'forecast' GROUP BY subject_id HAVING count(*) > 1 LIMIT 5"
         ):
-            report(seq, forecast_id, "the forecast is recorded in the chain more than once")
+            report(seq, subject_id, "the forecast is recorded in the chain more than once")
+        for seq, subject_id in conn.execute(
+            "SELECT max(seq), subject_id FROM entries WHERE kind = 'question' OR (kind = 'forecast' AND shape = 1) "
+            "GROUP BY subject_id HAVING count(*) > 1 LIMIT 5"
+        ):
+            report(seq, None, "the question is recorded in the chain more than once", subject_id)
         for (forecast_id,) in conn.execute(
-            "SELECT id FROM forecasts WHERE id NOT IN (SELECT forecast_id FROM entries WHERE kind = 'forecast') LIMIT 5"
+            "SELECT id FROM forecasts WHERE id NOT IN (SELECT subject_id FROM entries WHERE kind = 'forecast') LIMIT 5"
         ):
             report(None, forecast_id, "is in the forecasts table but was never recorded in the chain")
-        for (rid, forecast_id) in conn.execute(
-            "SELECT id, forecast_id FROM resolutions WHERE id NOT IN "
+        for (question_id,) in conn.execute(
+            "SELECT id FROM questions WHERE id NOT IN (SELECT subject_id FROM entries "
+            "WHERE kind = 'question' OR (kind = 'forecast' AND shape = 1)) LIMIT 5"
+        ):
+            report(None, None, "is in the questions table but was never recorded in the chain", question_id)
+        for rid, question_id in conn.execute(
+            "SELECT id, question_id FROM resolutions WHERE id NOT IN "
             "(SELECT resolution_id FROM entries WHERE kind = 'resolution') LIMIT 5"
         ):
-            report(None, forecast_id, f"resolution {rid} was never recorded in the chain")
-        for forecast_id, outcome, resolved_on, latest_outcome, latest_on in conn.execute(
+            report(None, None, f"resolution {rid} was never recorded in the chain", question_id)
+
+    # 9. The projections the queries read say what the history says: each question's current
+    #    outcome is its latest resolution, its forecaster count is right, and each forecast's
+    #    scoring weight is its share of its pair's days. The subqueries are computed once and
+    #    joined through indexes SQLite builds for this query alone.
+    def projections():
+        for question_id, outcome, resolved_on, latest_outcome, latest_on in conn.execute(
             """WITH latest AS MATERIALIZED (
-                   SELECT forecast_id, outcome, resolved_on, max(id) FROM resolutions GROUP BY forecast_id)
-               SELECT f.id, f.outcome, f.resolved_on, r.outcome, r.resolved_on
-               FROM forecasts f LEFT JOIN latest r ON r.forecast_id = f.id
-               WHERE f.outcome IS NOT r.outcome OR f.resolved_on IS NOT r.resolved_on LIMIT 5"""
+                   SELECT question_id, outcome, resolved_on, max(id) FROM resolutions GROUP BY question_id)
+               SELECT q.id, q.outcome, q.resolved_on, r.outcome, r.resolved_on
+               FROM questions q LEFT JOIN latest r ON r.question_id = q.id
+               WHERE q.outcome IS NOT r.outcome OR q.resolved_on IS NOT r.resolved_on LIMIT 5"""
         ):
             report(
-                None,
-                forecast_id,
+                None, None,
                 f"the current outcome says {outcome or 'unresolved'} ({resolved_on or '-'}) but the "
                 f"resolution history says {latest_outcome or 'unresolved'} ({latest_on or '-'})",
-            )
+                question_id,
+            )  # fmt: skip
+        for question_id, stored, counted in conn.execute(FORECASTERS_MISMATCH_SQL):
+            report(None, None, f"says {stored} sources forecast it, but its forecasts have {counted}", question_id)
+        for forecast_id, stored, computed in conn.execute(
+            f"WITH w AS MATERIALIZED ({pair_weights_sql()}) "
+            "SELECT f.id, f.weight, w.weight FROM forecasts f JOIN w ON w.id = f.id WHERE f.weight IS NOT w.weight LIMIT 5"
+        ):
+            report(None, forecast_id, f"its scoring weight is {stored} in the table but its days in force give {computed}")
 
     steps.run("the schema", schema)
     steps.run("the file", integrity)
     steps.run("the chain", entries)
+    steps.run("the questions", questions)
     steps.run("the forecasts", forecasts)
     steps.run("the resolutions", resolutions)
-    steps.run("the forecasts' order", order)
+    steps.run("the order of questions and forecasts", order)
     steps.run("the rows outside the chain", unchained)
+    steps.run("the projections", projections)
     return Verification(
         entries=counts["entries"],
         forecasts=counts["forecasts"],
@@ -435,4 +563,12 @@ def _verify(conn, contains, limit, heard) -> Verification:
         problems=tuple(sorted(problems, key=lambda p: (p.seq is None, p.seq or 0))),
         contains=contains,
         contains_found=counts["found"] if contains is not None else None,
+        questions=counts["questions"],
     )
+
+
+FORECASTERS_SQL = "SELECT count(DISTINCT source) FROM forecasts WHERE question_id = questions.id"
+FORECASTERS_MISMATCH_SQL = """
+    WITH c AS MATERIALIZED (SELECT question_id, count(DISTINCT source) AS n FROM forecasts GROUP BY question_id)
+    SELECT q.id, q.forecasters, c.n FROM questions q LEFT JOIN c ON c.question_id = q.id
+    WHERE q.forecasters IS NOT c.n LIMIT 5"""

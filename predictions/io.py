@@ -18,11 +18,11 @@ from typing import IO, Any, Callable, Iterable, Iterator
 
 from .errors import ValidationError, field_name
 from .files import open_regular
-from .model import Document, Forecast
+from .model import Document
+from .records import EXPORT_KEYS
 
 FORMATS = ("jsonl", "json", "csv")
 EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv"}  # file name -> format
-EXPORT_KEYS = (*Forecast.FIELDS, "status", "outcome", "resolved_on", "evidence", "resolutions")
 CSV_COLUMNS = tuple(
     column
     for key in EXPORT_KEYS

@@ -1,4 +1,4 @@
-"""The values the ledger holds: documents, forecasts and resolutions.
+"""The values the ledger holds: questions, the forecasts made on them, documents and resolutions.
 
 Every class is frozen and validates itself on construction, so a value that exists is a value the
 ledger would accept. Validation errors are `ValidationError`s naming the field. The classes know
@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 import re
-from typing import Any, Iterator
+from typing import Any, ClassVar, Iterator
 
 import attrs
 
@@ -339,13 +339,10 @@ class Document:
     note: str | None = attrs.field(default=None, converter=_optional_text("document.note"))
     file: str | None = attrs.field(default=None, converter=_optional_text("document.file", single_line=True))
 
-    FIELDS = ("title", "outlet", "author", "url", "published_on", "published_on_estimated",
-              "published_text", "note", "file")  # fmt: skip
+    FIELDS: ClassVar[tuple[str, ...]]
 
     def to_record(self) -> dict[str, Any]:
-        record = attrs.asdict(self)
-        record["published_on"] = self.published_on.isoformat() if self.published_on else None
-        return record
+        return _record_of(self)
 
     @classmethod
     def from_record(cls, record: Any) -> "Document | None":
@@ -365,83 +362,103 @@ class Document:
         return "d" + hashlib.sha256(canonical_json(self.to_record()).encode()).hexdigest()[:15]
 
 
+def _serialise(_inst: Any, _field: Any, value: Any) -> Any:
+    """attrs.asdict's value_serializer: the JSON-able form of a field's value."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _record_of(value: Any) -> dict[str, Any]:
+    """A value as its record: every field, in field order, dates as ISO text, tuples as lists."""
+    return attrs.asdict(value, recurse=True, value_serializer=_serialise)
+
+
+def _from_record(cls: type, record: Any, what: str) -> Any:
+    """Build `cls` from a record as `to_record()` writes it. Unknown or missing keys are refused."""
+    if not isinstance(record, dict):
+        raise ValidationError(None, f"a {what} record must be an object, not {type(record).__name__}")
+    unknown = sorted(record.keys() - set(cls.FIELDS))
+    if unknown:
+        raise ValidationError(unknown[0], "is not a known key")
+    _require(cls, record)
+    return cls(**record)
+
+
+def _fields(cls: type) -> tuple[str, ...]:
+    return tuple(field.name for field in attrs.fields(cls))
+
+
 @attrs.frozen(kw_only=True)
-class Forecast:
-    """One forecast as it was made. Never changes once recorded; outcomes live in Resolution."""
+class Question:
+    """What is forecast: an operationalised yes/no question with its criteria and deadline.
+
+    Many forecasts (several sources, or one source's updates) may be made on one question; its
+    resolution (in Resolution, append-only) settles every one of them.
+    """
 
     id: str = attrs.field(converter=attrs.Converter(check_id))
-    source: str = attrs.field(converter=_text("source", single_line=True))
-    source_kind: str | None = attrs.field(default=None, converter=_choice("source_kind", SOURCE_KINDS, optional=True))
-    document: Document | None = None
-    claim: str = attrs.field(converter=_text("claim"))
-    quote: str | None = attrs.field(default=None, converter=_optional_text("quote"))
     question: str | None = attrs.field(default=None, converter=_optional_text("question"))
     resolution_criteria: str = attrs.field(converter=_text("resolution_criteria"))
-    made_on: dt.date = attrs.field(converter=_date("made_on"))
     deadline: dt.date = attrs.field(converter=_date("deadline"))
     deadline_text: str | None = attrs.field(default=None, converter=_optional_text("deadline_text", single_line=True))
     deadline_assumed: bool = attrs.field(default=False, converter=_flag("deadline_assumed"))
+    tags: tuple[str, ...] = attrs.field(default=(), converter=attrs.Converter(_tags))
+    recorded_at: str = attrs.field(converter=attrs.Converter(check_timestamp))
+
+    FIELDS: ClassVar[tuple[str, ...]]
+
+    def to_record(self) -> dict[str, Any]:
+        """The question as plain JSON-able values: its chain payload."""
+        return _record_of(self)
+
+    @classmethod
+    def from_record(cls, record: Any) -> "Question":
+        return _from_record(cls, record, "question")
+
+
+@attrs.frozen(kw_only=True)
+class Forecast:
+    """One forecast as it was made, on one question. Never changes once recorded."""
+
+    id: str = attrs.field(converter=attrs.Converter(check_id))
+    question_id: str = attrs.field(converter=attrs.Converter(lambda v: check_id(v, "question_id")))
+    source: str = attrs.field(converter=_text("source", single_line=True))
+    source_kind: str | None = attrs.field(default=None, converter=_choice("source_kind", SOURCE_KINDS, optional=True))
+    document: Document | None = attrs.field(default=None, converter=attrs.Converter(lambda v: Document.from_record(v) if isinstance(v, dict) else v))
+    claim: str | None = attrs.field(default=None, converter=_optional_text("claim"))
+    quote: str | None = attrs.field(default=None, converter=_optional_text("quote"))
+    made_on: dt.date = attrs.field(converter=_date("made_on"))
     probability: float = attrs.field(converter=attrs.Converter(parse_probability))
     probability_basis: str = attrs.field(converter=_choice("probability_basis", PROBABILITY_BASES))
     phrase: str | None = attrs.field(default=None, converter=_optional_text("phrase", single_line=True))
-    tags: tuple[str, ...] = attrs.field(default=(), converter=attrs.Converter(_tags))
     note: str | None = attrs.field(default=None, converter=_optional_text("note"))
     recorded_at: str = attrs.field(converter=attrs.Converter(check_timestamp))
 
-    FIELDS = ("id", "source", "source_kind", "document", "claim", "quote", "question",
-              "resolution_criteria", "made_on", "deadline", "deadline_text", "deadline_assumed",
-              "probability", "probability_basis", "phrase", "tags", "note", "recorded_at")  # fmt: skip
+    FIELDS: ClassVar[tuple[str, ...]]
 
     def __attrs_post_init__(self):
-        if self.deadline < self.made_on:
-            raise ValidationError(
-                "deadline", f"{self.deadline} is before made_on {self.made_on}"
-            )
         if self.probability_basis == "verbal" and self.phrase is None:
             raise ValidationError("phrase", "is required when probability_basis is verbal")
         if self.document is not None and not isinstance(self.document, Document):
             raise ValidationError("document", "must be a Document")
 
     def to_record(self) -> dict[str, Any]:
-        """The forecast as plain JSON-able values: the hashed payload and the core of an export."""
-        return {
-            "id": self.id,
-            "source": self.source,
-            "source_kind": self.source_kind,
-            "document": self.document.to_record() if self.document else None,
-            "claim": self.claim,
-            "quote": self.quote,
-            "question": self.question,
-            "resolution_criteria": self.resolution_criteria,
-            "made_on": self.made_on.isoformat(),
-            "deadline": self.deadline.isoformat(),
-            "deadline_text": self.deadline_text,
-            "deadline_assumed": self.deadline_assumed,
-            "probability": self.probability,
-            "probability_basis": self.probability_basis,
-            "phrase": self.phrase,
-            "tags": list(self.tags),
-            "note": self.note,
-            "recorded_at": self.recorded_at,
-        }
+        """The forecast as plain JSON-able values: its chain payload and the core of an export."""
+        return _record_of(self)
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> "Forecast":
-        """Build from a record as `to_record()` writes it. Unknown or missing keys are refused."""
-        if not isinstance(record, dict):
-            raise ValidationError(None, f"a forecast record must be an object, not {type(record).__name__}")
-        unknown = sorted(record.keys() - _FORECAST_FIELDS)
-        if unknown:
-            raise ValidationError(unknown[0], "is not a known key")
-        values = dict(record)
-        document = values.get("document")
-        values["document"] = None if document is None else Document.from_record(document)
-        _require(cls, values)
-        return cls(**values)
+    def from_record(cls, record: Any) -> "Forecast":
+        return _from_record(cls, record, "forecast")
 
     @staticmethod
     def content_id(record: dict[str, Any]) -> str:
-        """A stable id for a forecast recorded without one: a hash of what was forecast."""
+        """A stable id for a forecast recorded without one: a hash of what was forecast.
+
+        The question's criteria and deadline are part of it, as they were before forecasts
+        shared questions, so that the same forecast recorded again derives the same id."""
         keys = ("source", "claim", "made_on", "deadline", "probability", "resolution_criteria")
         content = {k: str(_normalised(k, record.get(k))) for k in keys}
         # surrogatepass: text that is not valid Unicode is refused, naming its field, just after this
@@ -462,11 +479,19 @@ def _normalised(key: str, value: Any) -> Any:
     return value
 
 
+def check_forecast_on(question: Question, forecast: Forecast) -> None:
+    """The rules between a forecast and its question."""
+    if forecast.question_id != question.id:
+        raise ValidationError("question_id", f"{forecast.question_id!r} is not the question {question.id!r}")
+    if question.deadline < forecast.made_on:
+        raise ValidationError("deadline", f"{question.deadline} is before made_on {forecast.made_on}")
+
+
 @attrs.frozen(kw_only=True)
 class Resolution:
-    """An outcome recorded for a forecast. Appended, never changed: a correction is a new one."""
+    """An outcome recorded for a question. Appended, never changed: a correction is a new one."""
 
-    forecast_id: str = attrs.field(converter=attrs.Converter(lambda v: check_id(v, "forecast_id")))
+    question_id: str = attrs.field(converter=attrs.Converter(lambda v: check_id(v, "question_id")))
     outcome: str = attrs.field(converter=_choice("outcome", OUTCOMES))
     resolved_on: dt.date = attrs.field(converter=_date("resolved_on"))
     evidence: str = attrs.field(converter=_text("evidence"))
@@ -478,35 +503,18 @@ class Resolution:
         default=None, converter=_optional_text("recorded_by", single_line=True)
     )
 
-    FIELDS = ("forecast_id", "outcome", "resolved_on", "evidence", "note", "correction_reason",
-              "early_reason", "recorded_at", "recorded_by")  # fmt: skip
+    FIELDS: ClassVar[tuple[str, ...]]
 
     def to_record(self) -> dict[str, Any]:
-        return {
-            "forecast_id": self.forecast_id,
-            "outcome": self.outcome,
-            "resolved_on": self.resolved_on.isoformat(),
-            "evidence": self.evidence,
-            "note": self.note,
-            "correction_reason": self.correction_reason,
-            "early_reason": self.early_reason,
-            "recorded_at": self.recorded_at,
-            "recorded_by": self.recorded_by,
-        }
+        return _record_of(self)
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> "Resolution":
-        if not isinstance(record, dict):
-            raise ValidationError(None, f"a resolution record must be an object, not {type(record).__name__}")
-        unknown = sorted(record.keys() - _RESOLUTION_FIELDS)
-        if unknown:
-            raise ValidationError(unknown[0], "is not a known key")
-        _require(cls, record)
-        return cls(**record)
+    def from_record(cls, record: Any) -> "Resolution":
+        return _from_record(cls, record, "resolution")
 
 
-_FORECAST_FIELDS = frozenset(Forecast.FIELDS)
-_RESOLUTION_FIELDS = frozenset(Resolution.FIELDS)
+for _cls in (Document, Question, Forecast, Resolution):
+    _cls.FIELDS = _fields(_cls)  # one source of truth: the attrs fields, in order
 
 
 _CORRECTED = ("outcome", "resolved_on", "evidence", "note", "early_reason")  # what a correction may change
@@ -520,9 +528,11 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def check_resolution(
-    forecast: Forecast, current: Resolution | None, new: Resolution, today: dt.date, *, restored: bool = False
+    question: Question, first_made_on: dt.date, current: Resolution | None, new: Resolution, today: dt.date,
+    *, restored: bool = False,
 ) -> None:
-    """The rules a new resolution must satisfy, given the forecast and its current resolution.
+    """The rules a new resolution must satisfy, given the question, the day its first forecast was
+    made and its current resolution.
 
     `restored`: it comes from an export with its own recorded_at, recorded under the rules of its
     day; the two rules added later (an early reason only on an early NO, no correction that
@@ -530,47 +540,48 @@ def check_resolution(
     """
     if new.resolved_on > today:
         raise ValidationError("resolved_on", f"{new.resolved_on} is in the future (today is {today})")
-    if new.resolved_on < forecast.made_on:
+    if new.resolved_on < first_made_on:
         raise ValidationError(
-            "resolved_on", f"{new.resolved_on} is before the forecast was made ({forecast.made_on})"
+            "resolved_on", f"{new.resolved_on} is before the forecast was made ({first_made_on})"
         )
     if current is not None and new.correction_reason is None:
         raise ValidationError(
             "correction_reason",
-            f"{forecast.id} is already resolved {current.outcome} on {current.resolved_on}; "
+            f"{question.id} is already resolved {current.outcome} on {current.resolved_on}; "
             "resolving it again is a correction and needs a reason",
         )
     if current is None and new.correction_reason is not None:
-        raise ValidationError("correction_reason", f"{forecast.id} has no resolution to correct")
+        raise ValidationError("correction_reason", f"{question.id} has no resolution to correct")
     if not restored and current is not None and all(_same(getattr(new, k), getattr(current, k)) for k in _CORRECTED):
         raise ValidationError(
             "correction_reason",
-            f"changes nothing: {forecast.id} is already resolved {current.outcome} on {current.resolved_on} "
+            f"changes nothing: {question.id} is already resolved {current.outcome} on {current.resolved_on} "
             "with the same evidence, note and early reason",
         )
-    if new.outcome == "yes" and new.resolved_on > forecast.deadline:
+    if new.outcome == "yes" and new.resolved_on > question.deadline:
         raise ValidationError(
             "resolved_on",
-            f"{new.resolved_on} is after the deadline {forecast.deadline}: "
+            f"{new.resolved_on} is after the deadline {question.deadline}: "
             "a forecast that came true late resolves no",
         )
-    early_no = new.outcome == "no" and new.resolved_on < forecast.deadline
+    early_no = new.outcome == "no" and new.resolved_on < question.deadline
     if early_no and new.early_reason is None:
         raise ValidationError(
             "early_reason",
-            f"resolving no on {new.resolved_on}, before the deadline {forecast.deadline}, "
+            f"resolving no on {new.resolved_on}, before the deadline {question.deadline}, "
             "needs a reason why it can no longer come true",
         )
     if not restored and not early_no and new.early_reason is not None:
         raise ValidationError(
             "early_reason",
-            f"is only for a no resolved before the deadline ({forecast.deadline}); "
+            f"is only for a no resolved before the deadline ({question.deadline}); "
             f"this is {new.outcome} on {new.resolved_on}",
         )
 
 
-def status_of(forecast: Forecast, current: Resolution | None, today: dt.date) -> str:
-    """open (deadline not passed), due (passed, unresolved) or resolved."""
+def status_of(question: Question, current: Resolution | None, today: dt.date) -> str:
+    """open (deadline not passed), due (passed, unresolved) or resolved: a question's status, and
+    that of every forecast on it."""
     if current is not None:
         return "resolved"
-    return "due" if forecast.deadline < today else "open"
+    return "due" if question.deadline < today else "open"

@@ -1,9 +1,12 @@
-"""Plain records (dicts, as in export files) to validated forecasts and resolutions, and back.
+"""Plain records (dicts, as in export files) to validated questions, forecasts and resolutions, and back.
 
-One record is one forecast: the Forecast fields, plus its outcome, either flat (`outcome`,
-`resolved_on`, `evidence`) or as the full history (`resolutions`, as `export` writes it).
-Missing conveniences are filled in here, the one place for them: an id from the content, the
-deadline from its wording, the probability from a hedge phrase, the basis from which was given.
+One record is one forecast: the Forecast fields and its question's fields (`question_id` names the
+question; without it the record is its own question, which takes the forecast's id), plus the
+question's outcome, either flat (`outcome`, `resolved_on`, `evidence`) or as the full history
+(`resolutions`, as `export` writes it). Records that share a `question_id` carry the same question
+fields (the store refuses a conflict). Missing conveniences are filled in here, the one place for
+them: an id from the content, the deadline from its wording, the probability from a hedge phrase,
+the basis from which was given.
 """
 
 from __future__ import annotations
@@ -15,13 +18,30 @@ from typing import Any
 from .deadlines import DeadlineError, parse_deadline
 from .errors import ValidationError, excerpt, field_name, shown
 from .hedges import UnknownPhraseError, probability_from_phrase
-from .model import Forecast, Resolution, check_lengths, check_resolution, parse_date, parse_flag, parse_probability
+from .model import (
+    Forecast,
+    Question,
+    Resolution,
+    check_forecast_on,
+    check_lengths,
+    check_resolution,
+    parse_date,
+    parse_flag,
+    parse_probability,
+)
 
 FLAT_OUTCOME_KEYS = ("outcome", "resolved_on", "evidence", "early_reason")
 DERIVED_KEYS = ("status",)  # written by export, ignored by import: derived from the rest
-RECORD_KEYS = frozenset(Forecast.FIELDS) | {"resolutions", *FLAT_OUTCOME_KEYS, *DERIVED_KEYS}
-HISTORY_KEYS = frozenset(Resolution.FIELDS) - {"forecast_id"}
-FORECAST_KEYS = frozenset(Forecast.FIELDS)
+# A record's own fields: the forecast's, then its question's (the question's id is question_id,
+# and its recorded_at is that of the record that first recorded it).
+RECORD_FIELDS = tuple(dict.fromkeys(Forecast.FIELDS + Question.FIELDS))
+EXPORT_KEYS = (*RECORD_FIELDS, "status", "outcome", "resolved_on", "evidence", "resolutions")
+RECORD_KEYS = frozenset(RECORD_FIELDS) | {"resolutions", *FLAT_OUTCOME_KEYS, *DERIVED_KEYS}
+HISTORY_KEYS = frozenset(Resolution.FIELDS) - {"question_id"}
+# The question's fields a record repeats: records sharing a question_id must agree on them.
+QUESTION_KEYS = tuple(name for name in Question.FIELDS if name not in ("id", "recorded_at"))
+# Required where a record creates its question (records joining one may leave the claim out).
+_REQUIRED = ("source", "claim", "resolution_criteria", "made_on")
 
 
 def _blank(value: Any) -> bool:
@@ -130,31 +150,44 @@ def _is_scale_value(values: dict[str, Any]) -> bool:
 
 def forecast_from_record(
     record: Any, *, recorded_at: str, today: dt.date, typed: bool = False
-) -> tuple[Forecast, list[Resolution]]:
-    """Validate one record. Raises ValidationError naming the field; nothing is written here.
+) -> tuple[Question, Forecast, list[Resolution]]:
+    """Validate one record: its question, forecast and the question's resolution history.
 
-    `typed`: the record is a forecast being added (Ledger.add), not a line of an import file."""
+    Raises ValidationError naming the field; nothing is written here. `typed`: the record is a
+    forecast being added (Ledger.add), not a line of an import file."""
     if not isinstance(record, dict):
         raise ValidationError(None, f"a record must be an object, not {type(record).__name__}")
     unknown = [key for key in record if key not in RECORD_KEYS]
     if unknown:
         raise ValidationError(field_name(unknown[0]), "is not a known key")
-    values = {k: v for k, v in record.items() if k in FORECAST_KEYS}
+    values = {k: v for k, v in record.items() if k in RECORD_FIELDS}
     # A record that says when it was recorded (an export) is restored as it was then: the rules
     # added since for recording (`restored` below) do not refuse what an earlier version accepted.
     restored = not _blank(values.get("recorded_at"))
     if not restored:
         values["recorded_at"] = recorded_at
-    try:
-        forecast = Forecast.from_record(complete_forecast_fields(values, restored=restored, typed=typed))
-    except TypeError as exc:  # a required field missing entirely
-        missing = str(exc).split("'")[1] if "'" in str(exc) else None
-        raise ValidationError(missing, "is required") from None
+    for name in _REQUIRED:
+        if name == "claim":
+            if values.get("claim") is None and _blank(values.get("question_id")):
+                raise ValidationError("claim", "is required (a forecast on an existing question, with question_id, may leave it out)")
+            if _blank(values.get("claim")) and values.get("claim") is not None:
+                raise ValidationError("claim", "must not be empty")
+        elif name not in values:
+            raise ValidationError(name, "is required")
+    values = complete_forecast_fields(values, restored=restored, typed=typed)
+    if _blank(values.get("question_id")):
+        values["question_id"] = values["id"]
+    forecast = Forecast.from_record({k: values[k] for k in Forecast.FIELDS if k in values})
+    question = Question.from_record(
+        {**{k: values[k] for k in QUESTION_KEYS if k in values}, "id": forecast.question_id,
+         "recorded_at": forecast.recorded_at}
+    )  # fmt: skip
+    check_forecast_on(question, forecast)
     if not restored and forecast.made_on > today:
         raise ValidationError("made_on", f"{forecast.made_on} is in the future (today is {today})")
     if restored:
         check_recorded_before_now(forecast.recorded_at)
-    history = _history(record, forecast, recorded_at)
+    history = _history(record, question, recorded_at)
     entries = record.get("resolutions")
     entries = entries if isinstance(entries, list) and entries else None  # else the flat outcome, if any
     current = None
@@ -163,13 +196,13 @@ def forecast_from_record(
             restored_entry = entries is not None and not _blank(entries[index].get("recorded_at"))
             if restored_entry:
                 check_recorded_before_now(resolution.recorded_at)
-            check_resolution(forecast, current, resolution, today, restored=restored_entry)
+            check_resolution(question, forecast.made_on, current, resolution, today, restored=restored_entry)
         except ValidationError as exc:
             if entries is None:
                 raise  # a flat outcome: the field is already the record's own key
             raise ValidationError(f"resolutions[{index}].{exc.field}", exc.message) from None
         current = resolution
-    return forecast, history
+    return question, forecast, history
 
 
 def check_recorded_before_now(recorded_at: str) -> None:
@@ -185,7 +218,7 @@ def _day_after(day: dt.date) -> str:  # cached: this runs once per imported reco
     return (day + dt.timedelta(days=1)).isoformat()
 
 
-def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> list[Resolution]:
+def _history(record: dict[str, Any], question: Question, recorded_at: str) -> list[Resolution]:
     flat = {k: record[k] for k in FLAT_OUTCOME_KEYS if not _blank(record.get(k))}
     entries = record.get("resolutions")
     if not _blank(entries) and entries != []:
@@ -198,13 +231,14 @@ def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> li
             unknown = set(entry) - HISTORY_KEYS
             if unknown:
                 raise ValidationError(f"resolutions[{i}].{field_name(sorted(map(str, unknown))[0])}", "is not a known key")
-            values = {"recorded_at": recorded_at, **entry, "forecast_id": forecast.id}
+            values = {"recorded_at": recorded_at, **entry, "question_id": question.id}
+            missing = [key for key in ("outcome", "resolved_on", "evidence") if key not in values]
+            if missing:
+                raise ValidationError(f"resolutions[{i}]", "needs outcome, resolved_on and evidence")
             try:
                 history.append(Resolution.from_record(values))
             except ValidationError as exc:
                 raise ValidationError(f"resolutions[{i}].{exc.field}", exc.message) from None
-            except TypeError:
-                raise ValidationError(f"resolutions[{i}]", "needs outcome, resolved_on and evidence") from None
         last = history[-1].to_record()
         for key, given in flat.items():  # a flat key beside the history must say the same, never be dropped
             value = parse_date(given, key).isoformat() if key == "resolved_on" else str(given)
@@ -218,18 +252,24 @@ def _history(record: dict[str, Any], forecast: Forecast, recorded_at: str) -> li
     for key in ("resolved_on", "evidence"):
         if key not in flat:
             raise ValidationError(key, "is required when an outcome is given")
-    return [Resolution(forecast_id=forecast.id, recorded_at=recorded_at, **flat)]
+    return [Resolution(question_id=question.id, recorded_at=recorded_at, **flat)]
 
 
-def export_record(forecast: Forecast, history: list[Resolution], status: str) -> dict[str, Any]:
-    """The export format: the forecast, its current outcome, its status (on some day) and full history."""
+def export_record(
+    question: Question, forecast: Forecast, history: list[Resolution] | tuple[Resolution, ...], status: str
+) -> dict[str, Any]:
+    """The export format: the forecast, its question's fields, the current outcome, the status (on
+    some day) and the full history (every record of a question repeats the question's)."""
     current = history[-1] if history else None
     record = forecast.to_record()
+    question_record = question.to_record()
+    for key in QUESTION_KEYS:
+        record[key] = question_record[key]
     record["status"] = status
     record["outcome"] = current.outcome if current else None
     record["resolved_on"] = current.resolved_on.isoformat() if current else None
     record["evidence"] = current.evidence if current else None
     record["resolutions"] = [
-        {k: v for k, v in r.to_record().items() if k != "forecast_id"} for r in history
+        {k: v for k, v in r.to_record().items() if k != "question_id"} for r in history
     ]
-    return record
+    return {key: record[key] for key in EXPORT_KEYS}

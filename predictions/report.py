@@ -16,7 +16,7 @@ import attrs
 from dateutil.relativedelta import relativedelta
 
 from .aggregate import GroupScore, ScoreTable, score_table
-from .chain import GENESIS, Verification
+from .chain import FIRST_CLAIM, GENESIS, Verification
 from .errors import ValidationError
 from .model import parse_date
 
@@ -230,15 +230,18 @@ def _remaining_from(period: Period, today: dt.date) -> dt.date:
     return max(today, period.start)
 
 
-_LINE_SQL = "SELECT id, source, claim, probability, deadline, outcome, resolved_on FROM forecasts"
+# Each forecast with its question's deadline and outcome (a forecast without its own claim shows its question).
+_LINES = f"""(SELECT f.id, f.source, coalesce(f.claim, q.question, {FIRST_CLAIM}, '') AS claim, f.probability,
+                q.deadline, q.outcome, q.resolved_on FROM forecasts f JOIN questions q ON q.id = f.question_id) AS lines"""
+_LINE_SQL = f"SELECT id, source, claim, probability, deadline, outcome, resolved_on FROM {_LINES}"
 # Unresolved as of a day: a report made as of a past day (--today) counts what was resolved later as open.
 _OPEN_AS_OF = "(outcome IS NULL OR resolved_on > ?)"
-_OPEN_LINE_SQL = "SELECT id, source, claim, probability, deadline, NULL, NULL FROM forecasts"
+_OPEN_LINE_SQL = f"SELECT id, source, claim, probability, deadline, NULL, NULL FROM {_LINES}"
 
 
 def _listing(conn: sqlite3.Connection, where: str, params: list[Any], order: str, *, open_lines: bool = False) -> Listing:
     """Up to LIST_LIMIT forecasts and their count; `open_lines` shows them without their later outcome."""
-    total = conn.execute(f"SELECT count(*) FROM forecasts WHERE {where}", params).fetchone()[0]
+    total = conn.execute(f"SELECT count(*) FROM {_LINES} WHERE {where}", params).fetchone()[0]
     line_sql = _OPEN_LINE_SQL if open_lines else _LINE_SQL
     rows = conn.execute(f"{line_sql} WHERE {where} ORDER BY {order} LIMIT {LIST_LIMIT}", params)
     return Listing(tuple(ForecastLine(*row) for row in rows), total)
@@ -281,7 +284,7 @@ def build_report(
     resolved = _listing(conn, "resolved_on BETWEEN ? AND ?", [start, end], "resolved_on, id")
     outcomes = dict(
         conn.execute(
-            "SELECT outcome, count(*) FROM forecasts WHERE resolved_on BETWEEN ? AND ? GROUP BY outcome",
+            f"SELECT outcome, count(*) FROM {_LINES} WHERE resolved_on BETWEEN ? AND ? GROUP BY outcome",
             [start, end],
         ).fetchall()
     )

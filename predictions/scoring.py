@@ -52,14 +52,46 @@ def bin_index(probability: float) -> int:
 # (multiply, subtract, truncate toward zero) on the same doubles, so SQL and Python always agree.
 BIN_SQL = f"CAST(s.probability * {N_BINS} - (1.0 / {int(1 / _EDGE_TOLERANCE)}) AS INTEGER)"
 _CLIPPED = f"min(max(s.probability, {LOG_CLIP!r}), {1 - LOG_CLIP!r})"
+# Weighted sums: each row is a forecast carrying its share `weight` of its (source, question)
+# pair (pair_weights_sql), so n is the number of pairs and every sum a weighted one; a lone
+# forecast has weight 1.0 and its sums are exactly the unweighted ones. The last column counts
+# the forecasts themselves.
 SUMS_SQL = (
-    "count(*), total(s.outcome), total(s.probability), total(s.probability * s.probability), "
-    "total(s.probability * s.outcome), total(s.probability * s.probability * s.probability), "
-    "total(s.probability * s.probability * s.probability * s.probability), "
-    "total((s.probability - s.outcome) * (s.probability - s.outcome) "
+    "total(s.weight), total(s.weight * s.outcome), total(s.weight * s.probability), "
+    "total(s.weight * s.probability * s.probability), total(s.weight * s.probability * s.outcome), "
+    "total(s.weight * s.probability * s.probability * s.probability), "
+    "total(s.weight * s.probability * s.probability * s.probability * s.probability), "
+    "total(s.weight * (s.probability - s.outcome) * (s.probability - s.outcome) "
     "* (s.probability - s.outcome) * (s.probability - s.outcome)), "
-    f"total(CASE WHEN s.outcome = 1 THEN ln({_CLIPPED}) ELSE ln(1 - {_CLIPPED}) END)"
+    f"total(s.weight * CASE WHEN s.outcome = 1 THEN ln({_CLIPPED}) ELSE ln(1 - {_CLIPPED}) END), "
+    "count(*)"
 )
+
+
+# The time-averaged Brier score of a (source, question) pair with updates (issue 11; Fatebook and
+# Metaculus average over time too): over the days from the source's first forecast on the
+# question to the end (the resolution's date, or the deadline if earlier), both included, each day
+# is scored with the source's latest forecast made on or before it. So each forecast carries the
+# share of the pair's days it was in force (a lone forecast: 1); a forecast made after the end, or
+# replaced on the day it was made, carries 0. Every score is then a weighted mean over forecasts,
+# which is exactly the mean over pairs of the time-averaged scores. Dates are whole days, so the
+# julianday differences are exact. The forecasts of a pair are ordered by made_on, then by when
+# they were recorded (rowid): the later of two forecasts made on one day is the one in force.
+_PAIR_END = "julianday(CASE WHEN q.resolved_on < q.deadline THEN q.resolved_on ELSE q.deadline END)"
+_PAIR_WEIGHTS = f"""SELECT id, CASE WHEN pair_days > 0
+           THEN max(0.0, min(coalesce(next_day, end_day + 1), end_day + 1) - day) / pair_days
+           ELSE 0.0 END AS weight
+    FROM (SELECT f.id, julianday(f.made_on) AS day, julianday(lead(f.made_on) OVER pair) AS next_day,
+                 {_PAIR_END} AS end_day,
+                 {_PAIR_END} + 1 - julianday(first_value(f.made_on) OVER pair) AS pair_days
+          FROM forecasts f JOIN questions q ON q.id = f.question_id{{where}}
+          WINDOW pair AS (PARTITION BY f.question_id, f.source ORDER BY f.made_on, f.rowid))"""
+
+
+def pair_weights_sql(where: str = "") -> str:
+    """SELECT id, weight for every forecast (or those of the questions `where` picks: a literal
+    clause over `f` and `q`, e.g. "f.question_id IN (SELECT id FROM temp.touched)")."""
+    return _PAIR_WEIGHTS.format(where=f" WHERE {where}" if where else "")
 
 
 def ensure_sql_functions(conn: sqlite3.Connection) -> None:
@@ -72,9 +104,10 @@ def ensure_sql_functions(conn: sqlite3.Connection) -> None:
 
 @attrs.frozen
 class Sums:
-    """Sufficient statistics of one group of (p, o) pairs."""
+    """Sufficient statistics of one group of (p, o) pairs, each sum weighted by the rows' weights
+    (n is the total weight: the number of (source, question) pairs)."""
 
-    n: int = 0
+    n: float = 0
     yes: float = 0.0  # Σo
     p: float = 0.0  # Σp
     p2: float = 0.0  # Σp²
@@ -83,20 +116,26 @@ class Sums:
     p4: float = 0.0  # Σp⁴
     err4: float = 0.0  # Σ(p − o)⁴
     log: float = 0.0  # Σ ln(clipped probability of the outcome that happened)
+    forecasts: int = 0  # how many forecasts (rows) the sums are over
 
     def __add__(self, other: "Sums") -> "Sums":
         # Spelled out: attrs.astuple() made this the slowest step after the SQL (10 µs a call).
         return Sums(
             self.n + other.n, self.yes + other.yes, self.p + other.p, self.p2 + other.p2,
             self.po + other.po, self.p3 + other.p3, self.p4 + other.p4, self.err4 + other.err4,
-            self.log + other.log,
+            self.log + other.log, self.forecasts + other.forecasts,
         )  # fmt: skip
 
     @classmethod
     def of(cls, p: float, o: int) -> "Sums":
         clipped = min(max(p, LOG_CLIP), 1 - LOG_CLIP)
         return cls(1, o, p, p * p, p * o, p**3, p**4, (p - o) ** 4,
-                   math.log(clipped if o else 1 - clipped))  # fmt: skip
+                   math.log(clipped if o else 1 - clipped), 1)  # fmt: skip
+
+    def weighted(self, w: float) -> "Sums":
+        """These sums with every term weighted by w (the forecast count is kept)."""
+        return Sums(self.n * w, self.yes * w, self.p * w, self.p2 * w, self.po * w, self.p3 * w,
+                    self.p4 * w, self.err4 * w, self.log * w, self.forecasts)  # fmt: skip
 
 
 @attrs.frozen
@@ -104,8 +143,8 @@ class CalibrationBin:
     index: int
     lower: float
     upper: float
-    n: int
-    yes: int
+    n: int | float  # weight: pairs, whole unless a pair's forecasts fall in different bins
+    yes: int | float
     mean_forecast: float
     observed_frequency: float
     wilson_low: float
@@ -114,8 +153,8 @@ class CalibrationBin:
 
 @attrs.frozen
 class Scores:
-    n: int
-    yes: int
+    n: int  # (source, question) pairs scored
+    yes: int | float
     brier: float
     brier_ci: tuple[float, float] | None  # analytic 95% interval; None below two forecasts
     brier_two_category: float
@@ -132,10 +171,17 @@ class Scores:
     spiegelhalter_z: float | None
     spiegelhalter_p: float | None
     bins: tuple[CalibrationBin, ...]
+    forecasts: int = 0  # the forecasts scored (a pair's updates each count)
 
 
-def wilson_interval(k: int, n: int, z: float = Z_95) -> tuple[float, float]:
-    """Wilson score interval for k successes in n trials."""
+def count(weight: float) -> int | float:
+    """A total weight as a count: whole (an int) when it is one up to rounding, else the weight."""
+    whole = round(weight)
+    return whole if abs(weight - whole) < 1e-9 else weight
+
+
+def wilson_interval(k: float, n: float, z: float = Z_95) -> tuple[float, float]:
+    """Wilson score interval for k successes in n trials (weighted: k and n may be fractional)."""
     if n <= 0 or not 0 <= k <= n:
         raise ValueError(f"need 0 <= k <= n and n > 0, got k={k}, n={n}")
     phat = k / n
@@ -153,7 +199,7 @@ def scores_from_bins(bins: Mapping[int, Sums]) -> Scores:
     """Every score of a group from its per-bin sums. Raises ValueError when the group is empty."""
     total = sum(bins.values(), Sums())
     n = total.n
-    if n == 0:
+    if n <= 0:
         raise ValueError("no forecasts to score")
     brier = max(0.0, (total.p2 - 2 * total.po + total.yes) / n)
     base = total.yes / n
@@ -170,13 +216,13 @@ def scores_from_bins(bins: Mapping[int, Sums]) -> Scores:
         variance += max(0.0, b.p2 - b.n * f * f)  # a variance: rounding in the sums can dip below 0
         covariance += 2 * (b.po - b.n * f * o)
         ece += b.n * abs(o - f)
-        yes = round(b.yes)
-        low, high = wilson_interval(yes, b.n)
-        calibration.append(CalibrationBin(index, index / N_BINS, (index + 1) / N_BINS, b.n, yes, f, o, low, high))
+        yes = count(b.yes)
+        low, high = wilson_interval(min(yes, b.n), b.n)
+        calibration.append(CalibrationBin(index, index / N_BINS, (index + 1) / N_BINS, count(b.n), yes, f, o, low, high))
     z, p_value = _spiegelhalter(total)
     return Scores(
-        n=n,
-        yes=round(total.yes),
+        n=round(n),
+        yes=count(total.yes),
         brier=brier,
         brier_ci=_brier_interval(total, brier),
         brier_two_category=2 * brier,
@@ -193,6 +239,7 @@ def scores_from_bins(bins: Mapping[int, Sums]) -> Scores:
         spiegelhalter_z=z,
         spiegelhalter_p=p_value,
         bins=tuple(calibration),
+        forecasts=total.forecasts,
     )
 
 

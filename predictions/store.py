@@ -1,6 +1,6 @@
-"""The Ledger: one SQLite file holding forecasts, their resolutions and the hash chain.
+"""The Ledger: one SQLite file holding questions, the forecasts on them, resolutions and the hash chain.
 
-This is the only module that writes rows (opening the file and its schema are in `sqlite_file` and
+This module and `writer` are the only ones that write rows (opening the file and its schema are in `sqlite_file` and
 `migrations`). Every write is one `BEGIN IMMEDIATE` transaction that applies completely or not at
 all; the file runs in WAL mode with a busy timeout, so several processes can share one ledger. Values come in through `records.forecast_from_record` (the single
 validation path for `add`, import and seeds) and every change is appended to the hash chain in the
@@ -31,12 +31,14 @@ from .errors import (
     VerificationError,
     excerpt,
 )
+from .migrations import SECONDARY_INDEXES
 from .model import (
-    Forecast, Resolution, check_resolution, check_timestamp, normalise_tag, parse_date, status_of, stored_values,
-    utc_now,
+    Forecast, Question, Resolution, check_resolution, check_timestamp, normalise_tag, parse_date, status_of,
+    stored_values, utc_now,
 )  # fmt: skip
-from .records import check_recorded_before_now, export_record, forecast_from_record
+from .records import QUESTION_KEYS, check_recorded_before_now, export_record, forecast_from_record
 from .report import Period, Report, build_report, report_period
+from .writer import Item, Writer
 from .sqlite_file import checked_path, connect, shown_path, sqlite_errors, transaction, use_wal
 
 BATCH_SIZE = 2000
@@ -45,11 +47,13 @@ STATUSES = ("open", "due", "resolved", "all")
 
 @attrs.frozen
 class TrackedForecast:
-    """A forecast with its resolution history and its status on a given day."""
+    """A forecast with its question, the question's resolution history and its status on a given day."""
 
+    question: Question
     forecast: Forecast
     history: tuple[Resolution, ...]
     status: str
+    first_claim: str | None = None  # the claim of the question's first forecast that has one
 
     @property
     def id(self) -> str:
@@ -59,9 +63,60 @@ class TrackedForecast:
     def current(self) -> Resolution | None:
         return self.history[-1] if self.history else None
 
+    @property
+    def claim(self) -> str:
+        """What the forecast says: its own claim, else its question's wording, else the claim of
+        the question's first forecast that has one (an update need not repeat it)."""
+        return self.forecast.claim or self.question.question or self.first_claim or "(no claim)"
+
     def to_record(self) -> dict[str, Any]:
         """The export format: what `export`, `list --json` and `show --json` print for it."""
-        return export_record(self.forecast, list(self.history), self.status)
+        return export_record(self.question, self.forecast, self.history, self.status)
+
+
+@attrs.frozen
+class TrackedQuestion:
+    """A question with every forecast on it (in the order recorded), its history and status."""
+
+    question: Question
+    forecasts: tuple[Forecast, ...]
+    history: tuple[Resolution, ...]
+    status: str
+
+    @property
+    def id(self) -> str:
+        return self.question.id
+
+    @property
+    def current(self) -> Resolution | None:
+        return self.history[-1] if self.history else None
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.source for f in self.forecasts))
+
+    @property
+    def title(self) -> str:
+        """The question's wording, else its first forecast's claim."""
+        return self.question.question or next((f.claim for f in self.forecasts if f.claim), "(no wording)")
+
+    def to_record(self) -> dict[str, Any]:
+        """What `list --questions --json` prints: the question's fields, its status and outcome,
+        its sources, every forecast on it and its resolution history."""
+        current = self.current
+        return {
+            **self.question.to_record(),
+            "status": self.status,
+            "outcome": current.outcome if current else None,
+            "resolved_on": current.resolved_on.isoformat() if current else None,
+            "sources": list(self.sources),
+            "forecasts": [f.to_record() for f in self.forecasts],
+            "resolutions": [r.to_record() for r in self.history],
+        }
+
+    def tracked(self, forecast: Forecast) -> TrackedForecast:
+        first_claim = next((f.claim for f in self.forecasts if f.claim), None)
+        return TrackedForecast(self.question, forecast, self.history, self.status, first_claim)
 
 
 @attrs.frozen
@@ -84,22 +139,35 @@ class ImportSummary:
     forecasts: int
     resolutions: int
     head: str
+    questions: int = 0
 
 
-_HISTORY_COLUMN = """(SELECT json_group_array(json_object(
-        'outcome', outcome, 'resolved_on', resolved_on, 'evidence', evidence, 'note', note,
-        'correction_reason', correction_reason, 'early_reason', early_reason,
-        'recorded_at', recorded_at, 'recorded_by', recorded_by))
-    FROM (SELECT * FROM resolutions r INDEXED BY resolutions_forecast
-          WHERE r.forecast_id = f.id ORDER BY r.id)) AS history_json"""
-TRACKED_SQL = f"SELECT {chain.FORECAST_COLUMNS}, {_HISTORY_COLUMN} {chain.FORECAST_FROM}"
-# INDEXED BY: without that index each forecast's history is a scan of every resolution (a 200k
+_HISTORY_KEYS = tuple(c for c in Resolution.FIELDS if c != "question_id")
+_HISTORY_COLUMN = (
+    "(SELECT json_group_array(json_object("
+    + ", ".join(f"'{c}', {c}" for c in _HISTORY_KEYS)
+    + ")) FROM (SELECT * FROM resolutions r INDEXED BY resolutions_question "
+    "WHERE r.question_id = q.id ORDER BY r.id)) AS history_json"
+)
+# INDEXED BY: without that index each question's history is a scan of every resolution (a 200k
 # ledger whose index was dropped took minutes to export); with it named, a missing or altered
 # index is an error at once (sqlite_file.sqlite_errors says which), never a stall.
 
 
 def _text_of(data: bytes | None) -> str:
     return "" if data is None else data.decode("utf-8", "backslashreplace")
+_FORECASTS_FROM = "FROM forecasts f LEFT JOIN documents d ON d.id = f.document_id JOIN questions q ON q.id = f.question_id"
+TRACKED_SQL = (
+    f"SELECT {chain.FORECAST_SELECT}, {chain.QUESTION_SELECT_PREFIXED}, {_HISTORY_COLUMN}, "
+    f"{chain.FIRST_CLAIM} AS first_claim {_FORECASTS_FROM}"
+)
+QUESTION_SQL = f"SELECT {chain.QUESTION_SELECT}, {_HISTORY_COLUMN} FROM questions q"
+QUESTION_FIELDS_SQL = f"SELECT {chain.QUESTION_SELECT} FROM questions q"  # through its primary key only
+HISTORY_SQL = (
+    f"SELECT {chain.RESOLUTION_SELECT} FROM resolutions r INDEXED BY resolutions_question "
+    "WHERE r.question_id = ? ORDER BY r.id"
+)
+FORECASTS_OF_SQL = f"SELECT {chain.FORECAST_SELECT} FROM {chain.FORECAST_FROM} WHERE f.question_id = ? ORDER BY f.rowid"
 
 
 def _today(today: dt.date | str | None) -> dt.date:
@@ -119,33 +187,15 @@ def _write_today(today: dt.date | str | None) -> dt.date:
     return today
 
 
-def _normalised(forecast: Forecast) -> Forecast:
-    """-0.0 is refused nowhere but SQLite stores it as 0.0: record 0.0, so the chain matches the table."""
-    if forecast.probability == 0.0:
-        return attrs.evolve(forecast, probability=0.0)
-    return forecast
+def _history(row: Any, question_id: str) -> tuple[Resolution, ...]:
+    return tuple(
+        Resolution.from_record({**item, "question_id": question_id}) for item in json.loads(row["history_json"])
+    )
 
 
-MULTIROW = 250  # rows per INSERT statement (19 columns x 250 = 4,750 parameters; SQLite allows 32,766)
-
-
-def _multirow(rows: list[tuple]) -> Iterator[tuple[str, list[Any]]]:
-    """(placeholders, flat parameters) for one INSERT ... VALUES statement per MULTIROW rows.
-
-    A statement whose table has triggers that may abort (the append-only and calendar-date
-    triggers) opens a statement journal each time it runs; one statement for many rows opens one
-    where executemany opened one per row, which made the inserts two to three times slower. The
-    rows are the same, inserted in the same order, and refused by the same constraints.
-    """
-    if not rows:
-        return
-    width = len(rows[0])
-    one = "(" + ", ".join("?" * width) + ")"
-    full = ", ".join([one] * MULTIROW)
-    for start in range(0, len(rows), MULTIROW):
-        chunk = rows[start : start + MULTIROW]
-        marks = full if len(chunk) == MULTIROW else ", ".join([one] * len(chunk))  # placeholders only
-        yield marks, [value for row in chunk for value in row]
+# What `add --question` takes from the question; giving one of these that differs is refused.
+_FROM_QUESTION = {"resolution_criteria": "resolution_criteria", "deadline": "deadline",
+                  "deadline_text": "deadline_text", "question_text": "question"}  # fmt: skip
 
 
 class Ledger:
@@ -154,7 +204,8 @@ class Ledger:
     >>> with Ledger("ledger.db") as ledger:                     # doctest: +SKIP
     ...     f = ledger.add(source="The Economist", claim="...", resolution_criteria="...",
     ...                    made_on=date(2026, 5, 1), deadline=date(2027, 11, 1), probability=0.7)
-    ...     ledger.resolve(f.id, "yes", on=date(2027, 3, 2), evidence="...")
+    ...     ledger.add(question=f.question_id, source="The Times", made_on=date(2026, 6, 1), probability=0.4)
+    ...     ledger.resolve(f.question_id, "yes", on=date(2027, 3, 2), evidence="...")
     """
 
     def __init__(self, path: str | os.PathLike, *, create: bool = True, read_only: bool = False):
@@ -244,9 +295,9 @@ class Ledger:
         self,
         *,
         source: str,
-        claim: str,
-        resolution_criteria: str,
         made_on: dt.date | str,
+        claim: str | None = None,
+        resolution_criteria: str | None = None,
         deadline: dt.date | str | None = None,
         deadline_text: str | None = None,
         deadline_assumed: bool = False,
@@ -255,6 +306,7 @@ class Ledger:
         probability_basis: str | None = None,
         quote: str | None = None,
         question: str | None = None,
+        question_text: str | None = None,
         document: dict[str, Any] | None = None,
         source_kind: str | None = None,
         tags: Iterable[str] = (),
@@ -262,26 +314,54 @@ class Ledger:
         id: str | None = None,
         today: dt.date | str | None = None,
     ) -> Forecast:
-        """Record one forecast and return it (with its `.id`).
+        """Record one forecast and return it (with its `.id` and `.question_id`).
 
-        `deadline` may be left out when `deadline_text` is a wording `parse_deadline` understands;
-        `probability` may be left out when `phrase` is on the hedge scale. `today` (default: the
-        real date; never later) is the day `made_on` may not be after. Raises ValidationError.
+        Without `question`, the forecast comes with its own new question (`claim`,
+        `resolution_criteria` and a deadline needed; `question_text` is the question's wording);
+        the question takes the forecast's id. With `question` (an id or a unique prefix of a
+        question's or one of its forecasts' ids), it is a forecast on that question: another
+        source's, or an update by the same source; its criteria, deadline and tags are the
+        question's, and giving different ones is refused. `deadline` may be left out when
+        `deadline_text` is a wording `parse_deadline` understands; `probability` may be left out
+        when `phrase` is on the hedge scale. `today` (default: the real date; never later) is the
+        day `made_on` may not be after. Raises ValidationError.
         """
         # No recorded_at: it is now (a forecast recorded earlier is restored with import_records).
         record = {
             "id": id, "source": source, "source_kind": source_kind, "document": document,
-            "claim": claim, "quote": quote, "question": question,
-            "resolution_criteria": resolution_criteria, "made_on": made_on, "deadline": deadline,
+            "claim": claim, "quote": quote, "made_on": made_on,
+            "probability": probability, "probability_basis": probability_basis, "phrase": phrase, "note": note,
+            "question": question_text, "resolution_criteria": resolution_criteria, "deadline": deadline,
             "deadline_text": deadline_text, "deadline_assumed": deadline_assumed,
-            "probability": probability, "probability_basis": probability_basis, "phrase": phrase,
-            "tags": tags if isinstance(tags, str) else list(tags), "note": note,
+            "tags": tags if isinstance(tags, str) else list(tags),
         }  # fmt: skip
-        forecast, _ = forecast_from_record(record, recorded_at=utc_now(), today=_write_today(today), typed=True)
-        forecast = _normalised(forecast)
+        today = _write_today(today)
         with self._writing():
-            self._append([(None, forecast, [])], *self._chain_state())
-        return forecast
+            if question is not None:
+                existing = self.get_question(question, today=today)
+                record = self._on_question(record, existing.question)
+            item = self._validated(None, record, utc_now(), today, typed=True)
+            self._write([item], derived_id=id is None)
+        return item.forecast
+
+    @staticmethod
+    def _on_question(record: dict[str, Any], question: Question) -> dict[str, Any]:
+        """`record` as a forecast on `question`: the question's fields, refusing different ones."""
+        given = dict(record)
+        if given.get("deadline") is not None:
+            given["deadline"] = parse_date(given["deadline"], "deadline")
+        for key, field in _FROM_QUESTION.items():
+            value = given.get("question" if key == "question_text" else key)
+            if value is not None and _differs(value, getattr(question, field)):
+                raise ValidationError(
+                    field, f"is {value!s} here but {getattr(question, field)!s} on question {question.id}: "
+                    "a forecast on a question takes its criteria and deadline from it"
+                )  # fmt: skip
+        if record.get("tags") and tuple(sorted(set(record["tags"]))) != question.tags:
+            raise ValidationError("tags", f"tags belong to the question; {question.id} has {', '.join(question.tags) or 'none'}")
+        question_record = question.to_record()
+        values = {**record, **{k: question_record[k] for k in QUESTION_KEYS}, "question_id": question.id}
+        return values
 
     def import_records(
         self,
@@ -290,62 +370,137 @@ class Ledger:
         recorded_at: str | None = None,
         today: dt.date | str | None = None,
     ) -> ImportSummary:
-        """Validate and write (where, record) pairs all-or-nothing; errors name `where` and the field."""
+        """Validate and write (where, record) pairs all-or-nothing; errors name `where` and the field.
+
+        Records are in the export format; those that share a `question_id` are forecasts on one
+        question (an earlier one in the input, or one already in the ledger) and must carry the
+        same question fields and history.
+        """
         if recorded_at is None:
             recorded_at = utc_now()
         else:  # the stamp every record without its own gets: as checked as theirs
             check_recorded_before_now(check_timestamp(recorded_at))
         today = _write_today(today)
-        forecasts = resolutions = 0
+        forecasts = resolutions = questions = 0
         with self._writing() as written:
-            seq, prev, next_rid = self._chain_state()
-            bulk = seq == 0 and self.count() == 0
+            writer = Writer.of(self.conn)
+            bulk = writer.chain.seq == 0 and self.count() == 0
+            # Without the secondary indexes (a bulk load), a question's history cannot be read
+            # back cheaply: a record repeating it is checked once they are rebuilt, at the end.
+            deferred: list[tuple[str, Item]] | None = [] if bulk else None
             if bulk:
                 self._drop_secondary_indexes()
-            batch: list[tuple[str, Forecast, list[Resolution]]] = []
+            batch: list[Item] = []
             for where, record in records:
-                try:
-                    forecast, history = forecast_from_record(record, recorded_at=recorded_at, today=today)
-                except ValidationError as exc:
-                    raise exc.located(where) from None
-                batch.append((where, _normalised(forecast), history))
-                forecasts += 1
-                resolutions += len(history)
+                batch.append(self._validated(where, record, recorded_at, today))
                 if len(batch) >= BATCH_SIZE:
-                    seq, prev, next_rid = self._append(batch, seq, prev, next_rid)
+                    counts = self._write(batch, writer=writer, refresh=False, deferred=deferred)
+                    forecasts, questions, resolutions = forecasts + counts[0], questions + counts[1], resolutions + counts[2]
                     batch = []
-            seq, prev, next_rid = self._append(batch, seq, prev, next_rid)
+            counts = self._write(batch, writer=writer, refresh=False, deferred=deferred)
+            forecasts, questions, resolutions = forecasts + counts[0], questions + counts[1], resolutions + counts[2]
             if bulk:
                 self._create_secondary_indexes()
-        return ImportSummary(forecasts=forecasts, resolutions=resolutions, head=written.head or prev)
+                for question_id, item in deferred:
+                    _check_same_history(self._history_of(question_id), item)
+            writer.refresh()
+        head = written.head or writer.chain.prev
+        return ImportSummary(forecasts=forecasts, resolutions=resolutions, head=head, questions=questions)
+
+    @staticmethod
+    def _validated(where: str | None, record: Any, recorded_at: str, today: dt.date, typed: bool = False) -> Item:
+        try:
+            question, forecast, history = forecast_from_record(record, recorded_at=recorded_at, today=today, typed=typed)
+        except ValidationError as exc:
+            raise exc.located(where) if where else exc from None
+        return Item(where, question, forecast, tuple(history))
+
+    def _write(self, items: list[Item], *, writer: Writer | None = None, refresh: bool = True,
+               derived_id: bool = False, deferred: list[tuple[str, Item]] | None = None) -> tuple[int, int, int]:  # fmt: skip
+        """Write items whose questions may already exist (in the ledger or earlier in `items`):
+        such an item's question must be the same, and it then joins it. Inside a transaction.
+        Returns (forecasts, new questions, resolutions) written."""
+        if not items:
+            return 0, 0, 0
+        writer = writer or Writer.of(self.conn)
+        existing = self._existing_questions({item.question.id for item in items})
+        seen: dict[str, Item] = {}
+        joined = []
+        for item in items:
+            qid = item.question.id
+            earlier = seen.get(qid) or existing.get(qid)
+            if earlier is None:
+                seen[qid] = item
+                joined.append(item)
+                continue
+            if item.forecast.id == qid:  # only a question's first forecast has its id: this one is again
+                raise self._explain_refusal(items[: items.index(item) + 1], None, derived_id) from None
+            try:
+                _check_same_question(earlier, item)
+                if item.history and earlier.history is None:  # a question read back from the ledger
+                    if deferred is not None:
+                        deferred.append((qid, item))
+                    else:
+                        _check_same_history(self._history_of(qid), item)
+                elif item.history:
+                    _check_same_history(earlier.history, item)
+            except ValidationError:
+                if self._is_forecast(item.forecast.id):  # the forecast itself is there: say that first
+                    raise self._explain_refusal([item], None, derived_id) from None
+                raise
+            joined.append(attrs.evolve(item, question=None, history=()))
+        self.conn.execute("SAVEPOINT batch")
+        try:
+            writer.write(joined)
+        except sqlite3.IntegrityError as exc:
+            self.conn.execute("ROLLBACK TO batch")
+            raise self._explain_refusal(items, exc, derived_id) from None
+        self.conn.execute("RELEASE batch")
+        for qid, item in seen.items():
+            if sum(1 for i in joined if i.forecast.question_id == qid) > 1:
+                writer.touched.add(qid)
+        if refresh:
+            writer.refresh()
+        new = [i for i in joined if i.question is not None]
+        return len(items), len(new), sum(len(i.history) for i in new)
+
+    def _existing_questions(self, ids: set[str]) -> dict[str, Item]:
+        """The questions among `ids` already in the ledger, as Items (the history not read: None)."""
+        found: dict[str, Item] = {}
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            cursor = self.conn.execute(f"{QUESTION_FIELDS_SQL} WHERE q.id IN ({marks})", chunk)
+            cursor.row_factory = sqlite3.Row
+            for row in cursor:
+                with self._stored(row["id"]):
+                    question = Question.from_record(chain.question_record_from_row(row))
+                found[question.id] = Item(None, question, _NO_FORECAST, None)
+        return found
+
+    def _history_of(self, question_id: str) -> tuple[Resolution, ...]:
+        cursor = self.conn.execute(HISTORY_SQL, [question_id])
+        cursor.row_factory = sqlite3.Row
+        with self._stored(question_id):
+            return tuple(Resolution.from_record(chain.resolution_record_from_row(row)) for row in cursor)
 
     # A bulk load into an empty ledger builds the secondary indexes once, sorted, at the end, rather
     # than inserting into them row by row. Both happen inside the import's transaction: other
     # connections never see the ledger without them, and a failed or killed import leaves them as
-    # they were. The definitions are those of migrations m001 and m002 (a test compares the schema
-    # of a ledger loaded this way with that of a fresh one); the literal statements keep every SQL
-    # text in this module code-owned.
+    # they were. The statements are the migrations' own (migrations.SECONDARY_INDEXES; a test
+    # compares the schema of a ledger loaded this way with that of a fresh one).
     def _drop_secondary_indexes(self) -> None:
-        self.conn.execute("DROP INDEX forecasts_source")
-        self.conn.execute("DROP INDEX forecasts_deadline")
-        self.conn.execute("DROP INDEX forecasts_document")
-        self.conn.execute("DROP INDEX forecasts_unscored")
-        self.conn.execute("DROP INDEX resolutions_forecast")
-        self.conn.execute("DROP INDEX forecast_tags_tag")
+        for name in SECONDARY_INDEXES:
+            self.conn.execute(f"DROP INDEX {name}")
 
     def _create_secondary_indexes(self) -> None:
-        self.conn.execute("CREATE INDEX forecasts_source ON forecasts(source)")
-        self.conn.execute("CREATE INDEX forecasts_deadline ON forecasts(deadline)")
-        self.conn.execute("CREATE INDEX forecasts_document ON forecasts(document_id)")
-        self.conn.execute(
-            "CREATE INDEX forecasts_unscored ON forecasts(outcome) WHERE outcome IN ('ambiguous', 'annulled')"
-        )
-        self.conn.execute("CREATE INDEX resolutions_forecast ON resolutions(forecast_id, id)")
-        self.conn.execute("CREATE INDEX forecast_tags_tag ON forecast_tags(tag)")
+        for statement in SECONDARY_INDEXES.values():
+            self.conn.execute(statement)
 
     def resolve(
         self,
-        forecast_id: str,
+        question_id: str,
         outcome: str,
         *,
         on: dt.date | str,
@@ -356,162 +511,108 @@ class Ledger:
         by: str | None = None,
         today: dt.date | str | None = None,
     ) -> Resolution:
-        """Append a resolution. `forecast_id` may be a unique prefix. Raises ValidationError.
+        """Append a resolution of a question: `question_id` is a question's id or any of its
+        forecasts' ids, or a unique prefix of one. It settles every forecast on the question.
+        Raises ValidationError.
 
-        A forecast already resolved needs `correction` (the reason) to be resolved again; a NO
+        A question already resolved needs `correction` (the reason) to be resolved again; a NO
         before the deadline needs `early_reason`; a YES after the deadline is refused.
         """
         today = _write_today(today)
         with self._writing():
-            tracked = self.get(forecast_id, today=today)
+            tracked = self.get_question(question_id, today=today)
             resolution = Resolution(
-                forecast_id=tracked.id, outcome=outcome, resolved_on=on, evidence=evidence,
+                question_id=tracked.id, outcome=outcome, resolved_on=on, evidence=evidence,
                 note=note, correction_reason=correction, early_reason=early_reason,
                 recorded_at=utc_now(), recorded_by=by,
             )  # fmt: skip
-            check_resolution(tracked.forecast, tracked.current, resolution, today)
-            seq, prev, next_rid = self._chain_state()
-            self._write_resolutions([resolution], seq, prev, next_rid)
-            self.conn.execute(
-                "UPDATE forecasts SET outcome = ?, resolved_on = ? WHERE id = ?",
-                [resolution.outcome, resolution.resolved_on.isoformat(), tracked.id],
-            )
+            first_made_on = min(f.made_on for f in tracked.forecasts)
+            check_resolution(tracked.question, first_made_on, tracked.current, resolution, today)
+            writer = Writer.of(self.conn)
+            writer.resolve(resolution)
+            writer.refresh()
         return resolution
 
-    def _chain_state(self) -> tuple[int, str, int]:
-        """(last entry's seq, its hash, the next resolution id)."""
-        row = self.conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = row if row else (0, chain.GENESIS)
-        next_rid = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM resolutions").fetchone()[0]
-        return seq, prev, next_rid
-
-    def _append(
-        self, batch: list[tuple[str, Forecast, list[Resolution]]], seq: int, prev: str, next_rid: int
-    ) -> tuple[int, str, int]:
-        """Write forecasts (each followed by its history) and their chain entries. Inside a transaction."""
-        if not batch:
-            return seq, prev, next_rid
-        rows, (seq, prev, next_rid) = self._rows(batch, seq, prev, next_rid)
-        documents, forecasts, tags, entries, resolutions = rows
-        self.conn.execute("SAVEPOINT batch")
-        try:
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (doc_id, d["title"], d["outlet"], d["author"], d["url"], d["published_on"],
-                     int(d["published_on_estimated"]), d["published_text"], d["note"], d["file"])
-                    for doc_id, d in documents.items()
-                ],
-            )  # fmt: skip
-            for marks, values in _multirow(forecasts):
-                self.conn.execute(
-                    "INSERT INTO forecasts (id, source, source_kind, document_id, claim, quote, question, "
-                    "resolution_criteria, made_on, deadline, deadline_text, deadline_assumed, probability, "
-                    f"probability_basis, phrase, note, recorded_at, outcome, resolved_on) VALUES {marks}",
-                    values,
-                )
-            self.conn.executemany("INSERT INTO forecast_tags VALUES (?, ?)", tags)
-            self._insert_resolutions(resolutions)
-            self._insert_entries(entries)
-        except sqlite3.IntegrityError as exc:
-            self.conn.execute("ROLLBACK TO batch")
-            raise self._explain_refusal(batch, exc) from None
-        self.conn.execute("RELEASE batch")
-        return seq, prev, next_rid
-
-    def _rows(self, batch, seq: int, prev: str, next_rid: int):
-        """The table rows and chain entries of a batch (its values were validated by the model)."""
-        documents, forecasts, tags, entries, resolutions = {}, [], [], [], []
-        for _, forecast, history in batch:
-            record = forecast.to_record()
-            payload = chain.canonical_json(record)
-            seq += 1
-            digest = chain.chain_hash(prev, payload)
-            entries.append((seq, "forecast", forecast.id, None, payload, prev, digest))
-            prev = digest
-            document_id = None
-            if forecast.document is not None:
-                document_id = forecast.document.id
-                documents[document_id] = record["document"]
-            current = history[-1] if history else None
-            forecasts.append((
-                forecast.id, forecast.source, forecast.source_kind, document_id, forecast.claim,
-                forecast.quote, forecast.question, forecast.resolution_criteria, record["made_on"],
-                record["deadline"], forecast.deadline_text, int(forecast.deadline_assumed),
-                forecast.probability, forecast.probability_basis, forecast.phrase, forecast.note,
-                forecast.recorded_at, current.outcome if current else None,
-                current.resolved_on.isoformat() if current else None,
-            ))  # fmt: skip
-            tags.extend((forecast.id, tag) for tag in forecast.tags)
-            for resolution in history:
-                seq, prev, next_rid = self._resolution_rows(resolution, seq, prev, next_rid, entries, resolutions)
-        return (documents, forecasts, tags, entries, resolutions), (seq, prev, next_rid)
-
-    @staticmethod
-    def _resolution_rows(resolution, seq, prev, rid, entries, rows):
-        record = resolution.to_record()
-        payload = chain.canonical_json(record)
-        seq += 1
-        digest = chain.chain_hash(prev, payload)
-        entries.append((seq, "resolution", resolution.forecast_id, rid, payload, prev, digest))
-        rows.append((rid, *(record[key] for key in chain.RESOLUTION_COLUMNS)))
-        return seq, digest, rid + 1
-
-    def _insert_resolutions(self, rows) -> None:
-        for marks, values in _multirow(rows):
-            self.conn.execute(
-                f"INSERT INTO resolutions (id, {', '.join(chain.RESOLUTION_COLUMNS)}) VALUES {marks}", values
-            )
-
-    def _insert_entries(self, rows) -> None:
-        for marks, values in _multirow(rows):
-            self.conn.execute(f"INSERT INTO entries VALUES {marks}", values)
-
-    def _write_resolutions(self, history: list[Resolution], seq: int, prev: str, rid: int) -> None:
-        entries, rows = [], []
-        for resolution in history:
-            seq, prev, rid = self._resolution_rows(resolution, seq, prev, rid, entries, rows)
-        self._insert_resolutions(rows)
-        self._insert_entries(entries)
-
-    def _explain_refusal(self, batch, exc: sqlite3.IntegrityError) -> LedgerError:
+    def _explain_refusal(self, items: list[Item], exc: sqlite3.IntegrityError | None, derived_id: bool) -> LedgerError:
         """Name the record behind a database refusal (almost always a duplicate id)."""
-        ids = [forecast.id for _, forecast, _ in batch]
+        ids = [item.forecast.id for item in items]
         existing = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             existing.update(r[0] for r in self.conn.execute(f"SELECT id FROM forecasts WHERE id IN ({marks})", chunk))
         seen: Counter[str] = Counter()
-        for where, forecast, _ in batch:
-            seen[forecast.id] += 1
-            if forecast.id in existing:
-                return ValidationError("id", f"{forecast.id!r} is already in the ledger", where)
-            if seen[forecast.id] > 1:
-                return ValidationError("id", f"{forecast.id!r} appears twice in this input", where)
+        for item in items:
+            forecast_id = item.forecast.id
+            seen[forecast_id] += 1
+            if forecast_id in existing:
+                if derived_id:  # `add` without --id: the id is the content's, so the content is there
+                    return ValidationError(None, f"the same forecast is already recorded, as {forecast_id}", item.where)
+                return ValidationError("id", f"{forecast_id!r} is already in the ledger", item.where)
+            if seen[forecast_id] > 1:
+                return ValidationError("id", f"{forecast_id!r} appears twice in this input", item.where)
         return LedgerError(f"the database refused the change ({exc}); nothing was written")
 
     # --- reading ----------------------------------------------------------------------------
 
-    def resolve_id(self, prefix: str) -> str:
-        """The full id of the one forecast whose id starts with `prefix`."""
+    def _matches(self, prefix: str) -> list[tuple[str, str]]:
+        """(id, question id) of the forecasts and questions whose id starts with `prefix` (up to 6 each)."""
+        bounds = [prefix, prefix + "\U0010ffff"]
+        with sqlite_errors(self.path):
+            forecasts = self.conn.execute(
+                "SELECT id, question_id FROM forecasts WHERE id >= ? AND id < ? ORDER BY id LIMIT 6", bounds
+            ).fetchall()
+            questions = self.conn.execute(
+                "SELECT id, id FROM questions WHERE id >= ? AND id < ? ORDER BY id LIMIT 6", bounds
+            ).fetchall()
+        return [tuple(row) for row in forecasts + questions]
+
+    @staticmethod
+    def _clean(prefix: str) -> str:
         prefix = (prefix or "").strip().lower()  # ids are lower-case: `show C100` finds c100...
         if not prefix:
-            raise NotFoundError("give a forecast id (or the start of one)")
-        with sqlite_errors(self.path):
-            rows = self.conn.execute(
-                "SELECT id FROM forecasts WHERE id >= ? AND id < ? ORDER BY id LIMIT 6",
-                [prefix, prefix + "\U0010ffff"],
-            ).fetchall()
-        if not rows:
-            raise NotFoundError(f"no forecast has an id starting with {excerpt(prefix)}")
-        ids = [row[0] for row in rows]
-        if prefix in ids:
+            raise NotFoundError("give a forecast or question id (or the start of one)")
+        return prefix
+
+    def resolve_id(self, prefix: str) -> str:
+        """The full id of the one forecast whose id starts with `prefix` (a question's id names its
+        first forecast)."""
+        prefix = self._clean(prefix)
+        matches = self._matches(prefix)
+        forecast_ids = sorted({m[0] for m in matches[: len(matches)] if self._is_forecast(m[0])})
+        if prefix in forecast_ids:
             return prefix
-        if len(ids) > 1:
-            shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        if len(forecast_ids) == 1:
+            return forecast_ids[0]
+        if len(forecast_ids) > 1:
+            shown = ", ".join(forecast_ids[:5]) + (", ..." if len(forecast_ids) > 5 else "")
             raise AmbiguousIdError(f"{excerpt(prefix)} matches several forecasts ({shown}); type more of the id")
-        return ids[0]
+        question_id = self.resolve_question_id(prefix)
+        row = self.conn.execute("SELECT id FROM forecasts WHERE question_id = ? ORDER BY rowid LIMIT 1", [question_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"no forecast has an id starting with {excerpt(prefix)}")
+        return row[0]
+
+    def _is_forecast(self, forecast_id: str) -> bool:
+        with sqlite_errors(self.path):
+            return self.conn.execute("SELECT 1 FROM forecasts WHERE id = ?", [forecast_id]).fetchone() is not None
+
+    def resolve_question_id(self, prefix: str) -> str:
+        """The id of the one question named by `prefix`: its own id or any of its forecasts' (or a
+        unique start of one)."""
+        prefix = self._clean(prefix)
+        matches = self._matches(prefix)
+        exact = {question_id for id_, question_id in matches if id_ == prefix}
+        if len(exact) == 1:
+            return exact.pop()
+        candidates = exact or {question_id for _, question_id in matches}
+        if not candidates:
+            raise NotFoundError(f"no forecast or question has an id starting with {excerpt(prefix)}")
+        if len(candidates) > 1:
+            shown = sorted(candidates)
+            listed = ", ".join(shown[:5]) + (", ..." if len(shown) > 5 else "")
+            raise AmbiguousIdError(f"{excerpt(prefix)} matches forecasts on several questions ({listed}); type more of the id")
+        return candidates.pop()
 
     def _tracked(self, where: str, params: list[Any], today: dt.date | None, order: str = "f.rowid"):
         today = _today(today)
@@ -519,24 +620,51 @@ class Ledger:
             cursor = self.conn.execute(f"{TRACKED_SQL} {where} ORDER BY {order}", params)
             cursor.row_factory = sqlite3.Row
             for row in cursor:
-                try:
-                    with stored_values():  # read by the rules it was recorded under (model.stored_values)
-                        forecast = Forecast.from_record(chain.forecast_record_from_row(row))
-                        history = tuple(
-                            Resolution.from_record({**item, "forecast_id": forecast.id})
-                            for item in json.loads(row["history_json"])
-                        )
-                except ValidationError as exc:  # only raw SQL writes what the model refuses
-                    raise LedgerError(
-                        f"{shown_path(self.path)}: the forecast {row['id']!r} as stored is not one the ledger "
-                        f"accepts ({exc}): the file was changed outside predictions (`predictions verify` names the entry)"
-                    ) from None
+                with self._stored(row["id"]):
+                    question = Question.from_record(chain.question_record_from_row(row, "q_"))
+                    forecast = Forecast.from_record(chain.forecast_record_from_row(row))
+                    history = _history(row, question.id)
                 current = history[-1] if history else None
-                yield TrackedForecast(forecast, history, status_of(forecast, current, today))
+                status = status_of(question, current, today)
+                yield TrackedForecast(question, forecast, history, status, row["first_claim"])
+
+    @contextlib.contextmanager
+    def _stored(self, what: str) -> Iterator[None]:
+        """Values read back are checked by the rules they were recorded under (model.stored_values);
+        one the model refuses even so was written with raw SQL: one line saying so."""
+        try:
+            with stored_values():
+                yield
+        except ValidationError as exc:
+            raise LedgerError(
+                f"{shown_path(self.path)}: {what!r} as stored is not one the ledger accepts ({exc}): the file "
+                "was changed outside predictions (`predictions verify` names the entry)"
+            ) from None
 
     def get(self, id_or_prefix: str, *, today: dt.date | str | None = None) -> TrackedForecast:
+        """One forecast (a question's id names its first forecast)."""
         forecast_id = self.resolve_id(id_or_prefix)
         return list(self._tracked("WHERE f.id = ?", [forecast_id], today))[0]
+
+    def get_question(self, id_or_prefix: str, *, today: dt.date | str | None = None) -> TrackedQuestion:
+        """One question with every forecast on it; named by its id or any of its forecasts'."""
+        question_id = self.resolve_question_id(id_or_prefix)
+        return next(self._questions("WHERE q.id = ?", [question_id], today))
+
+    def _questions(self, where: str, params: list[Any], today: dt.date | None, order: str = "q.rowid"):
+        today = _today(today)
+        with sqlite_errors(self.path):
+            cursor = self.conn.execute(f"{QUESTION_SQL} {where} ORDER BY {order}", params)
+            cursor.row_factory = sqlite3.Row
+            for row in cursor:
+                with self._stored(row["id"]):
+                    question = Question.from_record(chain.question_record_from_row(row))
+                    history = _history(row, question.id)
+                    forecasts_cursor = self.conn.execute(FORECASTS_OF_SQL, [question.id])
+                    forecasts_cursor.row_factory = sqlite3.Row
+                    forecasts = tuple(Forecast.from_record(chain.forecast_record_from_row(r)) for r in forecasts_cursor)
+                current = history[-1] if history else None
+                yield TrackedQuestion(question, forecasts, history, status_of(question, current, today))
 
     def forecasts(
         self,
@@ -549,6 +677,27 @@ class Ledger:
         """Forecasts filtered by status (open, due, resolved, all), exact source and tag; by deadline."""
         return list(self.iter_forecasts(status=status, source=source, tag=tag, today=today))
 
+    def _filters(self, status: str, source: str | None, tag: str | None, today: dt.date | None):
+        if status not in STATUSES:
+            raise ValidationError("status", f"{status!r} is not one of {', '.join(STATUSES)}")
+        today_text = _today(today).isoformat()
+        clauses, params = [], []
+        if status == "open":
+            clauses.append("q.outcome IS NULL AND q.deadline >= ?")
+            params.append(today_text)
+        elif status == "due":
+            clauses.append("q.outcome IS NULL AND q.deadline < ?")
+            params.append(today_text)
+        elif status == "resolved":
+            clauses.append("q.outcome IS NOT NULL")
+        if source is not None:
+            clauses.append("q.id IN (SELECT question_id FROM forecasts WHERE source = ?)")
+            params.append(source)
+        if tag is not None:
+            clauses.append("q.id IN (SELECT question_id FROM question_tags WHERE tag = ?)")
+            params.append(normalise_tag(tag))  # as tags are stored: --tag Tech finds "tech"
+        return clauses, params
+
     def iter_forecasts(
         self,
         *,
@@ -556,38 +705,35 @@ class Ledger:
         source: str | None = None,
         tag: str | None = None,
         today: dt.date | str | None = None,
-        order: str = "f.deadline, f.id",
+        order: str = "q.deadline, f.id",
     ) -> Iterator[TrackedForecast]:
         """Like `forecasts`, but read one at a time (a million forecasts are never all in memory)."""
-        if status not in STATUSES:
-            raise ValidationError("status", f"{status!r} is not one of {', '.join(STATUSES)}")
-        today_text = _today(today).isoformat()
-        clauses, params = [], []
-        if status == "open":
-            clauses.append("f.outcome IS NULL AND f.deadline >= ?")
-            params.append(today_text)
-        elif status == "due":
-            clauses.append("f.outcome IS NULL AND f.deadline < ?")
-            params.append(today_text)
-        elif status == "resolved":
-            clauses.append("f.outcome IS NOT NULL")
+        clauses, params = self._filters(status, None, tag, today)
         if source is not None:
             clauses.append("f.source = ?")
             params.append(source)
-        if tag is not None:
-            clauses.append("f.id IN (SELECT forecast_id FROM forecast_tags WHERE tag = ?)")
-            params.append(normalise_tag(tag))  # as tags are stored: --tag Tech finds "tech"
         clauses.append("f.rowid <= ?")  # the forecasts there are now, whatever is added while iterating
         params.append(self._last_rowid())
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return self._tracked(where, params, today, order=order)
+
+    def questions(self, *, status: str = "all", source: str | None = None, tag: str | None = None,
+                  today: dt.date | str | None = None) -> Iterator[TrackedQuestion]:  # fmt: skip
+        """Questions (each with every forecast on it) by status, a source that forecast them, and
+        tag; soonest deadline first. Streamed."""
+        clauses, params = self._filters(status, source, tag, today)
+        with sqlite_errors(self.path):
+            last = self.conn.execute("SELECT coalesce(max(rowid), 0) FROM questions").fetchone()[0]
+        clauses.append("q.rowid <= ?")
+        params.append(last)
+        return self._questions("WHERE " + " AND ".join(clauses), params, today, order="q.deadline, q.id")
 
     def due(self, *, today: dt.date | str | None = None) -> list[TrackedForecast]:
         """Past their deadline and unresolved, oldest deadline first."""
         return self.forecasts(status="due", today=today)
 
     def history(self, id_or_prefix: str) -> tuple[Resolution, ...]:
-        return self.get(id_or_prefix).history
+        return self.get_question(id_or_prefix).history
 
     def export_records(self, *, today: dt.date | str | None = None) -> Iterator[dict[str, Any]]:
         """Every forecast in the order it was recorded, in the export format (streamed)."""
@@ -602,7 +748,7 @@ class Ledger:
 
     def has_tag(self, tag: str) -> bool:
         with sqlite_errors(self.path):
-            found = self.conn.execute("SELECT 1 FROM forecast_tags WHERE tag = ? LIMIT 1", [normalise_tag(tag)])
+            found = self.conn.execute("SELECT 1 FROM question_tags WHERE tag = ? LIMIT 1", [normalise_tag(tag)])
             return found.fetchone() is not None
 
     def _leave_wal(self) -> None:
@@ -611,8 +757,13 @@ class Ledger:
             self.conn.execute("PRAGMA journal_mode = DELETE")
 
     def count(self) -> int:
+        """How many forecasts."""
         with sqlite_errors(self.path):
             return self.conn.execute("SELECT count(*) FROM forecasts").fetchone()[0]
+
+    def count_questions(self) -> int:
+        with sqlite_errors(self.path):
+            return self.conn.execute("SELECT count(*) FROM questions").fetchone()[0]
 
     # --- scores and reports -----------------------------------------------------------------
 
@@ -713,3 +864,32 @@ class Ledger:
             self.conn.execute("SELECT 1")  # a closed Ledger is refused as such, not blamed on the target
         files.backup_into(self.conn, target, protect=self.path, progress=progress)
         return target
+
+
+def _differs(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return a.split() != b.split()
+    return a != b
+
+
+def _check_same_question(earlier: Item, item: Item) -> None:
+    """A record on a question already recorded (`earlier`) must say the same of it."""
+    old, new = earlier.question.to_record(), item.question.to_record()
+    for key in QUESTION_KEYS:
+        if old[key] != new[key]:
+            raise ValidationError(
+                key, f"is {new[key]!r} but question {item.question.id} has {old[key]!r} "
+                f"(records sharing a question_id carry the same question)", item.where,
+            )  # fmt: skip
+
+
+def _check_same_history(history: tuple[Resolution, ...], item: Item) -> None:
+    """A record repeating its question's resolution history must repeat it exactly."""
+    if [r.to_record() for r in item.history] != [r.to_record() for r in history]:
+        raise ValidationError(
+            "resolutions", f"differ from question {item.question.id}'s recorded history "
+            "(records sharing a question_id carry the same resolutions)", item.where,
+        )  # fmt: skip
+
+
+_NO_FORECAST = None  # an Item read back from the ledger carries its question, not a forecast

@@ -145,14 +145,16 @@ def test_add_prints_only_the_new_id(run, db):
     assert result.stdout == forecast_id + "\n" and result.stderr == ""
     assert len(forecast_id) == 12
     with Ledger(db) as ledger:
-        forecast = ledger.get(forecast_id).forecast
-    assert (forecast.probability, forecast.probability_basis, forecast.deadline) == (0.7, "assigned", D(2026, 12, 31))
+        tracked = ledger.get(forecast_id)
+    forecast = tracked.forecast
+    assert (forecast.probability, forecast.probability_basis, tracked.question.deadline) == (0.7, "assigned", D(2026, 12, 31))
+    assert forecast.question_id == forecast_id  # a new question takes its first forecast's id
 
 
 def test_add_with_every_option(run):
     forecast_id = run(
         *ADD, "--within", "within 18 months", "--phrase", "Likely", "--quote", 'She said: "sales will double."',
-        "--question", "Will 2026 widget sales be at least twice 2025's?", "--document-url", "https://example.org/a",
+        "--question-text", "Will 2026 widget sales be at least twice 2025's?", "--document-url", "https://example.org/a",
         "--title", "Widgets, 2026", "--author", "A. Writer", "--outlet", "Example Outlet", "--tag", "widgets",
         "--tag", "sales", "--source-kind", "outlet", "--note", "Back-filled.", "--assumed-deadline",
     ).stdout.strip()  # fmt: skip
@@ -168,7 +170,10 @@ def test_add_with_every_option(run):
 def test_add_json_prints_the_record(run):
     record = json.loads(run(*ADD, "--deadline", "2026-12-31", "--probability", "0.7", "--json").stdout)
     assert record["claim"] == "Widget sales double" and record["probability"] == 0.7
-    assert record == json.loads(run("show", record["id"], "--json").stdout)  # the same shape as show and list
+    shown = json.loads(run("show", record["id"], "--json").stdout)
+    assert record["question_id"] == record["id"]
+    assert record == {k: v for k, v in shown.items() if k != "forecasts"}  # the same shape as show and list
+    assert [f["id"] for f in shown["forecasts"]] == [record["id"]]  # show adds every forecast on the question
     assert (record["status"], record["outcome"], record["resolutions"]) == ("open", None, [])
 
 
@@ -220,7 +225,7 @@ def test_adding_the_same_forecast_twice(run, db):
     forecast_id = run(*ADD, "--deadline", "2026-12-31", "--probability", "0.5").stdout.strip()
     before = state(db)
     result = run(*ADD, "--deadline", "2026-12-31", "--probability", "0.5", code=1)
-    assert f"field id: '{forecast_id}' is already in the ledger" in result.stderr
+    assert f"the same forecast is already recorded, as {forecast_id}" in result.stderr
     assert state(db) == before
 
 
@@ -248,7 +253,11 @@ def test_add_requires_source_claim_criteria_and_made_on(run):
         index = args.index(option)
         del args[index : index + 2]
         result = run(*args, "--deadline", "2026-12-31", "--probability", "0.5", code=2)
-        assert result.stderr.splitlines()[-1] == f"Error: Missing option '{option}'."
+        if option in ("--claim", "--criteria"):  # not needed on an existing question (--question)
+            expected = f"Error: give {option} (or add to an existing question with --question ID)"
+        else:
+            expected = f"Error: Missing option '{option}'."
+        assert result.stderr.splitlines()[-1] == expected
 
 
 # --- list, show, due, history -------------------------------------------------------------------
@@ -299,7 +308,7 @@ def test_show_text_and_json(run, added):
 
 
 def test_show_unknown_and_ambiguous_ids(run, added):
-    assert run("show", "zzz", code=1).stderr == "Error: no forecast has an id starting with 'zzz'\n"
+    assert run("show", "zzz", code=1).stderr == "Error: no forecast or question has an id starting with 'zzz'\n"
     assert run("show", "d", code=1).stderr == (
         "Error: 'd' matches several forecasts (done-one, due-one); type more of the id\n"
     )
@@ -339,7 +348,7 @@ def test_resolve_prints_what_it_recorded(run, added, db):
                  "--note", "n", "--by", "editor")  # fmt: skip
     assert result.stdout == "due-one corrected to ambiguous on 2026-04-02\n"
     record = json.loads(run("resolve", "open", "yes", "--on", "2026-10-01", "--evidence", "e3", "--json").stdout)
-    assert record["forecast_id"] == "open-one" and record["outcome"] == "yes" and record["recorded_by"] is None
+    assert record["question_id"] == "open-one" and record["outcome"] == "yes" and record["recorded_by"] is None
     with Ledger(db) as ledger:
         assert ledger.get("due-one").current.recorded_by == "editor"
 
@@ -374,8 +383,8 @@ def test_early_no_needs_a_reason(run, added, db):
          "field resolved_on (--on): 2026-04-01 is after the deadline 2026-03-31: a forecast that came true late resolves no"),
         (["open", "yes", "--on", "2026-10-01", "--evidence", "e", "--correct", "oops"], "field correction_reason (--correct): open-one has no resolution to correct"),
         (["open", "yes", "--on", "2026-10-01", "--evidence", " "], "field evidence: must not be empty"),
-        (["nope", "yes", "--on", "2026-10-01", "--evidence", "e"], "no forecast has an id starting with 'nope'"),
-        (["d", "yes", "--on", "2026-03-01", "--evidence", "e"], "'d' matches several forecasts (done-one, due-one); type more of the id"),
+        (["nope", "yes", "--on", "2026-10-01", "--evidence", "e"], "no forecast or question has an id starting with 'nope'"),
+        (["d", "yes", "--on", "2026-03-01", "--evidence", "e"], "'d' matches forecasts on several questions (done-one, due-one); type more of the id"),
     ],
 )  # fmt: skip
 def test_resolve_refusals(run, added, db, args, message):

@@ -174,7 +174,7 @@ def test_an_unknown_id_of_any_length_is_one_short_line(tmp_path):
     db = tmp_path / "l.db"
     run(db, *ADD, "--deadline", "2026-12-31")
     result = run(db, "show", "x" * 100_000, code=1)
-    assert "no forecast has an id starting with 'xxx" in result.stderr and len(result.stderr) < 200
+    assert "no forecast or question has an id starting with 'xxx" in result.stderr and len(result.stderr) < 200
 
 
 def test_a_seed_file_nested_deeply_is_a_one_line_refusal(tmp_path):

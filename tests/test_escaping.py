@@ -108,17 +108,20 @@ MULTI_LINE = ["claim", "quote", "question", "resolution_criteria", "note", "evid
 
 
 def _build(field: str, value: str):
-    from predictions import Document, Forecast, Resolution
+    from predictions import Document, Forecast, Question, Resolution
 
     if field.startswith("document."):
         return Document(**{field.split(".")[1]: value})
+    if field in ("question", "resolution_criteria", "deadline_text"):
+        values = {"id": "abc", "resolution_criteria": "r", "deadline": "2026-02-01", "recorded_at": "2026-01-01T00:00:00Z"}
+        return Question(**{**values, field: value})
     if field in ("recorded_by", "evidence"):
-        values = {"forecast_id": "abc", "outcome": "yes", "resolved_on": "2026-01-01", "evidence": "e",
+        values = {"question_id": "abc", "outcome": "yes", "resolved_on": "2026-01-01", "evidence": "e",
                   "recorded_at": "2026-01-01T00:00:00Z"}  # fmt: skip
         return Resolution(**{**values, field: value})
-    fields = {"id": "abc", "source": "S", "claim": "c", "resolution_criteria": "r", "made_on": "2026-01-01",
-              "deadline": "2026-02-01", "probability": 0.5, "probability_basis": "stated",
-              "recorded_at": "2026-01-01T00:00:00Z", "phrase": None}  # fmt: skip
+    fields = {"id": "abc", "question_id": "abc", "source": "S", "claim": "c", "made_on": "2026-01-01",
+              "probability": 0.5, "probability_basis": "stated", "recorded_at": "2026-01-01T00:00:00Z",
+              "phrase": None}  # fmt: skip
     if field == "phrase":
         fields["probability_basis"] = "verbal"
     return Forecast(**{**fields, field: value})
@@ -214,7 +217,7 @@ def hostile(db_path):
         ledger.add(**forecast_fields(id="beta-two", deadline="2026-03-31"))
         ledger.resolve("alpha-one", "no", on="2026-06-30", evidence="report", today=TODAY)
     soft = HOSTILE.replace("\x1b", "").replace("\x9b", "")  # what the read rules let through (no C0)
-    _edit(db_path, ("UPDATE entries SET forecast_id = ? WHERE seq = 1", [HOSTILE]),
+    _edit(db_path, ("UPDATE entries SET subject_id = ? WHERE seq = 1", [HOSTILE]),
           ("UPDATE entries SET hash = ? WHERE seq = 3", ["``" + HOSTILE + "``"]), trigger="entries_no_update")  # fmt: skip
     _edit(db_path, ("UPDATE forecasts SET source = ?, claim = ? WHERE id = 'alpha-one'", [soft, soft]),
           trigger="forecasts_no_edit")  # fmt: skip

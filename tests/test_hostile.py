@@ -386,7 +386,7 @@ def _hostile_html_ledger(db: Path) -> None:
         for i, evil in enumerate(EVIL):
             ledger.add(**forecast_fields(
                 id=f"evil-{i}", source=f"{evil} source", claim=f"{evil} claim", resolution_criteria=f"{evil} criteria",
-                quote=evil, question=evil, note=evil, tags=["x-script", "onload.1"], deadline="2026-06-30",
+                quote=evil, question_text=evil, note=evil, tags=["x-script", "onload.1"], deadline="2026-06-30",
                 document={"title": evil, "author": f"{evil} author", "outlet": evil, "url": evil},
             ))  # fmt: skip
             outcome, on = ("yes", "2026-05-10") if i % 2 else ("no", "2026-07-10")
@@ -426,17 +426,47 @@ def test_html_report_escapes_all_ledger_text(tmp_path, period):
 CODE_OWNED = {
     ("predictions/sqlite_file.py", "BUSY_TIMEOUT_SECONDS * 1000"): "an int constant",
     ("predictions/sqlite_file.py", "migrations.migrations_table"): "sqlite-utils' constant table name",
-    ("predictions/store.py", "', '.join(chain.RESOLUTION_COLUMNS)"): "a tuple of column names in chain.py",
     ("predictions/store.py", "marks"): "', '.join('?' * n): placeholders only; the ids are parameters",
     ("predictions/store.py", "TRACKED_SQL"): "a module constant",
-    ("predictions/store.py", "chain.FORECAST_COLUMNS"): "a constant in chain.py (TRACKED_SQL is built from it)",
-    ("predictions/store.py", "chain.FORECAST_FROM"): "a constant in chain.py (TRACKED_SQL is built from it)",
+    ("predictions/store.py", "QUESTION_SQL"): "a module constant",
+    ("predictions/store.py", "QUESTION_FIELDS_SQL"): "a module constant",
+    ("predictions/store.py", "HISTORY_SQL"): "a module constant",
+    ("predictions/store.py", "chain.FIRST_CLAIM"): "a constant in chain.py",
+    ("predictions/store.py", "chain.RESOLUTION_SELECT"): "a constant in chain.py, from the attrs fields",
+    ("predictions/store.py", "FORECASTS_OF_SQL"): "a module constant",
+    ("predictions/store.py", "chain.FORECAST_SELECT"): "a constant in chain.py, from the attrs fields",
+    ("predictions/store.py", "chain.FORECAST_FROM"): "a constant in chain.py",
+    ("predictions/store.py", "chain.QUESTION_SELECT"): "a constant in chain.py, from the attrs fields",
+    ("predictions/store.py", "chain.QUESTION_SELECT_PREFIXED"): "a constant in chain.py, from the attrs fields",
+    ("predictions/store.py", "', '.join((f\"'{c}', {c}\" for c in _HISTORY_KEYS))"): "Resolution's field names",
+    ("predictions/store.py", "name"): "a key of migrations.SECONDARY_INDEXES (index names in the code)",
+    ("predictions/store.py", "statement"): "a value of migrations.SECONDARY_INDEXES (literal SQL)",
     ("predictions/store.py", "where"): "joined from literal clauses in iter_forecasts/get; values are parameters",
     ("predictions/store.py", "order"): "iter_forecasts' keyword; every caller passes a literal (checked below)",
-    ("predictions/chain.py", "FORECAST_RECORD_SQL"): "a module constant",
-    ("predictions/chain.py", "', '.join(('r.' + c for c in RESOLUTION_COLUMNS))"): "column names from a constant tuple",
+    ("predictions/writer.py", "marks"): "placeholders only",
+    ("predictions/writer.py", "', '.join('?' * len(chain.DOCUMENT_COLUMNS))"): "placeholders only",
+    ("predictions/writer.py", "_DOCUMENT_INSERT"): "column names from the attrs fields (chain.py)",
+    ("predictions/writer.py", "_ENTRY_INSERT"): "column names, a constant tuple in chain.py",
+    ("predictions/writer.py", "_FORECAST_INSERT"): "column names from the attrs fields (chain.py)",
+    ("predictions/writer.py", "_QUESTION_INSERT"): "column names from the attrs fields (chain.py)",
+    ("predictions/writer.py", "_RESOLUTION_INSERT"): "column names from the attrs fields (chain.py)",
+    ("predictions/writer.py", "chain.FORECASTERS_SQL"): "a constant in chain.py",
+    ("predictions/writer.py", "weights"): "scoring.pair_weights_sql over a literal clause with placeholders",
+    ("predictions/chain.py", "', '.join(ENTRY_COLUMNS)"): "column names, a constant tuple",
+    ("predictions/chain.py", "QUESTION_SELECT"): "a module constant, from the attrs fields",
+    ("predictions/chain.py", "QUESTION_SELECT_PREFIXED"): "a module constant, from the attrs fields",
+    ("predictions/chain.py", "FORECAST_SELECT"): "a module constant, from the attrs fields",
+    ("predictions/chain.py", "RESOLUTION_SELECT"): "a module constant, from the attrs fields",
+    ("predictions/chain.py", "FORECASTERS_MISMATCH_SQL"): "a module constant",
+    ("predictions/chain.py", "pair_weights_sql()"): "a constant in scoring.py",
+    ("predictions/chain.py", "table"): "a literal table name from the loop in verify",
+    ("predictions/chain.py", "clause"): "a literal clause from the loop in verify",
+    ("predictions/chain.py", "', '.join((f'q.{c}' for c in QUESTION_COLUMNS))"): "column names from the attrs fields",
+    ("predictions/chain.py", "', '.join((f'q.{c} AS q_{c}' for c in QUESTION_COLUMNS))"): "column names from the attrs fields",
     ("predictions/report.py", "where"): "literal clauses passed by build_report; values are parameters",
     ("predictions/report.py", "_LINE_SQL"): "a module constant",
+    ("predictions/report.py", "_LINES"): "a module constant",
+    ("predictions/report.py", "FIRST_CLAIM"): "a constant in chain.py",
     ("predictions/report.py", "line_sql"): "_LINE_SQL or _OPEN_LINE_SQL, module constants",
     ("predictions/report.py", "deadlines"): "literal deadline clauses passed to _open_on by build_report",
     ("predictions/report.py", "_OPEN_AS_OF"): "a module constant",
@@ -447,6 +477,7 @@ CODE_OWNED = {
     ("predictions/aggregate.py", "join"): "from _grouping(by): a fixed table of SQL per known grouping",
     ("predictions/aggregate.py", "BIN_SQL"): "a constant in scoring.py",
     ("predictions/aggregate.py", "SUMS_SQL"): "a constant in scoring.py",
+    ("predictions/aggregate.py", "_UNSCORED"): "a module constant",
     ("predictions/aggregate.py", "window"): "literal clauses from _window; the dates are parameters",
     ("predictions/migrations.py", "statement"): "the migration scripts, literal text in migrations.py",
     ("predictions/migrations.py", "name"): "a trigger name built from literal table/event names",
@@ -522,7 +553,7 @@ def test_sql_fragments_in_filters_and_ids_are_plain_values(attack, injection):
     for command in (["show", injection], ["history", injection],
                     ["resolve", injection, "yes", "--on", "2026-03-01", "--evidence", "e"]):  # fmt: skip
         result = attack(command)
-        assert result.exit_code == 1 and "no forecast has an id starting with" in result.stderr, (command, result.stderr)
+        assert result.exit_code == 1 and "no forecast or question has an id starting with" in result.stderr, (command, result.stderr)
 
 
 def test_sql_text_is_stored_and_matched_exactly(attack):

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from predictions import Ledger, store
+from predictions import Ledger, store, writer
 from predictions.errors import LedgerError, ValidationError
 from predictions.model import _checked_text, _text_checker, parse_probability
 
@@ -67,7 +67,7 @@ def _contents(db):
     try:
         tables = {
             name: conn.execute(f"SELECT * FROM {name} ORDER BY 1, 2").fetchall()  # noqa: S608 (test-only names)
-            for name in ("documents", "forecasts", "forecast_tags", "resolutions", "entries")
+            for name in ("documents", "forecasts", "question_tags", "resolutions", "entries")
         }
         tables["forecast_rowids"] = conn.execute("SELECT rowid, id FROM forecasts ORDER BY rowid").fetchall()
         tables["schema"] = conn.execute(
@@ -85,13 +85,13 @@ def _schema(db):
 @pytest.fixture
 def one_row_statements(monkeypatch):
     """The plain path: one row per INSERT statement, as executemany did."""
-    monkeypatch.setattr(store, "MULTIROW", 1)
+    monkeypatch.setattr(writer, "MULTIROW", 1)
 
 
 def test_bulk_load_into_an_empty_ledger_equals_record_by_record_writes(tmp_path, monkeypatch):
     records = _records()
     bulk = _import(tmp_path / "bulk.db", records)
-    monkeypatch.setattr(store, "MULTIROW", 1)
+    monkeypatch.setattr(writer, "MULTIROW", 1)
     plain = tmp_path / "plain.db"
     _import(plain, records[:1])  # the ledger is then not empty: every later record takes the plain path
     for k, record in enumerate(records[1:], start=2):
@@ -104,12 +104,12 @@ def test_bulk_load_into_an_empty_ledger_equals_record_by_record_writes(tmp_path,
 
 @pytest.mark.parametrize("multirow", [1, 7, 250])
 def test_statement_size_changes_nothing(tmp_path, monkeypatch, multirow):
-    monkeypatch.setattr(store, "MULTIROW", multirow)
+    monkeypatch.setattr(writer, "MULTIROW", multirow)
     monkeypatch.setattr(store, "BATCH_SIZE", 40)  # several batches, each with a partial statement
     records = _records()
     _import(tmp_path / "first.db", records[:50])
     summary = _import(tmp_path / "first.db", records[50:], start=51)  # into a non-empty ledger
-    monkeypatch.setattr(store, "MULTIROW", 250)
+    monkeypatch.setattr(writer, "MULTIROW", 250)
     monkeypatch.setattr(store, "BATCH_SIZE", 2000)
     reference = tmp_path / "reference.db"
     _import(reference, records[:50])

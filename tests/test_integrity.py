@@ -30,7 +30,7 @@ from predictions_cli.main import cli
 from .conftest import TODAY, forecast_fields
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "integrity.md"
-VERIFY_JSON_KEYS = {"ok", "entries", "forecasts", "resolutions", "head", "first_problem", "problems",
+VERIFY_JSON_KEYS = {"ok", "entries", "questions", "forecasts", "resolutions", "head", "first_problem", "problems",
                     "contains", "contains_found"}  # fmt: skip
 
 
@@ -144,7 +144,7 @@ def test_a_ledger_the_tool_wrote_verifies(built):
     report = json.loads(run(built, "verify", "--json").stdout)
     assert set(report) == VERIFY_JSON_KEYS
     assert report | {"head": None} == {
-        "ok": True, "entries": 6, "forecasts": 4, "resolutions": 2, "head": None,
+        "ok": True, "entries": 6, "questions": 4, "forecasts": 4, "resolutions": 2, "head": None,
         "first_problem": None, "problems": [], "contains": None, "contains_found": None,
     }  # fmt: skip
     head = run(built, "head")
@@ -254,9 +254,9 @@ def test_the_documented_rechecker_agrees_with_head(built):
     "statements",
     [
         ["UPDATE forecasts SET probability = 0.9 WHERE id = 'alpha-one'"],
-        ["UPDATE forecasts SET deadline = '2027-12-31' WHERE id = 'gamma-three'"],
+        ["UPDATE questions SET deadline = '2027-12-31' WHERE id = 'gamma-three'"],
         ["UPDATE resolutions SET outcome = 'yes' WHERE id = 2"],
-        ["UPDATE forecasts SET outcome = 'yes' WHERE id = 'beta-two'"],
+        ["UPDATE questions SET outcome = 'yes' WHERE id = 'beta-two'"],
         ["DELETE FROM entries WHERE seq = 3"],
         ["UPDATE entries SET payload = replace(payload, '0.7', '0.9') WHERE seq = 1"],
     ],
@@ -281,7 +281,7 @@ def test_the_triggers_refuse_edits_and_deletes(built):
         "UPDATE forecasts SET probability = 0.9 WHERE id = 'alpha-one'",
         "UPDATE forecasts SET claim = 'x' WHERE id = 'alpha-one'",
         "DELETE FROM forecasts WHERE id = 'delta-four'",
-        "DELETE FROM forecast_tags WHERE forecast_id = 'alpha-one'",
+        "DELETE FROM question_tags WHERE question_id = 'alpha-one'",
         "UPDATE documents SET title = 'x'",
     ]:
         with pytest.raises(sqlite3.IntegrityError):
@@ -294,33 +294,32 @@ TAMPERING = {
     # name: (statements, first broken entry, words the message must contain)
     "probability": (["UPDATE forecasts SET probability = 0.9 WHERE id = 'alpha-one'"], 1,
                     ["alpha-one", "probability is 0.9 in the table but 0.7 in the chain"]),
-    "deadline": (["UPDATE forecasts SET deadline = '2027-12-31' WHERE id = 'gamma-three'"], 4,
+    "deadline": (["UPDATE questions SET deadline = '2027-12-31' WHERE id = 'gamma-three'"], 4,
                  ["gamma-three", 'deadline is "2027-12-31" in the table but "2026-12-31" in the chain']),
     "claim": (["UPDATE forecasts SET claim = 'Widget sales triple' WHERE id = 'alpha-one'"], 1,
               ["claim is \"Widget sales triple\" in the table"]),
-    "criteria": (["UPDATE forecasts SET resolution_criteria = 'YES whatever happens' WHERE id = 'delta-four'"], 6,
+    "criteria": (["UPDATE questions SET resolution_criteria = 'YES whatever happens' WHERE id = 'delta-four'"], 6,
                  ["resolution_criteria"]),
     "source": (["UPDATE forecasts SET source = 'Someone Else' WHERE id = 'beta-two'"], 2, ["source"]),
     "document": (["UPDATE documents SET author = 'B. Forger'"], 1, ["document"]),
-    "tag-added": (["INSERT INTO forecast_tags VALUES ('delta-four', 'econ')"], 6, ["tags"]),
-    "tag-removed": (["DELETE FROM forecast_tags WHERE forecast_id = 'alpha-one' AND tag = 'widgets'"], 1, ["tags"]),
+    "tag-added": (["INSERT INTO question_tags VALUES ('delta-four', 'econ')"], 6, ["tags"]),
+    "tag-removed": (["DELETE FROM question_tags WHERE question_id = 'alpha-one' AND tag = 'widgets'"], 1, ["tags"]),
     "resolution-outcome": (["UPDATE resolutions SET outcome = 'yes' WHERE id = 2"], 5,
                            ['outcome is "yes" in the table but "no" in the chain']),
     "resolution-date": (["UPDATE resolutions SET resolved_on = '2026-02-01' WHERE id = 1"], 3, ["resolved_on"]),
     "resolution-evidence": (["UPDATE resolutions SET evidence = 'made up' WHERE id = 2"], 5, ["evidence"]),
-    "current-outcome": (["UPDATE forecasts SET outcome = 'yes', resolved_on = '2026-03-02' WHERE id = 'beta-two'"],
+    "current-outcome": (["UPDATE questions SET outcome = 'yes', resolved_on = '2026-03-02' WHERE id = 'beta-two'"],
                         None, ["beta-two", "current outcome says yes", "history says no"]),
-    "outcome-of-unresolved": (["UPDATE forecasts SET outcome = 'yes', resolved_on = '2026-03-02' WHERE id = 'delta-four'"],
+    "outcome-of-unresolved": (["UPDATE questions SET outcome = 'yes', resolved_on = '2026-03-02' WHERE id = 'delta-four'"],
                               None, ["delta-four", "unresolved"]),
-    "deleted-forecast": (["DELETE FROM forecast_tags WHERE forecast_id = 'gamma-three'",
+    "deleted-forecast": (["DELETE FROM question_tags WHERE question_id = 'gamma-three'",
                           "DELETE FROM forecasts WHERE id = 'gamma-three'"], 4, ["deleted from the forecasts table"]),
     "deleted-resolution": (["DELETE FROM resolutions WHERE id = 1"], 3, ["deleted from the resolutions table"]),
     "deleted-entry": (["DELETE FROM entries WHERE seq = 3"], 4, ["jumps from entry 2 to 4", "missing"]),
     "deleted-last-entry": (["DELETE FROM entries WHERE seq = 6"], None, ["delta-four", "never recorded in the chain"]),
     "inserted-forecast": ([
-        "INSERT INTO forecasts SELECT 'epsilon-five', source, source_kind, document_id, claim, quote, question, "
-        "resolution_criteria, made_on, deadline, deadline_text, deadline_assumed, probability, probability_basis, "
-        "phrase, note, recorded_at, outcome, resolved_on FROM forecasts WHERE id = 'delta-four'"
+        "INSERT INTO forecasts SELECT 'epsilon-five', question_id, source, source_kind, document_id, claim, quote, "
+        "made_on, probability, probability_basis, phrase, note, recorded_at, weight FROM forecasts WHERE id = 'delta-four'"
     ], None, ["epsilon-five", "never recorded in the chain"]),
     "reordered-entries": (["UPDATE entries SET seq = -1 WHERE seq = 1", "UPDATE entries SET seq = 1 WHERE seq = 2",
                            "UPDATE entries SET seq = 2 WHERE seq = -1"], 1, ["does not follow the entry before it"]),
@@ -356,7 +355,7 @@ def test_tampering_is_detected_and_the_first_broken_entry_named(built, name):
     [
         ("UPDATE forecasts SET probability = 9e999 WHERE id = 'alpha-one'", ["probability"]),  # +inf
         ("UPDATE forecasts SET probability = 'high' WHERE id = 'alpha-one'", ["probability"]),  # text
-        ("UPDATE forecasts SET deadline_assumed = 7 WHERE id = 'alpha-one'", ["deadline_assumed"]),
+        ("UPDATE questions SET deadline_assumed = 7 WHERE id = 'alpha-one'", ["deadline_assumed"]),
         ("UPDATE forecasts SET made_on = x'00ff' WHERE id = 'alpha-one'", ["made_on"]),  # a blob
     ],
     ids=["infinity", "text-probability", "bad-flag", "blob-date"],
@@ -397,8 +396,9 @@ def test_rewriting_after_a_published_head_leaves_it_provable_and_truncation_is_c
     conn.close()
     latest = run(built, "head").stdout.strip()
     # Drop the last forecast entirely (row, tags, entry): a truncated but self-consistent chain.
-    _tamper(built, "DELETE FROM forecast_tags WHERE forecast_id = 'delta-four'",
-            "DELETE FROM forecasts WHERE id = 'delta-four'", "DELETE FROM entries WHERE seq = 6")  # fmt: skip
+    _tamper(built, "DELETE FROM question_tags WHERE question_id = 'delta-four'",
+            "DELETE FROM forecasts WHERE id = 'delta-four'", "DELETE FROM questions WHERE id = 'delta-four'",
+            "DELETE FROM entries WHERE seq = 6")  # fmt: skip
     assert run(built, "verify").exit_code == 0
     assert run(built, "verify", "--contains", at_four).exit_code == 0  # what was published at entry 4 stands
     assert run(built, "verify", "--contains", latest).exit_code == 1  # the later commitment is gone
@@ -465,15 +465,15 @@ def test_a_payload_not_in_canonical_form_is_reported(built, text):
 
 
 def test_an_entry_naming_another_forecast_is_reported(built):
-    _tamper(built, "UPDATE entries SET forecast_id = 'alpha-one' WHERE seq = 3")  # resolution 1 is beta-two's
-    assert_broken(built, 3, "forecast alpha-one", "its resolution is of beta-two")
+    _tamper(built, "UPDATE entries SET subject_id = 'alpha-one' WHERE seq = 3")  # resolution 1 is beta-two's
+    assert_broken(built, 3, "question alpha-one", "its resolution is of beta-two")
 
 
 def test_a_forecast_recorded_twice_in_the_chain_is_reported(built):
     def append_again(conn):
         seq, prev = conn.execute("SELECT seq, hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         payload = conn.execute("SELECT payload FROM entries WHERE seq = 1").fetchone()[0]
-        conn.execute("INSERT INTO entries VALUES (?, 'forecast', 'alpha-one', NULL, ?, ?, ?)",
+        conn.execute("INSERT INTO entries VALUES (?, 'forecast', 1, 'alpha-one', NULL, ?, ?, ?)",
                      [seq + 1, payload, prev, chain_hash(prev, payload)])  # fmt: skip
 
     _tamper(built, append_again)

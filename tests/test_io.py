@@ -68,7 +68,7 @@ def test_unknown_suffix_is_refused():
 
 def test_export_keys_include_the_issues_contract():
     assert set(REQUIRED_KEYS) <= set(EXPORT_KEYS)
-    assert CSV_COLUMNS[:3] == ("id", "source", "source_kind")
+    assert CSV_COLUMNS[:4] == ("id", "question_id", "source", "source_kind")
     assert "document.title" in CSV_COLUMNS and "document" not in CSV_COLUMNS
 
 

@@ -68,8 +68,8 @@ def test_export_reads_the_forecasts_there_were_when_it_started(ledger):
 
 
 def test_a_tag_given_as_one_string_is_one_tag(ledger):
-    assert ledger.add(**forecast_fields(tags="oil")).tags == ("oil",)
-    assert ledger.add(**forecast_fields(claim="B", tags="oil,gas")).tags == ("gas", "oil")  # as in CSV
+    assert ledger.get(ledger.add(**forecast_fields(tags="oil")).id).question.tags == ("oil",)
+    assert ledger.get(ledger.add(**forecast_fields(claim="B", tags="oil,gas")).id).question.tags == ("gas", "oil")  # as in CSV
 
 
 def test_a_closed_ledger_says_so(ledger):
@@ -112,7 +112,7 @@ def test_reports_on_a_ledger_whose_name_is_not_utf8(tmp_path):
 
 def test_dates_as_text_and_as_dates_agree(ledger):
     a = ledger.add(**forecast_fields(made_on="2026-01-15", deadline="2026-12-31"))
-    assert (a.made_on, a.deadline) == (dt.date(2026, 1, 15), dt.date(2026, 12, 31))
+    assert (a.made_on, ledger.get(a.id).question.deadline) == (dt.date(2026, 1, 15), dt.date(2026, 12, 31))
 
 
 def test_add_records_now_so_its_checks_always_apply(ledger):

@@ -8,14 +8,26 @@ import math
 import attrs
 import pytest
 
-from predictions import Document, Forecast, Resolution, ValidationError
-from predictions.model import check_resolution, status_of
+from predictions import Document, Forecast, Question, Resolution, ValidationError
+from predictions.model import check_forecast_on, check_resolution, status_of
+from predictions.records import forecast_from_record
 
 D = dt.date
 STAMP = "2026-11-22T09:30:00.000001Z"
+QUESTION_FIELDS = frozenset(Question.FIELDS) - {"id", "recorded_at"}
 
 
-def forecast(**overrides) -> Forecast:
+class OnItsQuestion:
+    """A forecast and the question it came with, read as one (as a record of one forecast is)."""
+
+    def __init__(self, question: Question, forecast: Forecast):
+        self.the_question, self.the_forecast = question, forecast
+
+    def __getattr__(self, name):
+        return getattr(self.the_question if name in QUESTION_FIELDS else self.the_forecast, name)
+
+
+def forecast(**overrides) -> OnItsQuestion:
     values = {
         "id": "abc123def456",
         "source": "Example Outlet",
@@ -28,12 +40,17 @@ def forecast(**overrides) -> Forecast:
         "recorded_at": STAMP,
     }
     values.update(overrides)
-    return Forecast(**values)
+    own = {k: v for k, v in values.items() if k not in QUESTION_FIELDS}
+    made = Forecast(question_id=values["id"] if isinstance(values["id"], str) else "abc123def456", **own)
+    question = Question(id=made.question_id, recorded_at=made.recorded_at,
+                        **{k: v for k, v in values.items() if k in QUESTION_FIELDS})  # fmt: skip
+    check_forecast_on(question, made)
+    return OnItsQuestion(question, made)
 
 
 def resolution(**overrides) -> Resolution:
     values = {
-        "forecast_id": "abc123def456",
+        "question_id": "abc123def456",
         "outcome": "yes",
         "resolved_on": D(2026, 6, 1),
         "evidence": "Annual report, p. 4",
@@ -76,13 +93,25 @@ def test_id_must_be_short_and_safe_to_type(value, message):
     refused("id", message, id=value)
 
 
-@pytest.mark.parametrize("field", ["source", "claim", "resolution_criteria"])
+@pytest.mark.parametrize("field", ["source", "resolution_criteria"])
 def test_required_text_fields(field):
     refused(field, "is required", **{field: None})
     refused(field, "must not be empty", **{field: "   "})
     refused(field, "must be text, not int", **{field: 7})
     refused(field, "contains a control character (such as NUL); remove it", **{field: "a\x00b"})
     refused(field, "contains a control character (such as NUL); remove it", **{field: "a\x1b[31mred"})
+
+
+def test_a_claim_is_required_of_a_new_question_not_of_a_forecast_on_one():
+    record = {"source": "S", "resolution_criteria": "K", "made_on": "2026-01-01", "deadline": "2026-06-01",
+              "probability": 0.5}  # fmt: skip
+    with pytest.raises(ValidationError, match="field claim: is required"):
+        forecast_from_record(record, recorded_at=STAMP, today=TODAY)
+    with pytest.raises(ValidationError, match="field claim: must not be empty"):
+        forecast_from_record({**record, "claim": "  "}, recorded_at=STAMP, today=TODAY)
+    question, made, _ = forecast_from_record({**record, "question_id": "q-one"}, recorded_at=STAMP, today=TODAY)
+    assert made.claim is None and made.question_id == question.id == "q-one"
+    assert forecast(claim=None).claim is None  # the model itself: the claim is the source's own words, if any
 
 
 def test_text_length_limits():
@@ -241,7 +270,8 @@ def test_recorded_at_must_be_a_utc_timestamp():
 
 
 def test_document_must_be_a_document():
-    refused("document", "must be a Document", document={"title": "x"})
+    refused("document", "must be a Document", document="a title")
+    assert forecast(document={"title": "x"}).document == Document(title="x")  # a record's document is read
 
 
 # --- Document -----------------------------------------------------------------------------------
@@ -282,8 +312,8 @@ def test_resolution_fields():
     refused("outcome", "'YES' is not one of yes, no, ambiguous, annulled", make=resolution, outcome="YES")
     refused("evidence", "must not be empty", make=resolution, evidence=" ")
     refused("resolved_on", "'June' is not a date in YYYY-MM-DD form", make=resolution, resolved_on="June")
-    refused("forecast_id", "'X' is not an id: 3-40 characters of lower-case letters, digits and '-', starting with a letter or digit",
-            make=resolution, forecast_id="X")  # fmt: skip
+    refused("question_id", "'X' is not an id: 3-40 characters of lower-case letters, digits and '-', starting with a letter or digit",
+            make=resolution, question_id="X")  # fmt: skip
     refused("recorded_by", "must be a single line", make=resolution, recorded_by="a\nb")
 
 
@@ -292,7 +322,8 @@ def test_resolution_fields():
 
 @pytest.mark.parametrize(
     ("value", "attribute"),
-    [(forecast(), "probability"), (resolution(), "outcome"), (Document(title="T"), "title")],
+    [(forecast().the_forecast, "probability"), (forecast().the_question, "deadline"), (resolution(), "outcome"),
+     (Document(title="T"), "title")],
 )
 def test_values_are_frozen(value, attribute):
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
@@ -301,7 +332,7 @@ def test_values_are_frozen(value, attribute):
 
 def test_evolve_revalidates():
     with pytest.raises(ValidationError, match="1.5 is outside"):
-        attrs.evolve(forecast(), probability=1.5)
+        attrs.evolve(forecast().the_forecast, probability=1.5)
 
 
 # --- records ------------------------------------------------------------------------------------
@@ -314,23 +345,27 @@ def test_forecast_record_round_trip():
         deadline_assumed=True, probability_basis="verbal", phrase="likely", probability=0.75,
         tags=["x", "y"], note="n",
     )  # fmt: skip
-    record = f.to_record()
-    assert record["made_on"] == "2026-01-15" and record["deadline"] == "2026-12-31"
-    assert record["tags"] == ["x", "y"]
+    record, question = f.the_forecast.to_record(), f.the_question.to_record()
+    assert record["made_on"] == "2026-01-15" and question["deadline"] == "2026-12-31"
+    assert question["tags"] == ["x", "y"]
     assert record["document"]["published_on"] == "2026-01-01"
-    assert list(record) == list(Forecast.FIELDS)
-    assert Forecast.from_record(record) == f
+    assert list(record) == list(Forecast.FIELDS) and list(question) == list(Question.FIELDS)
+    assert Forecast.from_record(record) == f.the_forecast and Question.from_record(question) == f.the_question
 
 
 def test_forecast_from_record_refuses_unknown_and_missing_keys():
-    record = forecast().to_record()
+    record = forecast().the_forecast.to_record()
     with pytest.raises(ValidationError) as caught:
         Forecast.from_record({**record, "colour": "red"})
     assert str(caught.value) == "field colour: is not a known key"
-    del record["claim"]
+    del record["source"]
     with pytest.raises(ValidationError) as caught:
         Forecast.from_record(record)
-    assert str(caught.value) == "field claim: is required"
+    assert str(caught.value) == "field source: is required"
+    question = forecast().the_question.to_record()
+    del question["deadline"]
+    with pytest.raises(ValidationError, match="field deadline: is required"):
+        Question.from_record(question)
 
 
 def test_resolution_record_round_trip():
@@ -358,13 +393,13 @@ TODAY = D(2026, 11, 22)
 
 def test_resolution_rules():
     f = forecast()  # made 2026-01-15, deadline 2026-12-31
-    check_resolution(f, None, resolution(outcome="yes", resolved_on=D(2026, 6, 1)), TODAY)
-    check_resolution(f, None, resolution(outcome="no", resolved_on=D(2026, 6, 1), early_reason="it closed"), TODAY)
-    check_resolution(f, None, resolution(outcome="ambiguous", resolved_on=D(2026, 6, 1)), TODAY)
+    check_resolution(f.the_question, f.made_on, None, resolution(outcome="yes", resolved_on=D(2026, 6, 1)), TODAY)
+    check_resolution(f.the_question, f.made_on, None, resolution(outcome="no", resolved_on=D(2026, 6, 1), early_reason="it closed"), TODAY)
+    check_resolution(f.the_question, f.made_on, None, resolution(outcome="ambiguous", resolved_on=D(2026, 6, 1)), TODAY)
 
     def rule(message, current=None, **overrides):
         with pytest.raises(ValidationError) as caught:
-            check_resolution(f, current, resolution(**overrides), TODAY)
+            check_resolution(f.the_question, f.made_on, current, resolution(**overrides), TODAY)
         assert str(caught.value) == message
 
     rule("field resolved_on: 2026-11-23 is in the future (today is 2026-11-22)", resolved_on=D(2026, 11, 23))
@@ -375,18 +410,18 @@ def test_resolution_rules():
     rule("field correction_reason: abc123def456 is already resolved yes on 2026-06-01; "
          "resolving it again is a correction and needs a reason", current=first, outcome="no")  # fmt: skip
     rule("field correction_reason: abc123def456 has no resolution to correct", correction_reason="oops")
-    check_resolution(f, first, resolution(outcome="ambiguous", correction_reason="source retracted"), TODAY)
+    check_resolution(f.the_question, f.made_on, first, resolution(outcome="ambiguous", correction_reason="source retracted"), TODAY)
 
 
 def test_yes_after_the_deadline_is_refused():
     f = forecast(deadline=D(2026, 3, 1))
     with pytest.raises(ValidationError, match="a forecast that came true late resolves no"):
-        check_resolution(f, None, resolution(resolved_on=D(2026, 3, 2)), TODAY)
-    check_resolution(f, None, resolution(resolved_on=D(2026, 3, 1)), TODAY)  # the deadline is inclusive
+        check_resolution(f.the_question, f.made_on, None, resolution(resolved_on=D(2026, 3, 2)), TODAY)
+    check_resolution(f.the_question, f.made_on, None, resolution(resolved_on=D(2026, 3, 1)), TODAY)  # the deadline is inclusive
 
 
 def test_status():
     f = forecast(deadline=D(2026, 11, 22))
-    assert status_of(f, None, D(2026, 11, 22)) == "open"  # inclusive: still open on its deadline
-    assert status_of(f, None, D(2026, 11, 23)) == "due"
-    assert status_of(f, resolution(), D(2026, 11, 23)) == "resolved"
+    assert status_of(f.the_question, None, D(2026, 11, 22)) == "open"  # inclusive: still open on its deadline
+    assert status_of(f.the_question, None, D(2026, 11, 23)) == "due"
+    assert status_of(f.the_question, resolution(), D(2026, 11, 23)) == "resolved"

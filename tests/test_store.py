@@ -7,7 +7,10 @@ append-only resolutions with corrections, and id prefixes.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -24,15 +27,23 @@ from predictions.migrations import known_names
 from .conftest import TODAY, empty_ledger, forecast_fields
 
 D = dt.date
+FIXTURES = Path(__file__).parent / "fixtures"
 
-GOOD_ROW = {
-    "id": "raw-row-1", "source": "S", "claim": "C", "resolution_criteria": "K", "made_on": "2026-01-01",
-    "deadline": "2026-06-01", "deadline_assumed": 0, "probability": 0.5, "probability_basis": "assigned",
+GOOD_QUESTION = {
+    "id": "raw-row-1", "resolution_criteria": "K", "deadline": "2026-06-01", "deadline_assumed": 0,
     "recorded_at": "2026-01-01T00:00:00Z",
+}  # fmt: skip
+GOOD_ROW = {
+    "id": "raw-row-1", "question_id": "raw-row-1", "source": "S", "claim": "C", "made_on": "2026-01-01",
+    "probability": 0.5, "probability_basis": "assigned", "recorded_at": "2026-01-01T00:00:00Z",
 }  # fmt: skip
 
 
 def raw_insert(conn: sqlite3.Connection, table: str, row: dict) -> None:
+    if table == "forecasts" and row.get("question_id") == "raw-row-1" and conn.execute(
+        "SELECT 1 FROM questions WHERE id = 'raw-row-1'"
+    ).fetchone() is None:
+        raw_insert(conn, "questions", GOOD_QUESTION)
     columns = ", ".join(row)
     marks = ", ".join("?" * len(row))
     conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
@@ -50,9 +61,9 @@ def test_first_use_creates_the_file_with_every_migration(db_path):
         assert ledger.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         assert ledger.conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
         tables = {r[0] for r in ledger.conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-        assert {"forecasts", "documents", "forecast_tags", "resolutions", "entries", "scored"} <= tables
+        assert {"questions", "forecasts", "documents", "question_tags", "resolutions", "entries", "scored"} <= tables
         indexes = {r[0] for r in ledger.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-        assert {"forecasts_source", "forecasts_deadline", "forecast_tags_tag", "resolutions_forecast"} <= indexes
+        assert {"forecasts_source", "questions_deadline", "question_tags_tag", "resolutions_question"} <= indexes
 
 
 def test_reopening_applies_nothing_twice(db_path):
@@ -98,10 +109,10 @@ def test_a_file_from_a_newer_version_is_refused_untouched(db_path):
 
 
 def test_an_older_ledger_is_migrated_forward_keeping_its_forecasts(db_path):
-    with Ledger(db_path) as ledger:
-        forecast = ledger.add(**forecast_fields())
-        head = ledger.head()
-    conn = sqlite3.connect(db_path)  # make it a ledger of version m001 only
+    # The ledger written by main at f025248 (m001-m003), made a ledger of version m001 only.
+    shutil.copy(FIXTURES / "ledger_v003.db", db_path)
+    expected = json.loads((FIXTURES / "ledger_v003.json").read_text())
+    conn = sqlite3.connect(db_path)
     conn.execute("DROP INDEX forecasts_unscored")
     for name in ("forecasts_real_dates_insert", "forecasts_real_dates_update", "resolutions_real_dates_insert",
                  "documents_real_dates_insert"):  # fmt: skip
@@ -113,9 +124,11 @@ def test_an_older_ledger_is_migrated_forward_keeping_its_forecasts(db_path):
         names = [r[0] for r in ledger.conn.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
         objects = {r[0] for r in ledger.conn.execute("SELECT name FROM sqlite_master")}
         assert names == known_names()
-        assert {"forecasts_unscored", "forecasts_real_dates_insert", "documents_real_dates_insert"} <= objects
-        assert ledger.get(forecast.id).forecast == forecast and ledger.head() == head
-        assert ledger.verify().ok
+        assert {"questions_unscored", "questions", "question_tags"} <= objects
+        assert not {"forecasts_real_dates_insert", "documents_real_dates_insert", "forecast_tags"} & objects  # m004
+        assert [r["id"] for r in ledger.export_records(today=TODAY)] == expected["ids"]
+        assert ledger.head().hash == expected["head"]
+        assert ledger.verify(contains=expected["head"]).ok
 
 
 def test_a_sqlite_file_that_is_not_a_ledger_is_refused_untouched(db_path):
@@ -168,30 +181,47 @@ def test_the_good_raw_row_is_accepted(ledger):
         ("probability", -0.1),
         ("probability", "half"),  # text, not a number
         ("probability", None),
-        ("made_on", "2026-02-30"),  # a day not on the calendar (migration m003)
-        ("deadline", "2026-04-31"),
+        ("made_on", "2026-02-30"),  # a day not on the calendar (a CHECK since m004)
         ("made_on", "01/02/2026"),
         ("made_on", "2026-1-1"),
-        ("deadline", "2025-12-31"),  # before made_on
-        ("deadline", None),
+        ("made_on", "2026-06-02"),  # after its question's deadline
         ("probability_basis", "guess"),
         ("source", "   "),
-        ("claim", None),
-        ("resolution_criteria", ""),
+        ("claim", " "),
         ("id", "UPPER"),
         ("id", "-dash"),
         ("id", "ab"),
-        ("deadline_assumed", 2),
         ("source_kind", "robot"),
-        ("outcome", "maybe"),
-        ("outcome", "yes"),  # an outcome needs resolved_on
-        ("resolved_on", "2026-03-01"),  # and resolved_on needs an outcome
+        ("question_id", "no-such-question"),
+        ("weight", 1.5),
     ],
 )
 def test_bad_forecast_rows_are_refused_by_the_database(ledger, column, value):
+    raw_insert(ledger.conn, "questions", GOOD_QUESTION)
     with pytest.raises(sqlite3.IntegrityError):
         raw_insert(ledger.conn, "forecasts", {**GOOD_ROW, column: value})
     assert ledger.conn.execute("SELECT count(*) FROM forecasts").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("deadline", "2026-04-31"),  # a day not on the calendar
+        ("deadline", "2026/06/01"),
+        ("deadline", None),
+        ("resolution_criteria", ""),
+        ("id", "UPPER"),
+        ("deadline_assumed", 2),
+        ("outcome", "maybe"),
+        ("outcome", "yes"),  # an outcome needs resolved_on
+        ("resolved_on", "2026-03-01"),  # and resolved_on needs an outcome
+        ("forecasters", 0),
+    ],
+)
+def test_bad_question_rows_are_refused_by_the_database(ledger, column, value):
+    with pytest.raises(sqlite3.IntegrityError):
+        raw_insert(ledger.conn, "questions", {**GOOD_QUESTION, column: value})
+    assert ledger.conn.execute("SELECT count(*) FROM questions").fetchone()[0] == 0
 
 
 def test_verbal_basis_needs_a_phrase_in_the_database(ledger):
@@ -201,11 +231,11 @@ def test_verbal_basis_needs_a_phrase_in_the_database(ledger):
 
 @pytest.mark.parametrize(
     ("column", "value"),
-    [("outcome", "maybe"), ("resolved_on", "2026-02-30"), ("evidence", " "), ("forecast_id", "no-such-forecast")],
+    [("outcome", "maybe"), ("resolved_on", "2026-02-30"), ("evidence", " "), ("question_id", "no-such-question")],
 )
 def test_bad_resolution_rows_are_refused(ledger, column, value):
     raw_insert(ledger.conn, "forecasts", GOOD_ROW)
-    row = {"forecast_id": "raw-row-1", "outcome": "yes", "resolved_on": "2026-03-01", "evidence": "e",
+    row = {"question_id": "raw-row-1", "outcome": "yes", "resolved_on": "2026-03-01", "evidence": "e",
            "recorded_at": "2026-03-01T00:00:00Z"}  # fmt: skip
     with pytest.raises(sqlite3.IntegrityError):
         raw_insert(ledger.conn, "resolutions", {**row, column: value})
@@ -213,17 +243,17 @@ def test_bad_resolution_rows_are_refused(ledger, column, value):
 
 def test_resolving_a_raw_row_to_an_impossible_day_is_refused(ledger):
     raw_insert(ledger.conn, "forecasts", GOOD_ROW)
-    with pytest.raises(sqlite3.IntegrityError, match="forecasts: a date that is not on the calendar"):
-        ledger.conn.execute("UPDATE forecasts SET outcome = 'yes', resolved_on = '2026-02-29'")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+        ledger.conn.execute("UPDATE questions SET outcome = 'yes', resolved_on = '2026-02-29'")
 
 
 def test_bad_tags_and_documents_are_refused(ledger):
     raw_insert(ledger.conn, "forecasts", GOOD_ROW)
     for tag in ("Upper", "two words", ""):
         with pytest.raises(sqlite3.IntegrityError):
-            raw_insert(ledger.conn, "forecast_tags", {"forecast_id": "raw-row-1", "tag": tag})
+            raw_insert(ledger.conn, "question_tags", {"question_id": "raw-row-1", "tag": tag})
     with pytest.raises(sqlite3.IntegrityError):
-        raw_insert(ledger.conn, "forecast_tags", {"forecast_id": "missing", "tag": "ok"})
+        raw_insert(ledger.conn, "question_tags", {"question_id": "missing", "tag": "ok"})
     for day in ("May 2026", "2026-02-29"):
         with pytest.raises(sqlite3.IntegrityError):
             raw_insert(ledger.conn, "documents", {"id": "d1", "published_on": day})
@@ -251,7 +281,7 @@ def resolved(ledger):
         ("DELETE FROM forecasts", "forecasts are never deleted: resolve one as annulled"),
         ("UPDATE forecasts SET probability = 0.99", "a recorded forecast cannot be changed"),
         ("UPDATE forecasts SET claim = 'something else'", "a recorded forecast cannot be changed"),
-        ("DELETE FROM forecast_tags", "tags are part of the recorded forecast"),
+        ("DELETE FROM question_tags", "tags are part of the recorded question"),
         ("UPDATE documents SET title = 'x'", "documents are content-addressed and never change"),
     ],
 )
@@ -275,7 +305,7 @@ def test_add_returns_the_forecast_with_a_short_stable_id(ledger):
 def test_add_fills_deadline_and_probability_from_words(ledger):
     forecast = ledger.add(**forecast_fields(deadline=None, deadline_text="within 18 months", probability=None,
                                             phrase="likely", made_on=D(2026, 5, 15)))  # fmt: skip
-    assert forecast.deadline == D(2027, 11, 15)
+    assert ledger.get(forecast.id).question.deadline == D(2027, 11, 15)
     assert (forecast.probability, forecast.probability_basis) == (0.75, "verbal")
 
 
@@ -297,7 +327,7 @@ def test_a_refused_add_writes_nothing(ledger):
 
 def test_adding_the_same_forecast_twice_is_refused(ledger):
     forecast = ledger.add(**forecast_fields())
-    with pytest.raises(ValidationError, match=f"field id: '{forecast.id}' is already in the ledger"):
+    with pytest.raises(ValidationError, match=f"the same forecast is already recorded, as {forecast.id}"):
         ledger.add(**forecast_fields())
     assert ledger.count() == 1
 
@@ -308,7 +338,7 @@ def test_adding_the_same_forecast_twice_is_refused(ledger):
 def test_resolve_then_correct_keeps_the_whole_history(ledger):
     forecast = ledger.add(**forecast_fields(deadline=D(2026, 9, 30)))
     first = ledger.resolve(forecast.id[:5], "yes", on=D(2026, 6, 1), evidence="report", today=TODAY)
-    assert first.forecast_id == forecast.id
+    assert first.question_id == forecast.id
     with pytest.raises(ValidationError) as caught:
         ledger.resolve(forecast.id, "no", on=D(2026, 9, 30), evidence="restated", today=TODAY)
     assert str(caught.value) == (
@@ -323,7 +353,7 @@ def test_resolve_then_correct_keeps_the_whole_history(ledger):
     assert ledger.history(forecast.id) == (first, second)
     rows = ledger.conn.execute("SELECT outcome, correction_reason FROM resolutions ORDER BY id").fetchall()
     assert rows == [("yes", None), ("no", "figures restated")]
-    assert ledger.conn.execute("SELECT outcome, resolved_on FROM forecasts").fetchone() == ("no", "2026-09-30")
+    assert ledger.conn.execute("SELECT outcome, resolved_on FROM questions").fetchone() == ("no", "2026-09-30")
 
 
 def test_early_no_needs_a_reason_and_keeps_it(ledger):
@@ -370,9 +400,9 @@ def test_a_full_id_that_prefixes_another_is_not_ambiguous(ledger):
     assert ledger.resolve_id("abc") == "abc"
 
 
-@pytest.mark.parametrize(("prefix", "message"), [("zzz", "no forecast has an id starting with 'zzz'"),
-                                                 ("", "give a forecast id (or the start of one)"),
-                                                 ("%", "no forecast has an id starting with '%'")])  # fmt: skip
+@pytest.mark.parametrize(("prefix", "message"), [("zzz", "no forecast or question has an id starting with 'zzz'"),
+                                                 ("", "give a forecast or question id (or the start of one)"),
+                                                 ("%", "no forecast or question has an id starting with '%'")])  # fmt: skip
 def test_unknown_ids(ledger, prefix, message):
     ledger.add(**forecast_fields())
     with pytest.raises(NotFoundError) as caught:

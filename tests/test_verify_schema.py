@@ -63,8 +63,8 @@ def test_an_index_whose_contents_do_not_match_its_definition_is_reported(built):
     # one: every query the planner sends through it loses the 'no' rows. The schema text is a plain
     # index of the user's own, so only the index's contents give it away.
     scored = _scored(built)
-    _raw(built, "CREATE INDEX by_outcome ON forecasts(outcome) WHERE outcome = 'yes'")
-    _raw(built, "UPDATE sqlite_master SET sql = 'CREATE INDEX by_outcome ON forecasts(outcome)' "
+    _raw(built, "CREATE INDEX by_outcome ON questions(outcome) WHERE outcome = 'yes'")
+    _raw(built, "UPDATE sqlite_master SET sql = 'CREATE INDEX by_outcome ON questions(outcome)' "
                 "WHERE name = 'by_outcome'", writable_schema=True)  # fmt: skip
     assert _scored(built) < scored  # the attack works: 'no' rows vanished from scored
     assert_broken(built, None, "SQLite's integrity check", "missing from index by_outcome")
@@ -73,8 +73,8 @@ def test_an_index_whose_contents_do_not_match_its_definition_is_reported(built):
 def test_swapped_index_rootpages_are_reported(built):
     def swap(conn):
         (a,), (b,) = conn.execute("SELECT rootpage FROM sqlite_master WHERE name IN "
-                                  "('forecasts_source', 'forecasts_deadline') ORDER BY name").fetchall()  # fmt: skip
-        conn.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = 'forecasts_deadline'", [b])
+                                  "('forecasts_source', 'forecasts_document') ORDER BY name").fetchall()  # fmt: skip
+        conn.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = 'forecasts_document'", [b])
         conn.execute("UPDATE sqlite_master SET rootpage = ? WHERE name = 'forecasts_source'", [a])
 
     _raw(built, swap, writable_schema=True)
@@ -115,7 +115,7 @@ def test_objects_named_like_sqlites_own_are_reported(built):
     [
         ("CREATE UNIQUE INDEX one_claim ON forecasts(claim)", "the index one_claim on forecasts is UNIQUE"),
         ("CREATE UNIQUE INDEX one_per_day ON resolutions(resolved_on)", "the index one_per_day on resolutions is UNIQUE"),
-        ("CREATE INDEX yes_only ON forecasts(outcome) WHERE outcome = 'yes'", "the index yes_only on forecasts is partial"),
+        ("CREATE INDEX yes_only ON questions(outcome) WHERE outcome = 'yes'", "the index yes_only on questions is partial"),
         ("CREATE INDEX lowered ON forecasts(lower(source))", "the index lowered on forecasts indexes an expression"),
         ("CREATE UNIQUE INDEX one_run ON _sqlite_migrations(name)", "the index one_run on _sqlite_migrations is UNIQUE"),
     ],
@@ -153,14 +153,14 @@ def test_the_users_own_objects_that_change_no_rule_are_accepted(built):
     # Each kind of object docs/integrity.md accepts, all at once.
     _raw(
         built,
-        "CREATE INDEX my_source_nocase ON forecasts(source COLLATE NOCASE, deadline DESC)",
+        "CREATE INDEX my_source_nocase ON forecasts(source COLLATE NOCASE, made_on DESC)",
         "CREATE INDEX my_evidence ON resolutions(evidence COLLATE RTRIM)",
         "CREATE TABLE my_notes (id INTEGER PRIMARY KEY AUTOINCREMENT, forecast_id TEXT UNIQUE, text TEXT)",
         "INSERT INTO my_notes (forecast_id, text) VALUES ('alpha-one', 'hm')",  # sqlite_sequence appears
         "CREATE UNIQUE INDEX my_notes_text ON my_notes(text) WHERE text <> ''",
         "CREATE VIRTUAL TABLE my_search USING fts5(claim)",
         "INSERT INTO my_search SELECT claim FROM forecasts",
-        "CREATE VIEW my_late AS SELECT id FROM forecasts WHERE deadline < '2026-06-01'",
+        "CREATE VIEW my_late AS SELECT id FROM questions WHERE deadline < '2026-06-01'",
         "ANALYZE",
     )
     _ok(built)
@@ -184,8 +184,8 @@ def test_an_unreadable_schema_object_is_a_finding_not_a_crash(built):
 
 # --- class 8: a dropped index neither stalls verify nor goes unreported ------------------------------
 
-_DROPPABLE = ["forecast_tags_tag", "forecasts_deadline", "forecasts_document", "forecasts_source",
-              "forecasts_unscored", "resolutions_forecast"]  # fmt: skip
+_DROPPABLE = ["forecasts_document", "forecasts_question", "forecasts_source", "question_tags_tag",
+              "questions_deadline", "questions_shared", "questions_unscored", "resolutions_question"]  # fmt: skip
 
 
 def test_the_droppable_indexes_are_every_index_a_new_ledger_has(built):
@@ -206,12 +206,12 @@ def test_each_dropped_index_is_reported_first(built, index):
 
 
 def test_a_missing_object_is_reported_before_the_chain_is_read(built):
-    _raw(built, "DROP INDEX resolutions_forecast")
+    _raw(built, "DROP INDEX resolutions_question")
     statements, heard_after = [], []
     with Ledger(built) as ledger:
         ledger.conn.set_trace_callback(statements.append)
         result = ledger.verify(on_problem=lambda p: heard_after.append(list(statements)))
-    assert "the index resolutions_forecast is missing" in str(result.problems[0])
+    assert "the index resolutions_question is missing" in str(result.problems[0])
     first = heard_after[0]
     assert not any("FROM entries" in s or "integrity_check" in s for s in first), first
 
@@ -259,27 +259,27 @@ def test_no_query_of_verify_needs_a_secondary_index(built):
 
 def test_the_plan_check_sees_a_scan_inside_a_loop(built):
     conn = sqlite3.connect(built)
-    conn.execute("DROP INDEX resolutions_forecast")
-    for query in ("SELECT f.id FROM forecasts f WHERE f.outcome IS NOT "
-                  "(SELECT outcome FROM resolutions r WHERE r.forecast_id = f.id ORDER BY id DESC LIMIT 1)",
+    conn.execute("DROP INDEX resolutions_question")
+    for query in ("SELECT q.id FROM questions q WHERE q.outcome IS NOT "
+                  "(SELECT outcome FROM resolutions r WHERE r.question_id = q.id ORDER BY id DESC LIMIT 1)",
                   # the latest-resolution check verify used to run
-                  "SELECT f.id, r.outcome FROM forecasts f LEFT JOIN resolutions r "
-                  "ON r.id = (SELECT max(id) FROM resolutions WHERE forecast_id = f.id) WHERE f.outcome IS NOT r.outcome"):  # fmt: skip
+                  "SELECT q.id, r.outcome FROM questions q LEFT JOIN resolutions r "
+                  "ON r.id = (SELECT max(id) FROM resolutions WHERE question_id = q.id) WHERE q.outcome IS NOT r.outcome"):  # fmt: skip
         assert _loops_that_scan_inside_a_loop(conn.execute("EXPLAIN QUERY PLAN " + query).fetchall()), query
     conn.close()
 
 
 @pytest.mark.parametrize("command", [["export"], ["list"], ["show", "beta-two"], ["history", "beta-two"]])
 def test_export_and_list_without_the_history_index_fail_at_once_with_one_line(built, command):
-    # They read each forecast's history through resolutions_forecast: without it, a scan of every
+    # They read each forecast's history through resolutions_question: without it, a scan of every
     # resolution per forecast (minutes at 200k). Named in the query, its absence is an error at once.
-    _raw(built, "DROP INDEX resolutions_forecast")
+    _raw(built, "DROP INDEX resolutions_question")
     refused = run(built, "report", "--for", "2026")  # it verifies first, which names the index
-    assert refused.exit_code == 1 and "the index resolutions_forecast is missing" in refused.stderr
+    assert refused.exit_code == 1 and "the index resolutions_question is missing" in refused.stderr
     result = run(built, *command)
     assert result.exit_code == 1
     assert "unexpected" not in result.stderr
-    assert "resolutions_forecast" in result.stderr and "predictions verify" in result.stderr
+    assert "resolutions_question" in result.stderr and "predictions verify" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -330,7 +330,7 @@ def test_an_unreadable_payload_is_a_finding_naming_the_entry(built, payload, as_
 def test_invalid_utf8_in_the_entries_own_columns_is_a_finding_and_head_still_prints(built):
     def garble(conn):
         conn.execute("DROP TRIGGER entries_no_update")
-        conn.execute("UPDATE entries SET hash = CAST(X'1b5b324a4f4bff' AS TEXT), forecast_id = CAST(X'ff1b' AS TEXT) "
+        conn.execute("UPDATE entries SET hash = CAST(X'1b5b324a4f4bff' AS TEXT), subject_id = CAST(X'ff1b' AS TEXT) "
                      "WHERE seq = 6")  # fmt: skip
         conn.execute("CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries "
                      "BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END")  # fmt: skip

@@ -1,0 +1,123 @@
+"""A ledger written before the question model (main at f025248, schema m001-m003) opens, upgrades
+(migration m004), verifies, still contains its published head, keeps every forecast id, and
+scores, reports and exports exactly as that code did. The fixture and what that code printed for it
+are in tests/fixtures (made by tests/fixtures/build_v003_ledger.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from predictions import Ledger
+from predictions.migrations import known_names
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXPECTED = json.loads((FIXTURES / "ledger_v003.json").read_text())
+COMMAND = Path(sys.executable).parent / "predictions"
+
+
+@pytest.fixture
+def old(tmp_path) -> Path:
+    """A copy of the old ledger, upgraded as a user does (`predictions upgrade`; commands that
+    only read never migrate). The fixture itself is never opened by the new code."""
+    copy = tmp_path / "old.db"
+    shutil.copy(FIXTURES / "ledger_v003.db", copy)
+    result = run(copy, "upgrade")
+    assert result.returncode == 0, result.stderr
+    return copy
+
+
+def run(db: Path, *args: str) -> subprocess.CompletedProcess:
+    """The installed command, as a user runs it."""
+    return subprocess.run([str(COMMAND), "--db", str(db), "--today", EXPECTED["today"], *args],
+                          capture_output=True, text=True)  # fmt: skip
+
+
+def test_a_reader_refuses_the_old_ledger_until_it_is_upgraded(tmp_path):
+    copy = tmp_path / "old.db"
+    shutil.copy(FIXTURES / "ledger_v003.db", copy)
+    before = copy.read_bytes()
+    refused = run(copy, "verify")
+    assert refused.returncode == 1 and "predictions upgrade" in refused.stderr
+    assert copy.read_bytes() == before
+    assert run(copy, "upgrade").returncode == 0
+    assert run(copy, "verify", "--contains", EXPECTED["head"]).returncode == 0
+
+
+def test_the_fixture_is_a_ledger_of_the_old_schema():
+    conn = sqlite3.connect(FIXTURES / "ledger_v003.db")
+    try:
+        names = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        conn.close()
+    assert names == ["m001_initial", "m002_unscored_outcome_index", "m003_real_calendar_dates"]
+    assert "forecast_tags" in tables and "questions" not in tables
+
+
+def test_the_old_ledger_upgrades_and_its_published_head_still_verifies(old):
+    result = run(old, "verify", "--contains", EXPECTED["head"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "and it contains the published hash" in result.stdout
+    with Ledger(old) as ledger:
+        names = [r[0] for r in ledger.conn.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
+        assert names == known_names() and names[-1] == "m004_questions"
+        assert ledger.head().hash == EXPECTED["head"]  # nothing was appended or rewritten
+        # each forecast became a question with that one forecast, which took its id
+        rows = ledger.conn.execute("SELECT f.id, f.question_id, q.forecasters FROM forecasts f "
+                                   "JOIN questions q ON q.id = f.question_id ORDER BY f.rowid").fetchall()  # fmt: skip
+    assert rows == [(i, i, 1) for i in EXPECTED["ids"]]
+
+
+@pytest.mark.parametrize("command", ["show", "history"])
+def test_every_old_forecast_id_still_works(old, command):
+    for forecast_id in EXPECTED["ids"]:
+        result = run(old, command, forecast_id)
+        assert result.returncode == 0, (forecast_id, result.stderr)
+
+
+def _figures(row: dict) -> dict:
+    """A score row's figures: every key but the rank (issue 13 since made ties share a rank)."""
+    return {k: v for k, v in row.items() if k != "rank"}
+
+
+def test_scores_are_exactly_what_the_old_code_printed(old):
+    for by, expected in EXPECTED["score"].items():
+        got = json.loads(run(old, "score", "--by", by, "--json").stdout)
+        # new keys may be added (forecasts, ...); every old figure is exactly what it was
+        assert [{k: g[k] for k in _figures(e)} for g, e in zip(got, expected, strict=True)] == [
+            _figures(e) for e in expected
+        ], by
+
+
+def test_the_report_and_the_export_are_what_the_old_code_printed(old):
+    report = json.loads(run(old, "report", "--for", "2026", "--format", "json").stdout)
+    for key, expected in EXPECTED["report"].items():
+        if key in ("period_scores", "leaderboard"):
+            assert [{k: g[k] for k in _figures(e)} for g, e in zip(report[key], expected, strict=True)] == [
+                _figures(e) for e in expected
+            ], key
+        elif key in ("overall", "period_overall"):
+            assert {k: report[key][k] for k in _figures(expected)} == _figures(expected), key
+        elif key != "ledger":  # the path of the copy
+            assert report[key] == expected, key
+    records = [json.loads(line) for line in run(old, "export").stdout.splitlines()]
+    assert [r["question_id"] for r in records] == EXPECTED["ids"]  # the export gains question_id, and only that
+    assert [{k: v for k, v in r.items() if k != "question_id"} for r in records] == EXPECTED["export"]
+
+
+def test_the_old_ledger_takes_new_forecasts_on_its_questions(old):
+    with Ledger(old) as ledger:
+        update = ledger.add(question="pundit-oil", source="A. Pundit", made_on="2026-05-01", probability=0.1,
+                            today=EXPECTED["today"])  # fmt: skip
+        other = ledger.add(question="times-rates", source="A. Pundit", made_on="2026-02-01", probability=0.5,
+                           today=EXPECTED["today"])  # fmt: skip
+        assert ledger.get_question("pundit-oil").forecasts[-1] == update
+        assert ledger.get_question(other.id).sources == ("The Example Times", "A. Pundit")
+        assert ledger.verify(contains=EXPECTED["head"]).ok
