@@ -351,12 +351,14 @@ def forecasts(draw):
     if basis == "verbal" and scale_value(result["phrase"]) is not None:  # a verbal number is the scale's
         result["probability"] = scale_value(result["phrase"])
     history, settled = [], False
-    for _ in range(draw(st.integers(0, 3))):
+    for number in range(draw(st.integers(0, 3))):
         outcome = draw(st.sampled_from(["yes", "no", "ambiguous", "annulled"]))
         latest = min(TODAY, deadline) if outcome == "yes" else TODAY
         on = made_on + dt.timedelta(days=draw(st.integers(0, (latest - made_on).days)))
         history.append({
-            "outcome": outcome, "resolved_on": on.isoformat(), "evidence": draw(texts),
+            # each entry's evidence its own, so that no correction repeats the entry before it
+            # (a correction that changes nothing is refused)
+            "outcome": outcome, "resolved_on": on.isoformat(), "evidence": f"{draw(texts)} ({number})",
             "note": draw(optional(texts)), "recorded_by": draw(optional(lines)),
             "correction_reason": draw(texts) if settled else None,
             "early_reason": draw(texts) if outcome == "no" and on < deadline else None,
