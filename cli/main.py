@@ -9,13 +9,60 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from collections.abc import MutableMapping
 
 import click
 
 from predictions import LedgerError, escape_terminal
 
-from . import browse, extract, integrity, record, scores, transfer
 from .options import DATE, FilePath
+
+# Where each command is defined (its module's COMMANDS); a module is imported only when one of its
+# commands runs or --help lists them, so `predictions list` does not load the report or import code.
+COMMAND_MODULES = {
+    "add": "record", "resolve": "record",
+    "list": "browse", "show": "browse", "due": "browse", "history": "browse",
+    "import": "transfer", "export": "transfer", "seed": "transfer",
+    "extract": "extract",
+    "verify": "integrity", "head": "integrity", "backup": "integrity", "upgrade": "integrity",
+    "score": "scores", "report": "scores",
+}  # fmt: skip
+
+
+class LazyCommands(MutableMapping):
+    """A click group's `commands`: every name known at once, each command loaded on first use."""
+
+    def __init__(self, modules: dict[str, str]):
+        self._modules = dict(modules)
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            qualified = f"{__package__}.{self._modules[name]}"
+            __import__(qualified)  # not importlib.import_module: `python -X importtime` sees this
+            module = sys.modules[qualified]
+            for command in module.COMMANDS:
+                if self._modules.get(command.name) == self._modules[name]:
+                    self._loaded.setdefault(command.name, command)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self:
+            raise KeyError(name)
+        self._modules.pop(name, None)
+        self._loaded.pop(name, None)
+
+    def __contains__(self, name: object) -> bool:  # without loading the command
+        return name in self._modules or name in self._loaded
+
+    def __iter__(self):
+        return iter(dict.fromkeys([*self._modules, *self._loaded]))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys([*self._modules, *self._loaded]))
 
 
 def one_line(text: str) -> str:
@@ -76,6 +123,4 @@ def cli(ctx: click.Context, db: str, today: dt.date | None):
     ctx.obj = {"db": db, "today": today or dt.date.today()}
 
 
-for module in (record, browse, transfer, extract, integrity, scores):
-    for command in module.COMMANDS:
-        cli.add_command(command)
+cli.commands = LazyCommands(COMMAND_MODULES)

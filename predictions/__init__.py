@@ -12,112 +12,54 @@ Everything a command does is one public call on `Ledger` (docs/library.md); the 
 the whole public API, and every type a public method takes or returns is among them.
 """
 
-from .aggregate import GROUPINGS as _GROUPINGS
-from .aggregate import Excluded, GroupScore, ScoreTable
-from .chain import Problem, Verification
-from .deadlines import DeadlineError, parse_deadline
-from .escape import (
-    escape_html,
-    escape_json,
-    escape_markdown,
-    escape_markdown_code,
-    escape_terminal,
-    escape_terminal_lines,
-)
-from .errors import (
-    AmbiguousIdError,
-    LedgerError,
-    NotALedgerError,
-    NotFoundError,
-    ValidationError,
-    VerificationError,
-)
-from .extract import Candidate, Draft, extract_forecasts
-from .files import OutputError, check_output_path, output_format, write_output
-from .hedges import HEDGE_SCALE, UnknownPhraseError, probability_from_phrase
-from .io import EXTENSIONS as EXPORT_EXTENSIONS
-from .io import FORMATS as EXPORT_FORMATS
-from .io import format_of, read_records, write_records
-from .model import OUTCOMES, PROBABILITY_BASES, SOURCE_KINDS, Document, Forecast, Question, Resolution, parse_date
-from .report import PERIOD_KINDS, ForecastLine, Listing, Movement, Period, Report
-from .report_formats import EXTENSIONS as REPORT_EXTENSIONS
-from .report_formats import FORMATS as REPORT_FORMATS
-from .scoring import CalibrationBin, Scores
-from .seeds import read_seeds, rebuild_ledger
-from .sqlite_file import shown_path
-from .store import STATUSES, Head, ImportSummary, Ledger, TrackedForecast, TrackedQuestion
-from .textwidth import clip, display_width, p_value_text, pad, plural, probability_text, wrap
+import sys
 
-SCORE_BY = tuple(_GROUPINGS)  # what `Ledger.score(by=...)` groups by
+# Every public name and the module it lives in. Nothing is imported until a name is first used
+# (PEP 562), so a command pays only for the modules it needs: `predictions list` never loads
+# the report, extract or scoring code. `from predictions import X` and `import *` work as before.
+_PUBLIC = {
+    "aggregate": ("SCORE_BY", "Excluded", "GroupScore", "ScoreTable"),
+    "chain": ("Problem", "Verification"),
+    "deadlines": ("DeadlineError", "parse_deadline"),
+    "escape": ("escape_html", "escape_json", "escape_markdown", "escape_markdown_code", "escape_terminal",
+               "escape_terminal_lines"),
+    "errors": ("AmbiguousIdError", "LedgerError", "NotALedgerError", "NotFoundError", "ValidationError",
+               "VerificationError"),
+    "extract": ("Candidate", "Draft", "extract_forecasts"),
+    "files": ("OutputError", "check_output_path", "output_format", "write_output"),
+    "hedges": ("HEDGE_SCALE", "UnknownPhraseError", "probability_from_phrase"),
+    "io": ("format_of", "read_records", "write_records"),
+    "model": ("OUTCOMES", "PROBABILITY_BASES", "SOURCE_KINDS", "Document", "Forecast", "Question", "Resolution",
+              "parse_date"),
+    "report": ("PERIOD_KINDS", "ForecastLine", "Listing", "Movement", "Period", "Report"),
+    "scoring": ("CalibrationBin", "Scores"),
+    "seeds": ("read_seeds", "rebuild_ledger"),
+    "sqlite_file": ("shown_path",),
+    "store": ("STATUSES", "Head", "ImportSummary", "Ledger", "TrackedForecast", "TrackedQuestion"),
+    "textwidth": ("clip", "display_width", "p_value_text", "pad", "plural", "probability_text", "wrap"),
+}  # fmt: skip
+# Public names that differ from the module's own: {public name: (module, name there)}.
+_RENAMED = {
+    "EXPORT_EXTENSIONS": ("io", "EXTENSIONS"),
+    "EXPORT_FORMATS": ("io", "FORMATS"),
+    "REPORT_EXTENSIONS": ("report_formats", "EXTENSIONS"),
+    "REPORT_FORMATS": ("report_formats", "FORMATS"),
+}
+_WHERE = {name: (module, name) for module, names in _PUBLIC.items() for name in names} | _RENAMED
 
-__all__ = [
-    "AmbiguousIdError",
-    "CalibrationBin",
-    "Candidate",
-    "DeadlineError",
-    "Document",
-    "Draft",
-    "EXPORT_EXTENSIONS",
-    "EXPORT_FORMATS",
-    "Excluded",
-    "Forecast",
-    "ForecastLine",
-    "GroupScore",
-    "HEDGE_SCALE",
-    "Head",
-    "ImportSummary",
-    "Ledger",
-    "LedgerError",
-    "Listing",
-    "Movement",
-    "NotALedgerError",
-    "NotFoundError",
-    "OUTCOMES",
-    "PERIOD_KINDS",
-    "PROBABILITY_BASES",
-    "Period",
-    "Problem",
-    "Question",
-    "REPORT_EXTENSIONS",
-    "REPORT_FORMATS",
-    "Report",
-    "OutputError",
-    "Resolution",
-    "SCORE_BY",
-    "SOURCE_KINDS",
-    "STATUSES",
-    "ScoreTable",
-    "Scores",
-    "TrackedForecast",
-    "TrackedQuestion",
-    "UnknownPhraseError",
-    "ValidationError",
-    "Verification",
-    "VerificationError",
-    "check_output_path",
-    "clip",
-    "display_width",
-    "escape_html",
-    "escape_json",
-    "escape_markdown",
-    "escape_markdown_code",
-    "escape_terminal",
-    "escape_terminal_lines",
-    "extract_forecasts",
-    "format_of",
-    "p_value_text",
-    "pad",
-    "output_format",
-    "parse_date",
-    "parse_deadline",
-    "plural",
-    "probability_from_phrase",
-    "probability_text",
-    "read_records",
-    "read_seeds",
-    "rebuild_ledger",
-    "shown_path",
-    "wrap",
-    "write_records",
-    "write_output",
-]
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    try:
+        module, attribute = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    __import__(f"{__name__}.{module}")  # not importlib.import_module: `python -X importtime` sees this
+    value = getattr(sys.modules[f"{__name__}.{module}"], attribute)
+    globals()[name] = value  # found directly from now on
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

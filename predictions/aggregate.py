@@ -40,6 +40,7 @@ GROUPINGS: dict[str, tuple[str, str]] = {
     "year": ("substr(s.resolved_on, 1, 4)", ""),
     "all": ("'all'", ""),
 }
+SCORE_BY = tuple(GROUPINGS)  # public (predictions.SCORE_BY): what `Ledger.score(by=...)` groups by
 # Groupings where each forecast lands in exactly one group: the overall figures are their sum.
 # (A forecast with three tags counts in three tag groups.)
 PARTITIONS = frozenset(GROUPINGS) - {"tag"}
