@@ -15,7 +15,6 @@ import datetime as dt
 import functools
 from typing import Any
 
-from .deadlines import DeadlineError, parse_deadline
 from .errors import ValidationError, excerpt, field_name, shown
 from .hedges import UnknownPhraseError, probability_from_phrase
 from .model import (
@@ -64,6 +63,8 @@ def complete_forecast_fields(values: dict[str, Any], *, restored: bool = False, 
         if _blank(values.get("deadline_text")):
             raise ValidationError("deadline", "is required (give a date or a wording such as 'within 18 months')")
         made_on = parse_date(values.get("made_on"), "made_on")
+        from .deadlines import DeadlineError, parse_deadline  # here: it loads dateutil, which reading never needs
+
         try:
             values["deadline"] = parse_deadline(values["deadline_text"], made_on)
         except DeadlineError as exc:
@@ -100,6 +101,8 @@ def _check_date_beside_wording(values: dict[str, Any]) -> None:
         return
     made_on = parse_date(values.get("made_on"), "made_on")
     deadline = parse_date(values["deadline"], "deadline")
+    from .deadlines import DeadlineError, parse_deadline  # here: it loads dateutil, which reading never needs
+
     try:
         meant = parse_deadline(values["deadline_text"], made_on)
     except DeadlineError as exc:

@@ -13,7 +13,6 @@ import sqlite3
 from typing import Any, Sequence
 
 import attrs
-from dateutil.relativedelta import relativedelta
 
 from .aggregate import GroupScore, ScoreTable, score_table
 from .chain import FIRST_CLAIM, GENESIS, Verification
@@ -44,6 +43,8 @@ class Period:
         return {"month": 1, "quarter": 3, "year": 12}[self.kind]
 
     def shifted(self, periods: int) -> "Period":
+        from dateutil.relativedelta import relativedelta  # here: `list` and `show` never load dateutil
+
         try:
             start = self.start + relativedelta(months=self._months * periods)
         except (ValueError, OverflowError):

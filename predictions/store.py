@@ -16,12 +16,11 @@ import os
 import sqlite3
 from collections import Counter
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import attrs
 
 from . import chain, files
-from .aggregate import ScoreTable, score_table
 from .chain import Problem, Verification
 from .errors import (
     AmbiguousIdError,
@@ -37,9 +36,12 @@ from .model import (
     stored_values, utc_now,
 )  # fmt: skip
 from .records import QUESTION_KEYS, check_recorded_before_now, export_record, forecast_from_record
-from .report import Period, Report, build_report, report_period
 from .writer import Item, Writer
 from .sqlite_file import checked_path, connect, shown_path, sqlite_errors, transaction, use_wal
+
+if TYPE_CHECKING:  # imported where used: a command that only reads forecasts never loads the scoring code
+    from .aggregate import ScoreTable
+    from .report import Period, Report
 
 BATCH_SIZE = 2000
 STATUSES = ("open", "due", "resolved", "all")
@@ -780,6 +782,8 @@ class Ledger:
         """Scores per group (`by`: one of SCORE_BY) over forecasts resolved yes or no from `since`
         to `until` (and no later than `today`), ranked by Brier score, best first. Groups with
         fewer than `min_n` scored forecasts are left out of the rows (`table.hidden`), as `score` does."""
+        from .aggregate import score_table
+
         with self._snapshot():
             return score_table(self.conn, by=by, since=since, until=until, min_n=min_n,
                                exclude_tags=exclude_tags, today=today, hides_unranked=True)  # fmt: skip
@@ -801,6 +805,8 @@ class Ledger:
         verification raises VerificationError naming the first finding. With verify=False the
         report says, in every format, that it was not verified.
         """
+        from .report import build_report, report_period
+
         today = _today(today)
         chosen = report_period(period, kind, today)
         with self._snapshot():

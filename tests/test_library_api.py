@@ -233,7 +233,7 @@ def test_the_report_is_made_from_the_snapshot_it_verified(scored_ledger, db_path
             other.add(**forecast_fields(claim="written during the report", deadline=D(2026, 10, 20)))
         return original(conn, **kwargs)
 
-    monkeypatch.setattr("predictions.store.build_report", build_after_a_write)
+    monkeypatch.setattr("predictions.report.build_report", build_after_a_write)
     before = scored_ledger.head().hash
     report = scored_ledger.report("2026-10", today=TODAY)
     assert report.chain_head == before != scored_ledger.head().hash
@@ -250,6 +250,13 @@ def _public_methods():
                 yield f"{cls.__name__}.{name}", member, cls
 
 
+def _hints(member, localns=None) -> dict:
+    """The member's type hints. Its module's names first, then the public ones: store imports the
+    score and report types only for its annotations (it loads their modules where they are used)."""
+    public = {name: getattr(predictions, name) for name in predictions.__all__}
+    return typing.get_type_hints(member, globalns={**public, **vars(inspect.getmodule(member))}, localns=localns)
+
+
 def _classes_in(hint) -> set[type]:
     found = set()
     if isinstance(hint, type) and hint.__module__.startswith("predictions"):
@@ -263,8 +270,7 @@ def test_every_type_a_public_method_takes_or_returns_is_exported():
     exported = {getattr(predictions, name) for name in predictions.__all__ if isinstance(getattr(predictions, name), type)}
     missing = {}
     for qualified, member, cls in _public_methods():
-        module = inspect.getmodule(member)
-        hints = typing.get_type_hints(member, globalns=vars(module), localns={cls.__name__: cls})
+        hints = _hints(member, localns={cls.__name__: cls})
         for hint in hints.values():
             for found in _classes_in(hint) - exported:
                 missing.setdefault(found.__name__, qualified)
@@ -286,7 +292,7 @@ def test_every_public_date_parameter_takes_text():
     YYYY-MM-DD text (and the ledger's own methods are checked doing so in test_library_use)."""
     undated = []
     for qualified, member, cls in [*_public_methods(), *_public_functions()]:
-        hints = typing.get_type_hints(member, globalns=vars(inspect.getmodule(member)))
+        hints = _hints(member)
         for name in inspect.signature(member).parameters:
             hint = hints.get(name)
             options = typing.get_args(hint) or (hint,)
