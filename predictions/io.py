@@ -42,9 +42,11 @@ def format_of(path: str | Path, explicit: str | None = None) -> str:
 
 
 # The longest record a reader holds: a line of JSON Lines or CSV, or one element of a JSON array.
-# Far above any real record (every text field is at most 20,000 characters), it keeps a file with
-# no line breaks (/dev/zero, a string that never ends) from filling the memory.
-MAX_RECORD = 64 * 1024 * 1024
+# Far above any real record (every text field is at most 20,000 characters: this is hundreds of
+# corrections), it keeps a file with no line breaks (/dev/zero, a string that never ends) from
+# filling the memory; a hostile line of tiny values ("a,a,a..." or ["a","a",...]) decodes to a few
+# hundred MB at most.
+MAX_RECORD = 16 * 1024 * 1024
 _CHUNK = 1 << 20  # characters a JSON array is read by
 
 
