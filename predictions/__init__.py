@@ -27,7 +27,7 @@ _PUBLIC = {
                "VerificationError"),
     "extract": ("Candidate", "Draft", "extract_forecasts"),
     "files": ("OutputError", "check_output_path", "output_format", "write_output"),
-    "hedges": ("HEDGE_SCALE", "UnknownPhraseError", "probability_from_phrase"),
+    "hedges": ("HEDGE_SCALE", "UnknownPhraseError", "canonical_phrase", "probability_from_phrase"),
     "io": ("format_of", "read_records", "write_records"),
     "model": ("OUTCOMES", "PROBABILITY_BASES", "SOURCE_KINDS", "Document", "Forecast", "Question", "Resolution",
               "parse_date"),
