@@ -227,7 +227,8 @@ def _csv_lines(handle: IO[bytes], name: str, progress: Progress) -> Iterator[str
         except UnicodeDecodeError as exc:
             number += len(_LONE_CR_BYTES.findall(raw, 0, exc.start)) + 1
             raise ValidationError(None, "is not valid UTF-8 text", f"{name}:{number}") from None
-        if "\r" in text[:-2]:
+        body = text[:-2] if text.endswith("\r\n") else text[:-1] if text.endswith(("\n", "\r")) else text
+        if "\r" in body:  # a lone CR ends a line too
             pieces = _AFTER_LONE_CR.split(text)
             number += len(pieces)
             yield from pieces

@@ -163,6 +163,7 @@ def test_invalid_utf8_names_its_line(tmp_path, monkeypatch, fmt, bad, chunk):
     (f'{HEADER}\n{ROW}\nS,"two\nlines",K,2026-01-01,2026-06-01,1.5\n', 3),  # a cell over two lines
     (f"{HEADER}\r\n{ROW}\r\n{ROW[:-3]}1.5\r\n", 3),
     (f"{HEADER}\r{ROW}\r{ROW[:-3]}1.5\r", 3),  # old Mac line ends
+    (f"{HEADER}\n{ROW}\r{ROW[:-3]}1.5", 3),  # a lone CR, the last line without an end
     (f'{HEADER}\nS,"C\r\rC",K,2026-01-01,2026-06-01,0.5\n{ROW[:-3]}1.5\n', 5),  # lone CRs inside a cell
 ])  # fmt: skip
 def test_a_csv_record_error_cites_the_line_it_starts_on(tmp_path, ledger, text, line):
@@ -214,3 +215,13 @@ def test_hostile_import_files_through_the_installed_command(tmp_path, fmt):
     expected = f"{path}:4: is not valid UTF-8 text" if fmt == "csv" else f"{path}:1: not valid JSON (nested too deeply)"
     assert result.stderr == f"Error: {expected}\n"
     assert not db.exists() or Ledger(db, create=False).count() == 0
+
+
+@pytest.mark.parametrize(("data", "lines"), [(b"a\rb", ["a\r", "b"]), (b"a\r\r\n", ["a\r", "\r\n"]), (b"a\r", ["a\r"]),
+                                             (b"a\r\nb\rc\n", ["a\r\n", "b\r", "c\n"]), (b"\xef\xbb\xbfa\n", ["a\n"])])  # fmt: skip
+def test_csv_lines_split_where_a_file_opened_with_newline_empty_splits(tmp_path, data, lines):
+    import io as stdlib_io
+
+    with open(write(tmp_path / "a.csv", data), "rb") as handle:
+        assert list(records_io._csv_lines(handle, "a.csv", lambda n: None)) == lines
+    assert list(stdlib_io.StringIO(data.decode("utf-8-sig"), newline="")) == lines  # the reference
