@@ -182,6 +182,22 @@ def test_an_unreadable_schema_object_is_a_finding_not_a_crash(built):
     assert any("integrity check" in p["message"] or "could not be read" in p["message"] for p in report["problems"])
 
 
+@pytest.mark.parametrize(("kind", "name"), [("index", "sqlite_autoindex_forecasts_2"), ("bogus", "thing")])
+def test_a_schema_sqlite_cannot_read_is_refused_in_one_line(built, kind, name):
+    # An automatic index no constraint made, an object of no known type: SQLite refuses the file.
+    def plant(conn):
+        conn.execute("CREATE INDEX spare ON forecasts(source)")
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'spare'").fetchone()[0]
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("DELETE FROM sqlite_master WHERE name = 'spare'")
+        conn.execute("INSERT INTO sqlite_master VALUES (?, ?, 'forecasts', ?, NULL)", [kind, name, root])
+
+    _raw(built, plant)
+    result = run(built, "verify")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "malformed database schema" in result.stderr
+
+
 # --- class 8: a dropped index neither stalls verify nor goes unreported ------------------------------
 
 _DROPPABLE = ["forecasts_document", "forecasts_question", "forecasts_source", "question_tags_tag",
