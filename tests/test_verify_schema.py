@@ -393,3 +393,19 @@ def test_crash_paths_through_the_installed_command(built, tmp_path):
         assert done.returncode == (0 if command[0] == "head" else 1), (command, done.stderr)
         if command == ["verify"]:
             assert "entry 6 (forecast delta-four): the chain's payload is not a JSON object" in done.stderr
+
+
+def test_blobs_and_numbers_in_the_entries_own_columns_are_findings_in_text_and_json(built):
+    def garble(conn):
+        conn.execute("DROP TRIGGER entries_no_update")
+        conn.execute("UPDATE entries SET forecast_id = X'00ff1b' WHERE seq = 2")
+        conn.execute("UPDATE entries SET forecast_id = 42 WHERE seq = 4")
+        conn.execute("UPDATE entries SET hash = X'1b5b324a' WHERE seq = 6")
+        conn.execute("CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries "
+                     "BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END")  # fmt: skip
+
+    _raw(built, garble)
+    report = assert_broken(built, 2, "forecast b'\\x00\\xff\\x1b'")
+    assert {"b'\\x00\\xff\\x1b'", "42"} <= {p["forecast_id"] for p in report["problems"]}
+    assert report["head"] == "b'\\x1b[2J'"
+    assert "\x1b" not in run(built, "verify").stdout
