@@ -398,8 +398,8 @@ def test_crash_paths_through_the_installed_command(built, tmp_path):
 def test_blobs_and_numbers_in_the_entries_own_columns_are_findings_in_text_and_json(built):
     def garble(conn):
         conn.execute("DROP TRIGGER entries_no_update")
-        conn.execute("UPDATE entries SET forecast_id = X'00ff1b' WHERE seq = 2")
-        conn.execute("UPDATE entries SET forecast_id = 42 WHERE seq = 4")
+        conn.execute("UPDATE entries SET subject_id = X'00ff1b' WHERE seq = 2")
+        conn.execute("UPDATE entries SET subject_id = 42 WHERE seq = 4")
         conn.execute("UPDATE entries SET hash = X'1b5b324a' WHERE seq = 6")
         conn.execute("CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries "
                      "BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END")  # fmt: skip
