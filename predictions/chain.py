@@ -352,6 +352,10 @@ def _verify(conn, contains, limit, heard) -> Verification:
 
     def report(seq, forecast_id, message, question_id=None):
         if len(problems) < limit:
+            if forecast_id is not None and not isinstance(forecast_id, str):  # a blob or a number, by raw SQL
+                forecast_id = _short(forecast_id)
+            if question_id is not None and not isinstance(question_id, str):
+                question_id = _short(question_id)
             problem = Problem(seq, forecast_id, message, question_id)
             problems.append(problem)
             heard(problem)
@@ -404,7 +408,7 @@ def _verify(conn, contains, limit, heard) -> Verification:
             if contains is not None and stored_hash == contains:
                 counts["found"] = True
             prev, expected_seq = stored_hash, seq + 1
-        counts["head"] = prev
+        counts["head"] = prev if isinstance(prev, str) else _short(prev)  # a blob or number, by raw SQL
 
     # 4. Every question recorded in an entry of its own is in the tables exactly as recorded.
     def questions():

@@ -182,6 +182,22 @@ def test_an_unreadable_schema_object_is_a_finding_not_a_crash(built):
     assert any("integrity check" in p["message"] or "could not be read" in p["message"] for p in report["problems"])
 
 
+@pytest.mark.parametrize(("kind", "name"), [("index", "sqlite_autoindex_forecasts_2"), ("bogus", "thing")])
+def test_a_schema_sqlite_cannot_read_is_refused_in_one_line(built, kind, name):
+    # An automatic index no constraint made, an object of no known type: SQLite refuses the file.
+    def plant(conn):
+        conn.execute("CREATE INDEX spare ON forecasts(source)")
+        root = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'spare'").fetchone()[0]
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("DELETE FROM sqlite_master WHERE name = 'spare'")
+        conn.execute("INSERT INTO sqlite_master VALUES (?, ?, 'forecasts', ?, NULL)", [kind, name, root])
+
+    _raw(built, plant)
+    result = run(built, "verify")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "malformed database schema" in result.stderr
+
+
 # --- class 8: a dropped index neither stalls verify nor goes unreported ------------------------------
 
 _DROPPABLE = ["forecasts_document", "forecasts_question", "forecasts_source", "question_tags_tag",
@@ -377,3 +393,19 @@ def test_crash_paths_through_the_installed_command(built, tmp_path):
         assert done.returncode == (0 if command[0] == "head" else 1), (command, done.stderr)
         if command == ["verify"]:
             assert "entry 6 (forecast delta-four): the chain's payload is not a JSON object" in done.stderr
+
+
+def test_blobs_and_numbers_in_the_entries_own_columns_are_findings_in_text_and_json(built):
+    def garble(conn):
+        conn.execute("DROP TRIGGER entries_no_update")
+        conn.execute("UPDATE entries SET subject_id = X'00ff1b' WHERE seq = 2")
+        conn.execute("UPDATE entries SET subject_id = 42 WHERE seq = 4")
+        conn.execute("UPDATE entries SET hash = X'1b5b324a' WHERE seq = 6")
+        conn.execute("CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries "
+                     "BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END")  # fmt: skip
+
+    _raw(built, garble)
+    report = assert_broken(built, 2, "forecast b'\\x00\\xff\\x1b'")
+    assert {"b'\\x00\\xff\\x1b'", "42"} <= {p["forecast_id"] for p in report["problems"]}
+    assert report["head"] == "b'\\x1b[2J'"
+    assert "\x1b" not in run(built, "verify").stdout
