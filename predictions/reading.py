@@ -8,8 +8,9 @@ Three kinds of input, told apart by the file name or, failing that, by the first
   `---` lines gives `title`, `author`, `published` or `date`, `url`. The front matter is read by
   the small parser below, which knows one `key: value` a line (plain, 'single' or "double"
   quoted) and skips what it does not use (lists, nested keys): no YAML library, nothing executed.
-* HTML: the text the standard library's parser sees, with scripts, styles and templates dropped,
-  block elements on lines of their own and table rows as `| a | b |` lines; metadata from the
+* HTML: the text the standard library's parser sees (after one linear pass that turns what it
+  would rescan quadratically, such as an unclosed quote, into text), with scripts, styles and
+  templates dropped, block elements on lines of their own and table rows as `| a | b |` lines; metadata from the
   <title>, <meta> tags (author, article:published_time, og:url, og:site_name) and <time datetime>.
 
 Offsets into `Article.text` are counts of characters, with line ends read as "\n". Every step is
@@ -319,9 +320,46 @@ class _TextParser(html.parser.HTMLParser):
             self.parts.append(data)
 
 
+_TAG = re.compile(r"<[a-zA-Z/!?][^<>]{0,4000}>")
+_BALANCED_TAG = re.compile(r"""<[^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*>""")
+
+
+def _linear_html(source: str) -> str:
+    """The markup html.parser can read in linear time: it rescans to the end of the text for each
+    tag it cannot finish (an unclosed quote, "<a" after "<a"), which is quadratic on hostile input.
+
+    So, in one pass: a tag is kept only when it ends within 4,000 characters, holds no "<" and
+    balances its quotes; any other "<" becomes "&lt;" (text, as it is to a browser). Comments,
+    declarations, CDATA and processing instructions are dropped (they hold no article text; an
+    unclosed comment hides the rest, as it does in a browser); the doctype is kept.
+    """
+    out, pos = [], 0
+    while True:
+        at = source.find("<", pos)
+        if at < 0:
+            out.append(source[pos:])
+            break
+        out.append(source[pos:at])
+        if source.startswith("<!--", at):
+            close = source.find("-->", at + 4)
+            if close < 0:
+                break
+            pos = close + 3
+            continue
+        tag = _TAG.match(source, at)
+        if tag is None or not _BALANCED_TAG.fullmatch(tag.group()):
+            out.append("&lt;")
+            pos = at + 1
+            continue
+        if tag.group()[1] not in "!?" or tag.group()[:9].lower() == "<!doctype":
+            out.append(tag.group())
+        pos = tag.end()
+    return "".join(out)
+
+
 def _from_html(source: str) -> Article:
     parser = _TextParser()
-    parser.feed(source)
+    parser.feed(_linear_html(source))
     parser.close()
     lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
     text = _table_separators("\n".join(line for line in lines if line))
