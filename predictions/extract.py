@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 import attrs
 
@@ -201,7 +202,7 @@ class Draft:
 
 
 def extract_forecasts(
-    text_or_path: str | Path,
+    text_or_path: str | Path | BinaryIO,
     *,
     source: str | None = None,
     published: dt.date | str | None = None,
@@ -209,7 +210,8 @@ def extract_forecasts(
     kind: str | None = None,
     min_score: int = MIN_SCORE,
 ) -> Draft:
-    """Candidate forecasts in an article (a Path is read; a str is the text itself), best first.
+    """Candidate forecasts in an article, best first: a Path or a binary stream (standard input) is
+    read, with the same limits; a str is the text itself.
 
     `published` (else the date the document gives) is the day every deadline counts from; without
     one the article is refused. `kind` is "text", "markdown" or "html" (default: from the file).
@@ -219,7 +221,7 @@ def extract_forecasts(
                                   or not value.isprintable()):
             raise ValidationError(name, "must be one line of printable text, at most 300 characters")
     article = read_article(text_or_path, kind=kind)
-    where = str(text_or_path) if isinstance(text_or_path, Path) else "<text>"
+    where = str(text_or_path) if isinstance(text_or_path, Path) else "<text>" if isinstance(text_or_path, str) else "<stdin>"
     if published is not None:
         published = parse_date(published, "published")
     elif article.published is not None:

@@ -24,6 +24,7 @@ import datetime as dt
 import html.parser
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 import attrs
 
@@ -52,8 +53,8 @@ class Article:
     file: str | None = None
 
 
-def read_article(source: str | Path, *, kind: str | None = None) -> Article:
-    """Read a file (a Path) or take text (a str) and return its Article."""
+def read_article(source: str | Path | BinaryIO, *, kind: str | None = None) -> Article:
+    """Read a file (a Path) or a binary stream (standard input), or take text (a str)."""
     name = None
     if isinstance(source, Path):
         name = str(source)
@@ -61,8 +62,10 @@ def read_article(source: str | Path, *, kind: str | None = None) -> Article:
         kind = kind or _SUFFIXES.get(source.suffix.lower())
     elif isinstance(source, str):
         text = source.replace("\r\n", "\n").replace("\r", "\n")
+    elif hasattr(source, "read"):
+        text = _decoded(source.read(MAX_BYTES + 1), "<stdin>")
     else:
-        raise ValidationError(None, f"an article is a path or its text, not {type(source).__name__}")
+        raise ValidationError(None, f"an article is a path, a binary stream or its text, not {type(source).__name__}")
     if kind is not None and kind not in KINDS:
         raise ValidationError("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
     kind = kind or _sniff(text)
@@ -84,8 +87,15 @@ def _read_file(path: Path) -> str:
         raise ValidationError(None, "is a directory, not an article", str(path)) from None
     except OSError as exc:
         raise ValidationError(None, f"cannot read it ({exc.strerror or exc})", str(path)) from None
+    return _decoded(data, str(path))
+
+
+def _decoded(data: bytes, path: str) -> str:
+    """UTF-8 text (a BOM skipped, line ends as "\n") of at most MAX_BYTES, or a refusal naming FILE:LINE."""
+    if not isinstance(data, bytes):
+        raise ValidationError(None, "a stream to read an article from must give bytes", path)
     if len(data) > MAX_BYTES:
-        raise ValidationError(None, f"is larger than {MAX_BYTES // (1024 * 1024)} MB: not an article", str(path))
+        raise ValidationError(None, f"is larger than {MAX_BYTES // (1024 * 1024)} MB: not an article", path)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

@@ -176,3 +176,9 @@ def test_a_source_or_url_that_is_not_one_line_is_refused(article, option):
     result = run("extract", article, option, "two\nlines")
     assert result.exit_code == 1
     assert result.stderr == f"Error: field {option[2:]}: must be one line of printable text, at most 300 characters\n"
+
+
+def test_standard_input_is_held_to_the_file_rules():
+    result = run("extract", "-", "--published", "2026-03-02", input=b"ok\n\xff will")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: <stdin>:2: is not UTF-8 text (byte 3 cannot be decoded)\n"
