@@ -30,6 +30,9 @@ HOSTILE = {
     "distinct future sentences": None,  # "Acme 0 will open by 2027. Acme 1 will ..."
     "a wrapped paragraph": "one two three four five six seven eight nine ten eleven twelve thirteen\n",
     "nested brackets and quotes": "(\"[«'",
+    "HTML: unclosed quoted attributes": "<a b='",
+    "HTML: tags never closed": "<a",
+    "HTML: nested divs": "<div>",
 }
 
 
@@ -80,8 +83,9 @@ def main() -> None:
     print(f"{'hostile input':32} {'1 MB (s)':>9} {'10 MB (s)':>10} {'ratio':>6}")
     for name, unit in HOSTILE.items():
         small, large = hostile(unit, 1_000_000), hostile(unit, 10_000_000)
-        t1 = best(lambda: extract_forecasts(small, published=DAY))
-        t10 = best(lambda: extract_forecasts(large, published=DAY), runs=1)
+        kind = "html" if name.startswith("HTML") else "text"
+        t1 = best(lambda: extract_forecasts(small, published=DAY, kind=kind))
+        t10 = best(lambda: extract_forecasts(large, published=DAY, kind=kind), runs=1)
         print(f"{name:32} {t1:9.3f} {t10:10.3f} {t10 / t1:6.1f}")
 
 

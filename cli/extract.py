@@ -31,7 +31,7 @@ def extract(file, source, published, url, fmt, output):
     draft is refused by `seed` until each question and resolution_criteria has been written.
     FILE - reads standard input.
     """
-    article = Path(file) if file != "-" else _stdin()
+    article = Path(file) if file != "-" else sys.stdin.buffer
     draft = extract_forecasts(article, source=source, published=published, url=url)
     if fmt == "json":
         rendered = json.dumps(draft.to_json(), ensure_ascii=False, indent=2) + "\n"
@@ -44,16 +44,6 @@ def extract(file, source, published, url, fmt, output):
         return
     _write_new(Path(output), rendered)
     click.echo(f"Wrote {len(draft.candidates)} candidates to {output}", err=True)
-
-
-def _stdin() -> str:
-    data = sys.stdin.buffer.read(16 * 1024 * 1024 + 1)
-    if len(data) > 16 * 1024 * 1024:
-        raise ValidationError(None, "is larger than 16 MB: not an article", "<stdin>")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(None, f"is not UTF-8 text (byte {exc.start} cannot be decoded)", "<stdin>") from None
 
 
 def _write_new(path: Path, text: str) -> None:

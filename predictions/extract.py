@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 import attrs
 
@@ -36,7 +37,8 @@ from .segments import blocks, sentences, trimmed
 MIN_SCORE = 4
 MAX_SENTENCE = 1500
 
-# Cue name -> weight. A candidate's score is the sum over the cues that fired.
+# Cue name -> weight. A candidate's score: its strongest future cue's weight, +1 if another kind of
+# future cue fired too ("more-future"), plus the weights of the other cues that fired.
 CUES = {
     # future cues: a sentence needs one of these
     "predict": 4,  # "we predict", "our prediction", "analysts expect", "Prediction 2:"
@@ -160,14 +162,14 @@ class Candidate:
     quote: str
     start: int
     end: int
-    cues: tuple[str, ...]
-    score: int
     deadline_text: str | None = None
     deadline: dt.date | None = None
     deadline_error: str | None = None
     phrase: str | None = None
     probability: float | None = None
     probability_basis: str | None = None
+    cues: tuple[str, ...]
+    score: int
 
     def to_json(self) -> dict:
         record = attrs.asdict(self, recurse=False)
@@ -200,7 +202,7 @@ class Draft:
 
 
 def extract_forecasts(
-    text_or_path: str | Path,
+    text_or_path: str | Path | BinaryIO,
     *,
     source: str | None = None,
     published: dt.date | str | None = None,
@@ -208,13 +210,18 @@ def extract_forecasts(
     kind: str | None = None,
     min_score: int = MIN_SCORE,
 ) -> Draft:
-    """Candidate forecasts in an article (a Path is read; a str is the text itself), best first.
+    """Candidate forecasts in an article, best first: a Path or a binary stream (standard input) is
+    read, with the same limits; a str is the text itself.
 
     `published` (else the date the document gives) is the day every deadline counts from; without
     one the article is refused. `kind` is "text", "markdown" or "html" (default: from the file).
     """
+    for name, value in (("source", source), ("url", url)):
+        if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > 300
+                                  or not value.isprintable()):
+            raise ValidationError(name, "must be one line of printable text, at most 300 characters")
     article = read_article(text_or_path, kind=kind)
-    where = str(text_or_path) if isinstance(text_or_path, Path) else "<text>"
+    where = str(text_or_path) if isinstance(text_or_path, Path) else "<text>" if isinstance(text_or_path, str) else "<stdin>"
     if published is not None:
         published = parse_date(published, "published")
     elif article.published is not None:
@@ -452,9 +459,11 @@ def _cells(line: str) -> list[str]:
 def _table_rows(text: str, lines: list[tuple[int, int]], published: dt.date) -> list[Candidate]:
     if len(lines) < 2:
         return []
+    if lines[0][1] - lines[0][0] > MAX_SENTENCE:
+        return []
     header = _cells(text[lines[0][0]:lines[0][1]])
-    rows = [(s, e) for s, e in lines[1:] if not _TABLE_SEPARATOR.fullmatch(text[s:e].strip())]
-    if not rows or len(rows) > 200:
+    rows = [(s, e) for s, e in lines[1:] if e - s <= MAX_SENTENCE and not _TABLE_SEPARATOR.fullmatch(text[s:e].strip())]
+    if not rows or len(rows) > 200:  # not a table of figures a forecast is made of
         return []
 
     def open_year(cell: str) -> int | None:
@@ -483,7 +492,9 @@ def _table_rows(text: str, lines: list[tuple[int, int]], published: dt.date) -> 
         return []
     for (start, end), cell in zip(rows, first_column):  # one year a row: quoted from the header on
         if re.fullmatch(r"(?:19|20)\d\d", cell) and int(cell) >= published.year - 1:
-            found.append(_row_candidate(text, lines[0][0], end, cell, published, False))
+            # (a very long table: the row alone, so that no quote holds pages of it)
+            first = lines[0][0] if end - lines[0][0] <= 4 * MAX_SENTENCE else start
+            found.append(_row_candidate(text, first, end, cell, published, False))
     return found
 
 

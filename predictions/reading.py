@@ -8,8 +8,9 @@ Three kinds of input, told apart by the file name or, failing that, by the first
   `---` lines gives `title`, `author`, `published` or `date`, `url`. The front matter is read by
   the small parser below, which knows one `key: value` a line (plain, 'single' or "double"
   quoted) and skips what it does not use (lists, nested keys): no YAML library, nothing executed.
-* HTML: the text the standard library's parser sees, with scripts, styles and templates dropped,
-  block elements on lines of their own and table rows as `| a | b |` lines; metadata from the
+* HTML: the text the standard library's parser sees (after one linear pass that turns what it
+  would rescan quadratically, such as an unclosed quote, into text), with scripts, styles and
+  templates dropped, block elements on lines of their own and table rows as `| a | b |` lines; metadata from the
   <title>, <meta> tags (author, article:published_time, og:url, og:site_name) and <time datetime>.
 
 Offsets into `Article.text` are counts of characters, with line ends read as "\n". Every step is
@@ -23,6 +24,7 @@ import datetime as dt
 import html.parser
 import re
 from pathlib import Path
+from typing import BinaryIO
 
 import attrs
 
@@ -51,8 +53,8 @@ class Article:
     file: str | None = None
 
 
-def read_article(source: str | Path, *, kind: str | None = None) -> Article:
-    """Read a file (a Path) or take text (a str) and return its Article."""
+def read_article(source: str | Path | BinaryIO, *, kind: str | None = None) -> Article:
+    """Read a file (a Path) or a binary stream (standard input), or take text (a str)."""
     name = None
     if isinstance(source, Path):
         name = str(source)
@@ -60,8 +62,10 @@ def read_article(source: str | Path, *, kind: str | None = None) -> Article:
         kind = kind or _SUFFIXES.get(source.suffix.lower())
     elif isinstance(source, str):
         text = source.replace("\r\n", "\n").replace("\r", "\n")
+    elif hasattr(source, "read"):
+        text = _decoded(source.read(MAX_BYTES + 1), "<stdin>")
     else:
-        raise ValidationError(None, f"an article is a path or its text, not {type(source).__name__}")
+        raise ValidationError(None, f"an article is a path, a binary stream or its text, not {type(source).__name__}")
     if kind is not None and kind not in KINDS:
         raise ValidationError("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
     kind = kind or _sniff(text)
@@ -83,8 +87,15 @@ def _read_file(path: Path) -> str:
         raise ValidationError(None, "is a directory, not an article", str(path)) from None
     except OSError as exc:
         raise ValidationError(None, f"cannot read it ({exc.strerror or exc})", str(path)) from None
+    return _decoded(data, str(path))
+
+
+def _decoded(data: bytes, path: str) -> str:
+    """UTF-8 text (a BOM skipped, line ends as "\n") of at most MAX_BYTES, or a refusal naming FILE:LINE."""
+    if not isinstance(data, bytes):
+        raise ValidationError(None, "a stream to read an article from must give bytes", path)
     if len(data) > MAX_BYTES:
-        raise ValidationError(None, f"is larger than {MAX_BYTES // (1024 * 1024)} MB: not an article", str(path))
+        raise ValidationError(None, f"is larger than {MAX_BYTES // (1024 * 1024)} MB: not an article", path)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -319,9 +330,46 @@ class _TextParser(html.parser.HTMLParser):
             self.parts.append(data)
 
 
+_TAG = re.compile(r"<[a-zA-Z/!?][^<>]{0,4000}>")
+_BALANCED_TAG = re.compile(r"""<[^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*>""")
+
+
+def _linear_html(source: str) -> str:
+    """The markup html.parser can read in linear time: it rescans to the end of the text for each
+    tag it cannot finish (an unclosed quote, "<a" after "<a"), which is quadratic on hostile input.
+
+    So, in one pass: a tag is kept only when it ends within 4,000 characters, holds no "<" and
+    balances its quotes; any other "<" becomes "&lt;" (text, as it is to a browser). Comments,
+    declarations, CDATA and processing instructions are dropped (they hold no article text; an
+    unclosed comment hides the rest, as it does in a browser); the doctype is kept.
+    """
+    out, pos = [], 0
+    while True:
+        at = source.find("<", pos)
+        if at < 0:
+            out.append(source[pos:])
+            break
+        out.append(source[pos:at])
+        if source.startswith("<!--", at):
+            close = source.find("-->", at + 4)
+            if close < 0:
+                break
+            pos = close + 3
+            continue
+        tag = _TAG.match(source, at)
+        if tag is None or not _BALANCED_TAG.fullmatch(tag.group()):
+            out.append("&lt;")
+            pos = at + 1
+            continue
+        if tag.group()[1] not in "!?" or tag.group()[:9].lower() == "<!doctype":
+            out.append(tag.group())
+        pos = tag.end()
+    return "".join(out)
+
+
 def _from_html(source: str) -> Article:
     parser = _TextParser()
-    parser.feed(source)
+    parser.feed(_linear_html(source))
     parser.close()
     lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
     text = _table_separators("\n".join(line for line in lines if line))

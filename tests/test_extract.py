@@ -7,6 +7,8 @@ tests/test_extract_recall.py.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -263,6 +265,17 @@ def test_html_text_leaves_out_scripts_and_styles_and_reads_the_metadata():
     assert "Globex" not in draft.text and "content:" not in draft.text and "Initech" not in draft.text
 
 
+@pytest.mark.parametrize("page, text", [
+    ("<p>a < b and c<d</p><p>x</p>", "a < b and c<d\nx"),  # a "<" that opens no tag is text
+    ("<p title='it\"s'>one</p><a b='>two", "one\n<a b='>two"),  # an unclosed quote: text, not a tag
+    ("<p>one</p><!-- hidden <p>two</p>", "one"),  # an unclosed comment hides the rest
+    ("<!DOCTYPE html><![CDATA[x]]><?php echo 1 ?><p>one</p>", "one"),
+    ("<p>" + "<a b='" * 3 + "</p>", "<a b='<a b='<a b='"),
+])
+def test_html_that_is_not_well_formed_is_read_as_a_browser_shows_it(page, text):
+    assert extract_forecasts("<html><body>" + page, published=DAY, kind="html").text == text
+
+
 def test_html_tables_read_like_markdown_tables():
     page = ("<html><body><table><tr><th>Metric</th><th>2026 (forecast)</th></tr>"
             "<tr><td>Revenue</td><td>$2B</td></tr></table></body></html>")
@@ -304,6 +317,18 @@ def test_a_directory_or_a_missing_file_is_refused(tmp_path):
         extract_forecasts(tmp_path / "missing.txt", published=DAY)
 
 
+def test_a_special_file_or_one_too_large_is_refused_without_reading_it_all(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)  # opening it would wait for a writer forever
+    with pytest.raises(ValidationError, match="not a regular file"):
+        extract_forecasts(fifo, published=DAY)
+    big = tmp_path / "big.txt"
+    with open(big, "wb") as handle:
+        handle.truncate(17 * 1024 * 1024)
+    with pytest.raises(ValidationError, match="larger than 16 MB"):
+        extract_forecasts(big, published=DAY)
+
+
 def test_an_overlong_sentence_is_not_prose():
     assert candidates("Acme will open a plant by 2027 " + "and more " * 400 + ".") == ()
 
@@ -314,3 +339,22 @@ def test_the_draft_type_is_public():
     assert draft.to_json()[0]["deadline"] == "2027-12-31"
     assert set(draft.to_json()[0]) >= {"quote", "start", "end", "deadline_text", "deadline", "phrase",
                                        "probability", "probability_basis", "cues", "score"}
+
+
+# --- the draft -----------------------------------------------------------------------------------
+
+
+@given(st.text())
+def test_a_toml_string_holds_exactly_its_text(value):
+    from predictions.drafts import toml_string
+
+    assert tomllib.loads(f"v = {toml_string(value)}")["v"] == value
+
+
+def test_a_draft_keeps_every_quote_exactly_even_across_lines():
+    text = ("| Year | Revenue ($B) |\n|---|---|\n| 2026 | 4 |\n| 2027 | 5 |\n\n"
+            "'Acme will open a plant by 2027,' he said. Globex is expected to say \"no\" by 2028.\\\n")
+    draft = extract_forecasts(text, published=DAY, source="S")
+    loaded = tomllib.loads(draft.to_toml(recorded_at="2026-03-02T00:00:00Z"))["forecasts"]
+    assert [f["quote"] for f in loaded] == [c.quote for c in draft.candidates]
+    assert any("\n" in f["quote"] for f in loaded) and len(loaded) == 4

@@ -169,3 +169,16 @@ def test_the_installed_command_extracts_and_fails_cleanly(article, tmp_path):
                           env=env)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr == f"Error: {binary}:2: is not UTF-8 text (byte 5 cannot be decoded)\n"
+
+
+@pytest.mark.parametrize("option", ["--source", "--url"])
+def test_a_source_or_url_that_is_not_one_line_is_refused(article, option):
+    result = run("extract", article, option, "two\nlines")
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: field {option[2:]}: must be one line of printable text, at most 300 characters\n"
+
+
+def test_standard_input_is_held_to_the_file_rules():
+    result = run("extract", "-", "--published", "2026-03-02", input=b"ok\n\xff will")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: <stdin>:2: is not UTF-8 text (byte 3 cannot be decoded)\n"

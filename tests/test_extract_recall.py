@@ -44,3 +44,16 @@ def test_the_overlap_rule_counts_characters_of_each_excerpt():
     assert bench.covered(text, "aaaa bbbb", 0, 4) == (4, 9)
     assert bench.covered(text, "aaaa […] dddd", 15, 19) == (4, 8)  # one excerpt of two, found where it is
     assert bench.covered(text, "zzzz", 0, 19) == (0, 4)
+
+
+@pytest.mark.skipif(not bench.ARTICLES.is_dir(), reason="the source articles are not beside the repository")
+def test_each_article_gives_a_draft_whose_quotes_are_its_own_words():
+    import tomllib
+
+    from predictions import extract_forecasts
+
+    for name, path, published, _ in bench.seed_set():
+        draft = extract_forecasts(path, published=published, source="S")
+        forecasts = tomllib.loads(draft.to_toml(recorded_at="2026-11-23T00:00:00Z"))["forecasts"]
+        text = path.read_text(encoding="utf-8")
+        assert forecasts and all(f["quote"] in text for f in forecasts), name
