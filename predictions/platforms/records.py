@@ -1,0 +1,52 @@
+"""A platform batch as the project's own import records (one per forecast, sharing question_id).
+
+The ledger ids are derived from the platform identity, `PLATFORM-` and 16 hex digits of a hash
+of the platform, the question's key and (for a forecast) the forecast's key, so the same platform
+question or forecast gets the same id in every import.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterable, Iterator
+
+from .common import PlatformQuestion
+
+NAMES = {"fatebook": "Fatebook", "predictionbook": "PredictionBook", "metaculus": "Metaculus", "manifold": "Manifold"}
+
+
+def ledger_id(platform: str, *keys: str) -> str:
+    digest = hashlib.sha256("\n".join((platform, *keys)).encode("utf-8")).hexdigest()[:16]
+    return f"{platform}-{digest}"
+
+
+def to_records(questions: Iterable[PlatformQuestion]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(where, record) for each forecast; a question's outcome rides on its first record."""
+    resolved: set[str] = set()
+    for question in questions:
+        qid = ledger_id(question.platform, question.key)
+        for forecast in question.forecasts:
+            record: dict[str, Any] = {
+                "id": ledger_id(question.platform, question.key, forecast.key), "question_id": qid,
+                "source": forecast.source, "claim": question.title, "question": question.title,
+                "resolution_criteria": question.criteria, "made_on": forecast.made_at.date().isoformat(),
+                "deadline": question.deadline.isoformat(), "probability": forecast.probability,
+                "probability_basis": forecast.basis, "tags": list(question.tags), "note": forecast.comment,
+                "document": {"outlet": NAMES[question.platform], "url": question.url},
+            }
+            if question.outcome and qid not in resolved:
+                resolved.add(qid)
+                record.update(_resolution(question))
+            yield forecast.where, record
+
+
+def _resolution(question: PlatformQuestion) -> dict[str, Any]:
+    on, evidence, early = question.resolved_on, question.evidence, None
+    name = NAMES[question.platform]
+    if question.outcome == "yes" and on > question.deadline:
+        # the ledger dates a YES by its deadline: it came true by then, and was recorded later
+        evidence = f"{evidence} The ledger dates it on the deadline, {question.deadline}."
+        on = question.deadline
+    if question.outcome == "no" and on < question.deadline:
+        early = f"resolved NO on {name} on {on}, before the deadline"
+    return {"outcome": question.outcome, "resolved_on": on.isoformat(), "evidence": evidence, "early_reason": early}
