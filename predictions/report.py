@@ -376,7 +376,8 @@ def _count_scored(conn: sqlite3.Connection, until: dt.date, exclude_tags: Sequen
     window, params = window_sql(None, until, exclude_tags)
     having = ""
     if tagged:
-        having = f" AND s.question_id IN (SELECT question_id FROM question_tags WHERE tag IN ({', '.join('?' * len(tagged))}))"
+        marks = ", ".join("?" * len(tagged))
+        having = f" AND s.question_id IN (SELECT question_id FROM question_tags WHERE tag IN ({marks}))"
         params = [*params, *tagged]
     return conn.execute(f"SELECT count(*) FROM scored s WHERE 1 = 1{window}{having}", params).fetchone()[0]
 
