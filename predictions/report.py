@@ -19,6 +19,7 @@ import attrs
 from .aggregate import GroupScore, ScoreTable, score_table, window_sql
 from .chain import FIRST_CLAIM, GENESIS, Verification
 from .errors import ValidationError
+from .sqlite_file import shown_path
 from .model import parse_date
 
 PERIOD_KINDS = ("month", "quarter", "year")
@@ -248,8 +249,8 @@ class Report:
 def report_label(label: str | None, path: str | os.PathLike) -> str:
     """What a report calls its ledger: `label`, or the file's name (an absolute path in a published
     report says where the owner keeps their files, which is nobody's business)."""
-    if label is None:
-        return Path(os.fsdecode(os.fspath(path))).name
+    if label is None:  # a name that is not UTF-8 (or holds a control character) is shown escaped
+        return shown_path(Path(os.fsdecode(os.fspath(path))).name)
     if not isinstance(label, str):
         raise ValidationError("label", f"must be text, not {type(label).__name__}")
     text = " ".join(label.split())
