@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import shutil
 import sys
 from typing import Iterable, Iterator
@@ -15,16 +14,15 @@ from predictions import (
 )  # fmt: skip
 
 
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
 def terminal_width(wide: bool = False) -> int | None:
-    """The columns to fit output into: COLUMNS if it is set (shells set it without exporting it,
-    so it is there only when asked for), else the terminal's; None, cutting nothing, for --wide
-    and when stdout is a pipe or a file: what a script or a file receives is never clipped."""
-    if wide:
-        return None
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return max(40, int(columns))
-    if not sys.stdout.isatty():
+    """The columns to fit output into on a terminal (its width, or COLUMNS where set); None,
+    cutting nothing, for --wide and whenever stdout is a pipe or a file, whatever COLUMNS says:
+    programs export it to their children (pytest does), and a script must get whole lines."""
+    if wide or not stdout_is_terminal():
         return None
     return max(40, shutil.get_terminal_size((100, 24)).columns)
 

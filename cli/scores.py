@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
-from predictions import PERIOD_KINDS, REPORT_EXTENSIONS, REPORT_FORMATS, SCORE_BY, Period, ValidationError, write_output
+from predictions import (
+    PERIOD_KINDS, REPORT_EXTENSIONS, REPORT_FORMATS, SCORE_BY, Period, ValidationError, escape_terminal, write_output,
+)  # fmt: skip
 
 from .options import (
     DATE, FilePath, checked_output, chosen_format, json_option, note, open_ledger, print_json, today, usage_errors_for,
@@ -90,37 +94,46 @@ def score(ctx, by, since, until, min_n, exclude_tags, wide, as_json):
 @click.option("--no-verify", "verify", is_flag=True, default=True, flag_value=False,
               help="Skip verifying the hash chain first (faster on a large ledger); the report then says "
                    "in every format that it was not verified.")
+@click.option("--label", metavar="NAME",
+              help="What the report calls the ledger (default: its file name; never its full path).")
+@click.option("--log", "log", is_flag=True,
+              help="Write one line to stderr for a cron log: the UTC time, the ledger, the period, the chain "
+                   "entries and head it verified, and the file written.")
 @wide_option
 @click.pass_context
-def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify, wide):
+def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify, label, log, wide):
     """The periodic calibration report: what the period settled and how every source stands.
 
     Shows forecasts resolved in the period and their scores by source, the leaderboard with
     intervals and counts, the calibration table and reliability diagram, score changes since
     the previous period, what is due now, the deadlines still to come in a period not over yet
     (its header says so), and the deadlines of the next period. The hash chain is verified first:
-    a ledger that fails `verify` gets no report (exit 1). Ready for cron:
+    a ledger that fails `verify` gets no report (exit 1). Ready for cron: the file is named for
+    the month it holds, and the log gets a timestamped line of what was verified, or the error:
 
     \b
-      0 6 1 * *  /home/me/.venv/bin/predictions --db /home/me/ledger.db report --format html -o /home/me/reports/latest.html
+      15 6 1 * *  /home/me/.venv/bin/predictions --db /home/me/ledger.db report --log --label "My ledger" -o /home/me/reports/$(date -d 'last month' +\%Y-\%m).html 2>>/home/me/reports/report.log
     """
     if chosen is not None and period and period != chosen.kind:
         raise click.BadParameter(f"{chosen.label} is a {chosen.kind}, not a {period}", ctx, param_hint="'--for'")
     fmt = chosen_format(ctx, output, fmt, REPORT_EXTENSIONS, "text")
     if output is not None:
         checked_output(ctx, output)
-    options = {"period": ("--for", ""), "today": ("--today", " with --for")}
+    options = {"period": ("--for", ""), "today": ("--today", " with --for"), "label": ("--label", "")}
     with open_ledger(ctx) as ledger, usage_errors_for(options):
         data = ledger.report(chosen, kind=period or "month", today=today(ctx), min_n=min_n or 5,
-                             exclude_tags=exclude_tags, verify=verify)  # fmt: skip
+                             exclude_tags=exclude_tags, verify=verify, label=label)  # fmt: skip
     _note_unknown_tags(data.leaderboard)
     text = data.render(fmt, width=None if output else terminal_width(wide))
     if output is None:
         click.echo(text, nl=False)
-        return
-    with write_output(output, protect=[ledger.path]) as out:
-        out.write(text)
-    note(f"Wrote the {data.period.label} report to {output}")
+    else:
+        with write_output(output, protect=[ledger.path]) as out:
+            out.write(text)
+    if log:
+        note(escape_terminal(data.log_line(dt.datetime.now(dt.timezone.utc), output and str(output))))
+    elif output is not None:
+        note(f"Wrote the {data.period.label} report to {output}")
 
 
 COMMANDS = (score, report)

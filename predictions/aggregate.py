@@ -149,7 +149,7 @@ class ScoreTable(Sequence[GroupScore]):
         return score_command_text(self, width)
 
 
-def _window(since: dt.date | None, until: dt.date | None, exclude_tags: Sequence[str] = ()) -> tuple[str, list[str]]:
+def window_sql(since: dt.date | None, until: dt.date | None, exclude_tags: Sequence[str] = ()) -> tuple[str, list[str]]:
     """The WHERE clauses shared by every score query: the resolution window, and tags left out
     (e.g. forecasts already settled when they were published, tagged past-at-publication)."""
     clauses, params = [], []
@@ -173,7 +173,7 @@ def group_bin_sums(
 ) -> dict[str, dict[int, Sums]]:
     """{group: {bin: Sums}} over forecasts resolved yes/no (resolved_on within [since, until])."""
     expression, join = _grouping(by)
-    window, params = _window(since, until, exclude_tags)
+    window, params = window_sql(since, until, exclude_tags)
     ensure_sql_functions(conn)
     sql = (
         f"SELECT {expression} AS grp, {BIN_SQL} AS bin, {SUMS_SQL} "
@@ -198,7 +198,7 @@ def unscored_counts(
 ) -> dict[str, dict[str, int]]:
     """{group: {"ambiguous": n, "annulled": m}}: (source, question) pairs resolved, but never scored."""
     expression, join = _grouping(by)
-    window, params = _window(since, until, exclude_tags)
+    window, params = window_sql(since, until, exclude_tags)
     sql = (
         f"SELECT {expression} AS grp, s.outcome, count(DISTINCT s.question_id || char(10) || s.source) "
         f"FROM {_UNSCORED} {join} WHERE 1 = 1{window} GROUP BY grp, s.outcome"

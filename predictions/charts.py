@@ -52,6 +52,18 @@ def _bar(value: float, width: int, char: str) -> str:
     return (char * filled).ljust(width)
 
 
+def adjacent_runs(bins: Sequence[CalibrationBin]) -> list[list[CalibrationBin]]:
+    """The bins in runs of neighbours (indices 2, 3, 4 and 7, 8 are two runs): a line joins only
+    neighbouring bins, so it never reads as an interpolation across an empty bin."""
+    runs: list[list[CalibrationBin]] = []
+    for b in sorted(bins, key=lambda b: b.index):
+        if runs and b.index == runs[-1][-1].index + 1:
+            runs[-1].append(b)
+        else:
+            runs.append([b])
+    return runs
+
+
 def reliability_svg(bins: Sequence[CalibrationBin], title: str = "Reliability diagram") -> str | None:
     """The diagram as SVG text, or None without matplotlib.
 
@@ -69,7 +81,7 @@ def reliability_svg(bins: Sequence[CalibrationBin], title: str = "Reliability di
     except ImportError:
         return None
     figure, (axes, counts) = plt.subplots(
-        2, 1, figsize=(5.6, 6.8), dpi=100, sharex=True, gridspec_kw={"height_ratios": [4, 1], "hspace": 0.08}
+        2, 1, figsize=(5.2, 5.6), dpi=100, sharex=True, gridspec_kw={"height_ratios": [4, 1], "hspace": 0.08}
     )
     try:
         axes.plot([0, 1], [0, 1], linestyle="--", color="#888888", linewidth=1, label="perfect calibration")
@@ -82,8 +94,11 @@ def reliability_svg(bins: Sequence[CalibrationBin], title: str = "Reliability di
             # Wilson intervals always hold the observed frequency; max() only guards float noise.
             low = [max(0.0, b.observed_frequency - b.wilson_low) for b in bins]
             high = [max(0.0, b.wilson_high - b.observed_frequency) for b in bins]
-            axes.errorbar(x, y, yerr=[low, high], fmt="o-", color="#1f5fa8", ecolor="#7fa6d6", capsize=3,
+            axes.errorbar(x, y, yerr=[low, high], fmt="o", color="#1f5fa8", ecolor="#7fa6d6", capsize=3,
                           markersize=5, label="observed frequency, 95% Wilson interval")  # fmt: skip
+            for run in adjacent_runs(bins):  # a line only between neighbouring bins: a gap where one is empty
+                axes.plot([b.mean_forecast for b in run], [b.observed_frequency for b in run], color="#1f5fa8",
+                          linewidth=1.2)  # fmt: skip
             counts.bar([(b.lower + b.upper) / 2 for b in bins], [b.n for b in bins], width=0.085, color="#9db7d9")
             top = max(b.n for b in bins)
             for b in bins:

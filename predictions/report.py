@@ -8,19 +8,30 @@ the period's last day, using each forecast's current outcome.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import sqlite3
+from pathlib import Path
 from typing import Any, Sequence
 
 import attrs
 
-from .aggregate import GroupScore, ScoreTable, score_table
+from .aggregate import GroupScore, ScoreTable, score_table, window_sql
 from .chain import FIRST_CLAIM, GENESIS, Verification
 from .errors import ValidationError
+from .sqlite_file import shown_path
 from .model import parse_date
 
 PERIOD_KINDS = ("month", "quarter", "year")
 LIST_LIMIT = 50  # forecasts listed per section; the rest are counted
+LABEL_LIMIT = 200  # characters in a report's --label
+# Tags with a meaning a report explains when it leaves them out (--exclude-tag), as docs/seeds.md
+# defines them. HINDSIGHT_TAGS: scored but not left out, the report says so and how to leave them out.
+TAG_MEANINGS = {
+    "past-at-publication": "already settled when published, so they show hindsight, not foresight",
+    "near-at-publication": "nearly settled when published, so they show little foresight",
+}
+HINDSIGHT_TAGS = ("past-at-publication",)
 
 
 @attrs.frozen
@@ -165,7 +176,7 @@ class Movement:
 class Report:
     """The report on one period, as data; `render(fmt)` gives it as text, md, html or json."""
 
-    ledger: str
+    ledger: str  # the ledger's label: --label, or its file name (never the absolute path)
     generated_on: dt.date
     chain_head: str  # the ledger's head when the report was computed (read in the same snapshot)
     verified: bool  # whether the chain was verified up to chain_head before the report was computed
@@ -181,6 +192,10 @@ class Report:
     # Unresolved, deadline from generated_on to the period's end: in no other listing while the
     # period is not over (due stops before today, upcoming starts after the period). None once over.
     remaining: Listing | None = None
+    chain_entries: int = 0  # entries in the chain up to chain_head
+    left_out: int = 0  # forecasts resolved yes/no by scored_until that exclude_tags kept out of the scores
+    # (tag, n) for each of HINDSIGHT_TAGS not left out: n of the leaderboard's scored forecasts carry it
+    hindsight: tuple[tuple[str, int], ...] = ()
 
     def render(self, fmt: str = "text", width: int | None = None) -> str:
         """The report as text, md (Markdown), html (one self-contained page) or json; text fitted
@@ -214,6 +229,38 @@ class Report:
     @property
     def exclude_tags(self) -> tuple[str, ...]:
         return self.leaderboard.exclude_tags
+
+    @property
+    def leaderboard_repeats_period(self) -> bool:
+        """Whether everything scored so far was resolved in the period: the two tables are one."""
+        return (self.period_scores.groups, self.period_scores.overall) == (self.leaderboard.groups, self.leaderboard.overall)
+
+    def log_line(self, at: dt.datetime, output: str | None = None) -> str:
+        """One line for a cron log: the UTC time, the ledger, the period, what was verified (the
+        chain's entries and head) and where the report went."""
+        stamp = at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        entries = f"{self.chain_entries} chain {'entry' if self.chain_entries == 1 else 'entries'}"
+        checked = f"verified {entries}, head {self.chain_head}" if self.verified else (
+            f"NOT verified (--no-verify), {entries}, head {self.chain_head}")  # fmt: skip
+        where = f"; wrote {output}" if output else ""
+        return f"{stamp} report {self.period.label} of {self.ledger}: {checked}{where}"
+
+
+def report_label(label: str | None, path: str | os.PathLike) -> str:
+    """What a report calls its ledger: `label`, or the file's name (an absolute path in a published
+    report says where the owner keeps their files, which is nobody's business)."""
+    if label is None:  # a name that is not UTF-8 (or holds a control character) is shown escaped
+        return shown_path(Path(os.fsdecode(os.fspath(path))).name)
+    if not isinstance(label, str):
+        raise ValidationError("label", f"must be text, not {type(label).__name__}")
+    text = " ".join(label.split())
+    if not text:
+        raise ValidationError("label", "is empty: give the ledger's name, or leave the option out for its file name")
+    if len(text) > LABEL_LIMIT:
+        raise ValidationError("label", f"is {len(text)} characters long; at most {LABEL_LIMIT}")
+    if not text.isprintable():
+        raise ValidationError("label", f"{text[:40]!r} holds a control or invisible character")
+    return text
 
 
 def _complete(period: Period, today: dt.date) -> bool:
@@ -272,10 +319,10 @@ def build_report(
     if period.start > today:  # nothing in it can be resolved yet; open forecasts are listed elsewhere
         raise ValidationError("period", f"{period.label} has not started yet (it starts {period.start}, today is {today})")
     if verified is not None:
-        chain_head = verified.head
+        chain_head, chain_entries = verified.head, verified.entries
     else:
-        row = conn.execute("SELECT hash FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
-        chain_head = row[0] if row else GENESIS
+        row = conn.execute("SELECT hash, seq FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
+        chain_head, chain_entries = row if row else (GENESIS, 0)
     # While the period is not over, nothing after `today` counts: a report made as of a past day
     # (--today) says what was known then.
     until = _scored_until(period, today)
@@ -301,6 +348,7 @@ def build_report(
     period_scores = score_table(conn, by="source", since=period.start, until=until, min_n=min_n, **left_out)
     leaderboard = score_table(conn, by="source", until=until, min_n=min_n, **left_out)
     before = score_table(conn, by="source", until=previous.end, min_n=1, **left_out)
+    exclude = leaderboard.exclude_tags
     return Report(
         ledger=ledger,
         generated_on=today,
@@ -316,7 +364,23 @@ def build_report(
         next_period=following,
         movement=_movement(before, leaderboard),
         remaining=remaining,
+        chain_entries=chain_entries,
+        left_out=_count_scored(conn, until, (), exclude) if exclude else 0,
+        hindsight=tuple((tag, n) for tag in HINDSIGHT_TAGS if tag not in exclude
+                        if (n := _count_scored(conn, until, exclude, (tag,)))),  # fmt: skip
     )
+
+
+def _count_scored(conn: sqlite3.Connection, until: dt.date, exclude_tags: Sequence[str], tagged: Sequence[str]) -> int:
+    """Forecasts resolved yes/no by `until`, less those with any of exclude_tags; with `tagged`,
+    only those carrying one of its tags."""
+    window, params = window_sql(None, until, exclude_tags)
+    having = ""
+    if tagged:
+        marks = ", ".join("?" * len(tagged))
+        having = f" AND s.question_id IN (SELECT question_id FROM question_tags WHERE tag IN ({marks}))"
+        params = [*params, *tagged]
+    return conn.execute(f"SELECT count(*) FROM scored s WHERE 1 = 1{window}{having}", params).fetchone()[0]
 
 
 def _movement(before: ScoreTable, now: ScoreTable) -> tuple[Movement, ...]:

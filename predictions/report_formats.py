@@ -19,7 +19,8 @@ from .charts import PLOT_HINT, bar_width, bin_label, reliability_svg, reliabilit
 from .errors import ValidationError
 from .report import Listing, Report
 from .report_sections import (
-    Block, Calibration, Changes, Code, Forecasts, Heading, Para, Scores, ci_text, movement_lines, sections, title,
+    SCORE_LEGEND, Block, Calibration, Changes, Code, Forecasts, Heading, Para, Scores, ci_text, movement_lines, sections,
+    title,
 )  # fmt: skip
 from .textwidth import clip, display_width, pad, plural, probability_text, wrap
 
@@ -49,12 +50,6 @@ SCORE_COLUMNS: tuple[tuple[str, Callable[[GroupScore], str]], ...] = (
 # names are clipped further, to NAME_MIN cells.
 SCORE_DROP_ORDER = ("uncert.", "resol.", "reliab.", "log", "skill", "yes", "excl.", "95% CI")
 NAME_CAP, NAME_MIN = 24, 12
-SCORE_LEGEND = (
-    "Lower is better: Brier (0-1), log, reliab. Higher is better: skill (against the base rate), resol. "
-    "uncert. depends on the outcomes alone; excl. counts ambiguous and annulled. "
-    "– where a score is undefined (skill when every outcome in the group was the same). "
-    "Equal Brier scores share a rank. See docs/scoring.md."
-)
 
 
 def _score_rows(table: ScoreTable, with_all: bool = True) -> list[GroupScore]:
@@ -281,12 +276,18 @@ def _markdown(report: Report) -> str:
 
 # HTML -------------------------------------------------------------------------------------------
 
+# Tables scroll sideways inside their box on a narrow screen instead of widening the page; the
+# chart sits beside the calibration table where there is room, under it on a phone.
 _CSS = """
-body{font-family:system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#222}
-table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.9rem}
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem;color:#222;line-height:1.4}
+.scroll{overflow-x:auto;margin:.5rem 0 1.5rem}table{border-collapse:collapse;font-size:.9rem}
 th,td{border-bottom:1px solid #ddd;padding:.25rem .6rem;text-align:right;vertical-align:top}
 th.text,td.text{text-align:left}td:not(.text),td code{white-space:nowrap}
-code{font-size:.85rem}.muted{color:#666}.chart{max-width:520px}
+code{font-size:.85rem;overflow-wrap:anywhere}.muted{color:#666}
+.calibration{display:flex;flex-wrap:wrap;gap:1rem 2rem;align-items:flex-start}
+.calibration .scroll{flex:1 1 28rem;margin:0}.chart{flex:0 1 360px;width:100%;max-width:360px;height:auto}
+.calibration td:first-child{white-space:nowrap}.listing td:nth-child(3){min-width:15rem}
+@media (max-width:600px){body{margin:1rem auto}h1{font-size:1.45rem}h2{font-size:1.15rem}}
 """
 
 
@@ -294,7 +295,7 @@ def _e(value: Any) -> str:
     return escape_html(value)
 
 
-def _html_table(headers: list[str], rows: list[list[str]], text_columns: int = 1) -> str:
+def _html_table(headers: list[str], rows: list[list[str]], text_columns: int = 1, kind: str = "") -> str:
     head = "".join(f'<th class="text">{_e(h)}</th>' if i < text_columns else f"<th>{_e(h)}</th>"
                    for i, h in enumerate(headers))  # fmt: skip
     body = []
@@ -303,7 +304,8 @@ def _html_table(headers: list[str], rows: list[list[str]], text_columns: int = 1
             f'<td class="text">{cell}</td>' if i < text_columns else f"<td>{cell}</td>" for i, cell in enumerate(row)
         )
         body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    table = f'<table{f" class={chr(34)}{kind}{chr(34)}" if kind else ""}><thead><tr>{head}</tr></thead>'
+    return f'<div class="scroll">{table}<tbody>{"".join(body)}</tbody></table></div>'
 
 
 def _html_scores(table: ScoreTable) -> str:
@@ -326,7 +328,7 @@ def _html_listing(listing: Listing, empty: str) -> str:
     ]  # fmt: skip
     more = listing.total - len(listing.lines)
     tail = f'<p class="muted">… and {more} more.</p>' if more > 0 else ""
-    return _html_table(["id", "source", "claim", "p", "deadline", "outcome"], rows, text_columns=3) + tail
+    return _html_table(["id", "source", "claim", "p", "deadline", "outcome"], rows, text_columns=3, kind="listing") + tail
 
 
 def _html_calibration(overall: GroupScore | None) -> str:
@@ -341,7 +343,8 @@ def _html_calibration(overall: GroupScore | None) -> str:
     if svg is None:
         return table + f'<p class="muted">{_e(PLOT_HINT)}</p><pre>{_e(reliability_text(bins))}</pre>'
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    return table + f'<img class="chart" alt="Reliability diagram" src="data:image/svg+xml;base64,{data}">'
+    chart = f'<img class="chart" alt="Reliability diagram" src="data:image/svg+xml;base64,{data}">'
+    return f'<div class="calibration">{table}{chart}</div>'
 
 
 def _html_block(block: Block) -> str:
@@ -368,6 +371,7 @@ def _html(report: Report) -> str:
     body = "\n".join(_html_block(block) for section in sections(report) for block in section)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title(report))}</title><style>{_CSS}</style></head>"
         f"<body>\n{body}\n</body></html>\n"
     )

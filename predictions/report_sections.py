@@ -13,7 +13,7 @@ from typing import Callable, Union
 import attrs
 
 from .aggregate import GroupScore, ScoreTable
-from .report import Listing, Movement, Report
+from .report import TAG_MEANINGS, Listing, Movement, Report
 from .textwidth import p_value_text, plural
 
 
@@ -58,6 +58,14 @@ class Changes:
 
 
 Block = Union[Heading, Para, Scores, Forecasts, Calibration, Changes]
+
+# How to read a score table: under `predictions score`, and in the report under its first table.
+SCORE_LEGEND = (
+    "Lower is better: Brier (0-1), log, reliab. Higher is better: skill (against the base rate), resol. "
+    "uncert. depends on the outcomes alone; excl. counts ambiguous and annulled. "
+    "– where a score is undefined (skill when every outcome in the group was the same). "
+    "Equal Brier scores share a rank. See docs/scoring.md."
+)
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -123,10 +131,33 @@ def _header(report: Report) -> list[Block]:
             f"This {p.kind} is not over yet: it ends {p.end}, and this report shows it as of "
             f"{report.generated_on}, so its figures will change.",), "strong"))  # fmt: skip
     if report.exclude_tags:
+        blocks.append(Para((_left_out(report),), "muted"))
+    for tag, n in report.hindsight:
+        total = report.leaderboard.overall.n if report.leaderboard.overall else n
         blocks.append(Para((
-            "Scores leave out forecasts tagged " + ", ".join(report.exclude_tags) + " (they are still listed).",
-        ), "muted"))  # fmt: skip
+            f"{n} of the {plural(total, 'scored forecast')} {'is' if n == 1 else 'are'} tagged {tag}: "
+            f"{TAG_MEANINGS[tag]}. --exclude-tag {tag} leaves them out of the scores.",), "muted"))  # fmt: skip
     return blocks
+
+
+def _left_out(report: Report) -> str:
+    """Which tags the scores leave out, what each means where the seeds define it, and how many."""
+    meanings = "".join(f"; {tag}: {TAG_MEANINGS[tag]}" for tag in report.exclude_tags if tag in TAG_MEANINGS)
+    n = report.left_out
+    return (f"Scores leave out the {plural(n, 'forecast')} tagged {' or '.join(report.exclude_tags)} "
+            f"({'it is' if n == 1 else 'they are'} still listed){meanings}.")  # fmt: skip
+
+
+def _ranks_withheld(report: Report) -> list[Block]:
+    """Why a rank is '–', in one line, when some source has one."""
+    table = report.leaderboard
+    if not table.unranked:
+        return []
+    many = len(table.unranked)
+    who = "no source has" if many == len(table.groups) else f"{plural(many, 'source')} {'has' if many == 1 else 'have'} fewer"
+    return [Para((
+        f"Ranks (–) are withheld below {plural(table.min_n, 'forecast')} resolved yes or no (--min-n "
+        f"{table.min_n}), so that a few lucky calls cannot top the table: {who} that many yet.",))]  # fmt: skip
 
 
 def _resolved(report: Report) -> list[Block]:
@@ -137,15 +168,17 @@ def _resolved(report: Report) -> list[Block]:
 
 def _period_scores(report: Report) -> list[Block]:
     return [Heading(f"Scores for forecasts resolved in {report.period.label}, by source", 3),
-            Scores(report.period_scores)]  # fmt: skip
+            Scores(report.period_scores), Para((SCORE_LEGEND,), "muted")]  # fmt: skip
 
 
 def _leaderboard(report: Report) -> list[Block]:
-    return [
-        Heading(f"Leaderboard: everything resolved up to {report.scored_until} "
-                f"(ranked with at least {report.leaderboard.min_n} scored)"),
-        Scores(report.leaderboard),
-    ]  # fmt: skip
+    heading = Heading(f"Leaderboard: everything resolved up to {report.scored_until} "
+                      f"(ranked with at least {report.leaderboard.min_n} scored)")  # fmt: skip
+    if report.leaderboard_repeats_period:  # a second copy of the same table would say nothing new
+        return [heading, Para((
+            f"Everything scored up to {report.scored_until} was resolved in {report.period.label}: "
+            "the leaderboard is the table above.",)), *_ranks_withheld(report)]  # fmt: skip
+    return [heading, Scores(report.leaderboard), *_ranks_withheld(report)]
 
 
 def _calibration(report: Report) -> list[Block]:

@@ -797,18 +797,21 @@ class Ledger:
         min_n: int = 5,
         exclude_tags: Iterable[str] = (),
         verify: bool = True,
+        label: str | None = None,
     ) -> Report:
         """The calibration report for `period` ("2026", "2026-Q3", "2026-10" or a Period; None:
-        the latest complete period of `kind`), as of `today` (default: the real date).
+        the latest complete period of `kind`), as of `today` (default: the real date). `label`
+        names the ledger in the report (default: its file name, never its absolute path).
 
         The chain is verified first, in the same snapshot the report is computed from: a failed
         verification raises VerificationError naming the first finding. With verify=False the
         report says, in every format, that it was not verified.
         """
-        from .report import build_report, report_period
+        from .report import build_report, report_label, report_period
 
         today = _today(today)
         chosen = report_period(period, kind, today)
+        label = report_label(label, self.path)
         with self._snapshot():
             verification = chain.verify(self.conn) if verify else None
             if verification is not None and not verification.ok:
@@ -816,7 +819,7 @@ class Ledger:
                     f"the ledger failed verification, so no report was made: {verification.problems[0]}",
                     verification,
                 )
-            return build_report(self.conn, ledger=shown_path(self.path), verified=verification, period=chosen,
+            return build_report(self.conn, ledger=label, verified=verification, period=chosen,
                                 today=today, min_n=min_n, exclude_tags=exclude_tags)  # fmt: skip
 
     @contextlib.contextmanager

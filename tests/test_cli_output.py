@@ -15,6 +15,14 @@ from predictions_cli.main import cli
 from .conftest import TODAY
 
 
+def on_a_terminal(monkeypatch, columns: int) -> None:
+    """As if stdout were a terminal `columns` wide (output to a pipe is never fitted to a width)."""
+    from predictions_cli import render
+
+    monkeypatch.setattr(render, "stdout_is_terminal", lambda: True)
+    monkeypatch.setenv("COLUMNS", str(columns))
+
+
 @pytest.fixture
 def db(tmp_path) -> Path:
     return tmp_path / "out.db"
@@ -82,7 +90,7 @@ def wide(run):
 
 
 def test_list_columns_line_up_with_wide_characters(run, wide, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "100")
+    on_a_terminal(monkeypatch, 100)
     header, *rows = run("list").stdout.splitlines()
     assert [row.split()[0] for row in rows] == ["ascii-one", "wide-one", "accent-one"]
     assert [column(row, "2026-12-") for row in rows] == [column(header, "DEADLINE")] * 3
@@ -117,7 +125,7 @@ def _block(lines: list[str], first: str) -> list[str]:
 
 
 def test_show_wraps_wide_text_within_the_width(run, wide, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "80")
+    on_a_terminal(monkeypatch, 80)
     lines = run("show", "wide-one").stdout.splitlines()
     assert max(cells(line) for line in lines) <= 80
     claim = _block(lines, "Claim:")
@@ -128,7 +136,8 @@ def test_show_wraps_wide_text_within_the_width(run, wide, monkeypatch):
 def test_text_score_tables_line_up_with_wide_characters(run, wide):
     tables = [_block(run("score", "--by", "source").stdout.splitlines(), "source ")]
     report = run("report", "--for", "2026-10").stdout.splitlines()
-    tables += [_block(report, "source ")[:-1], _block(report, "Leaderboard")[1:-1]]  # less the notes under them
+    tables += [_block(report, "source ")[:5]]  # the header, three sources and all, less the notes under them
+    assert "the leaderboard is the table above." in "\n".join(report)  # all resolved in 2026-10: one table
     for table in tables:
         assert len(table) == 4 or len(table) == 5, table  # the header, three sources (and all)
         assert len({cells(line) for line in table}) == 1, table  # right-aligned figures end together

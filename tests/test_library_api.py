@@ -412,7 +412,8 @@ def test_list_sizes_its_columns_from_the_first_rows_and_lists_every_row(ledger, 
     sampled = _cli(db_path, "list").stdout.splitlines()
     assert [line.split()[0] for line in sampled] == [line.split()[0] for line in whole]  # every row, in order
     assert sampled[-1].endswith("S" * 21 + "  claim 4")  # to a pipe nothing is cut: the line is pushed over
-    monkeypatch.setenv("COLUMNS", "100")  # a terminal's width: sources are clipped to the sampled column
+    monkeypatch.setattr(render, "stdout_is_terminal", lambda: True)  # on a terminal 100 wide, sources are
+    monkeypatch.setenv("COLUMNS", "100")  # clipped to the sampled column
     fitted = _cli(db_path, "list").stdout.splitlines()
     assert fitted[-1].endswith("SSSSS…  claim 4")  # sized by the first two rows (6 cells): clipped
     assert len({line.index("claim") for line in fitted[1:]}) == 1  # and still in columns

@@ -564,7 +564,7 @@ def test_score_and_report_take_exclude_tag(scored_ledger, db_path):
     assert data["resolved"]["total"] == 5  # still listed, only left out of the scores
     assert data["overall"]["n"] == 3
     text = _cli(db_path, "report", "--for", "2026-10", "--exclude-tag", "x").stdout
-    assert "Scores leave out forecasts tagged x" in text
+    assert "Scores leave out the 2 forecasts tagged x (they are still listed)." in text  # counted: 3 scored remain
 
 
 def test_written_reports_are_readable_like_any_new_file(scored_ledger, db_path, tmp_path):
