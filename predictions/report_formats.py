@@ -62,7 +62,7 @@ def score_columns(rows: list[GroupScore]) -> tuple[tuple[str, Callable[[GroupSco
 # On a terminal too narrow for the whole table, group names are first clipped to NAME_CAP cells,
 # then columns are left out in this order, least important first (--wide shows them all), then
 # names are clipped further, to NAME_MIN cells.
-SCORE_DROP_ORDER = ("uncert.", "resol.", "reliab.", "log", "skill", "yes", "excl.", "95% CI", "rel.")
+SCORE_DROP_ORDER = ("uncert.", "resol.", "reliab.", "log", "skill", "yes", "excl.", "95% CI")  # rel. is kept: the fair comparison
 NAME_CAP, NAME_MIN = 24, 12
 SCORE_LEGEND = (
     "Lower is better: Brier (0-1), log, reliab. Higher is better: skill (against the base rate), resol. "
