@@ -18,6 +18,7 @@ import attrs
 
 from .errors import ValidationError
 from .hedges import canonical_phrase
+from .relative import Relative, relative_scores
 from .model import normalise_tag, parse_date
 from .scoring import BIN_SQL, SUMS_SQL, Scores, Sums, ensure_sql_functions, scores_from_bins
 
@@ -66,10 +67,14 @@ class GroupScore(Scores):
     group: str
     rank: int | None = None  # None: too few resolved forecasts to rank
     excluded: Excluded = Excluded()
+    relative_brier: float | None = None  # vs the others' median on shared questions (relative.py)
+    shared_questions: int = 0
 
     @classmethod
-    def of(cls, group: str, scores: Scores, excluded: Excluded = Excluded(), rank: int | None = None) -> "GroupScore":
-        return cls(group=group, rank=rank, excluded=excluded, **attrs.asdict(scores, recurse=False))
+    def of(cls, group: str, scores: Scores, excluded: Excluded = Excluded(), rank: int | None = None,
+           relative_brier: float | None = None, shared_questions: int = 0) -> "GroupScore":  # fmt: skip
+        return cls(group=group, rank=rank, excluded=excluded, relative_brier=relative_brier,
+                   shared_questions=shared_questions, **attrs.asdict(scores, recurse=False))  # fmt: skip
 
     def to_json(self) -> dict[str, Any]:
         values = _json_value(self)
@@ -257,7 +262,8 @@ def score_table(
     exclude_tags = tuple(sorted({normalise_tag(tag) for tag in exclude_tags}))  # as tags are stored
     sums = group_bin_sums(conn, by, since, until, exclude_tags)
     excluded = unscored_counts(conn, by, since, until, exclude_tags)
-    groups = [GroupScore.of(group, scores_from_bins(bins), _excluded(excluded.get(group, {})))
+    relative = _relative(conn, by, since, until, exclude_tags)
+    groups = [GroupScore.of(group, scores_from_bins(bins), _excluded(excluded.get(group, {})), **_shared(relative, group))
               for group, bins in sums.items()]  # fmt: skip
     ranked = sorted((g for g in groups if g.n >= min_n), key=lambda g: (g.brier, -g.n, g.group))
     unranked = sorted((g for g in groups if g.n < min_n), key=lambda g: (-g.n, g.group))
@@ -296,4 +302,15 @@ def _overall(conn, by, sums, excluded, since, until, exclude_tags) -> GroupScore
         left_out = _excluded(unscored_counts(conn, "all", since, until, exclude_tags).get("all", {}))
     if not total:
         return None
-    return GroupScore.of("all", scores_from_bins(total), left_out)
+    return GroupScore.of("all", scores_from_bins(total), left_out, **_shared(_relative(conn, "all", since, until, exclude_tags), "all"))
+
+
+def _shared(relative: dict[str, Relative], group: str) -> dict[str, Any]:
+    found = relative.get(group)
+    return {} if found is None else {"relative_brier": found.relative_brier, "shared_questions": found.shared_questions}
+
+
+def _relative(conn, by, since, until, exclude_tags) -> dict[str, Relative]:
+    expression, join = _grouping(by)
+    window, params = _window(since, until, exclude_tags)
+    return relative_scores(conn, expression, join, window, params, _relabel if by == "phrase" else str)

@@ -45,10 +45,25 @@ SCORE_COLUMNS: tuple[tuple[str, Callable[[GroupScore], str]], ...] = (
     ("uncert.", lambda g: _num(g.uncertainty)),
     ("excl.", lambda g: str(g.excluded.ambiguous + g.excluded.annulled)),
 )
+# Where sources share questions, the relative Brier (own minus the others' median, on the shared
+# questions; lower is better) is shown after the Brier score: the fair comparison of sources.
+RELATIVE_COLUMN: tuple[str, Callable[[GroupScore], str]] = (
+    "rel.", lambda g: "–" if g.relative_brier is None else f"{g.relative_brier:+.3f}"
+)
+
+
+def score_columns(rows: list[GroupScore]) -> tuple[tuple[str, Callable[[GroupScore], str]], ...]:
+    """SCORE_COLUMNS, with the relative Brier after the Brier score when any row shares a question."""
+    if not any(g.shared_questions for g in rows):
+        return SCORE_COLUMNS
+    at = [name for name, _ in SCORE_COLUMNS].index("Brier") + 1
+    return (*SCORE_COLUMNS[:at], RELATIVE_COLUMN, *SCORE_COLUMNS[at:])
+
+
 # On a terminal too narrow for the whole table, group names are first clipped to NAME_CAP cells,
 # then columns are left out in this order, least important first (--wide shows them all), then
 # names are clipped further, to NAME_MIN cells.
-SCORE_DROP_ORDER = ("uncert.", "resol.", "reliab.", "log", "skill", "yes", "excl.", "95% CI")
+SCORE_DROP_ORDER = ("uncert.", "resol.", "reliab.", "log", "skill", "yes", "excl.", "95% CI")  # rel. is kept: the fair comparison
 NAME_CAP, NAME_MIN = 24, 12
 
 
@@ -79,7 +94,7 @@ def score_table_text(table: ScoreTable, width: int | None = None, with_all: bool
     rows = _score_rows(table, with_all)
     if not rows:
         return "\n".join(_wrapped(_nothing_scored(table), width))
-    columns = [(title, [cell(g) for g in rows]) for title, cell in SCORE_COLUMNS]
+    columns = [(title, [cell(g) for g in rows]) for title, cell in score_columns(rows)]
     sizes = {title: max(display_width(title), *map(display_width, cells)) for title, cells in columns}
     name_width = max(display_width(table.by), *(display_width(escape_terminal(g.group)) for g in rows))
     left_out: list[str] = []
@@ -215,10 +230,11 @@ def _md_score_table(table: ScoreTable) -> list[str]:
     rows = _score_rows(table)
     if not rows:
         return ["_Nothing scored._"]
-    titles = [table.by] + [name for name, _ in SCORE_COLUMNS]
+    chosen = score_columns(rows)
+    titles = [table.by] + [name for name, _ in chosen]
     lines = ["| " + " | ".join(titles) + " |", "|" + "---|" * len(titles)]
     for g in rows:
-        lines.append("| " + " | ".join([_md_escape(g.group)] + [cell(g) for _, cell in SCORE_COLUMNS]) + " |")
+        lines.append("| " + " | ".join([_md_escape(g.group)] + [cell(g) for _, cell in chosen]) + " |")
     return lines
 
 
@@ -312,9 +328,10 @@ def _html_scores(table: ScoreTable) -> str:
     rows = _score_rows(table)
     if not rows:
         return '<p class="muted">Nothing scored.</p>'
+    chosen = score_columns(rows)
     return _html_table(
-        [table.by] + [name for name, _ in SCORE_COLUMNS],
-        [[_e(g.group)] + [_e(cell(g)) for _, cell in SCORE_COLUMNS] for g in rows],
+        [table.by] + [name for name, _ in chosen],
+        [[_e(g.group)] + [_e(cell(g)) for _, cell in chosen] for g in rows],
     )
 
 

@@ -62,7 +62,8 @@ Block = Union[Heading, Para, Scores, Forecasts, Calibration, Changes]
 # How to read a score table: under `predictions score`, and in the report under its first table.
 SCORE_LEGEND = (
     "Lower is better: Brier (0-1), log, reliab. Higher is better: skill (against the base rate), resol. "
-    "uncert. depends on the outcomes alone; excl. counts ambiguous and annulled. "
+    "uncert. depends on the outcomes alone; excl. counts ambiguous and annulled; rel. (where sources share "
+    "questions) is the Brier minus the other sources' median there, lower is better. "
     "– where a score is undefined (skill when every outcome in the group was the same). "
     "Equal Brier scores share a rank. See docs/scoring.md."
 )
