@@ -226,16 +226,30 @@ def new_ledger(target: Path, *, if_taken: Callable[[Path], None]) -> Iterator[sq
     with scratch_beside(target) as scratch:
         conn = connect(scratch, create=True, wal=False, shown_as=target)
         try:
+            # Nobody else reads this file, and a failure discards it whole: the rollback journal
+            # can live in memory (the pages of a file being filled are new, so it stays small) and
+            # writes need no syncing until the end, when the file is synced once before it is named.
+            conn.execute("PRAGMA journal_mode = MEMORY")
+            conn.execute("PRAGMA synchronous = OFF")
             with transaction(conn, target, wal=False):
                 yield conn
         finally:
             conn.close()
+        _fsync(scratch)
         try:
             link_no_replace(scratch, target)
         except FileExistsError:
             if_taken(scratch)
         except OSError as exc:
             raise LedgerError(f"cannot create {shown_path(target)}: {exc.strerror}; nothing was written") from None
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def backup_into(conn: sqlite3.Connection, target: Path, *, protect: Path, progress=None) -> None:
