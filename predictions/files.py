@@ -110,8 +110,19 @@ def link_no_replace(source: Path, target: Path) -> None:
     except OSError as exc:
         if exc.errno not in _NO_LINKS or not _rename_no_replace(source, target):
             raise
-        return
-    os.unlink(source)
+    else:
+        os.unlink(source)
+    _sync_folder(target)
+
+
+def _sync_folder(path: Path) -> None:
+    """Make a new name durable (best effort: not every file system lets a folder be synced)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _rename_no_replace(source: Path, target: Path) -> bool:
