@@ -110,8 +110,19 @@ def link_no_replace(source: Path, target: Path) -> None:
     except OSError as exc:
         if exc.errno not in _NO_LINKS or not _rename_no_replace(source, target):
             raise
-        return
-    os.unlink(source)
+    else:
+        os.unlink(source)
+    _sync_folder(target)
+
+
+def _sync_folder(path: Path) -> None:
+    """Make a new name durable (best effort: not every file system lets a folder be synced)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def _rename_no_replace(source: Path, target: Path) -> bool:
@@ -226,16 +237,30 @@ def new_ledger(target: Path, *, if_taken: Callable[[Path], None]) -> Iterator[sq
     with scratch_beside(target) as scratch:
         conn = connect(scratch, create=True, wal=False, shown_as=target)
         try:
+            # Nobody else reads this file, and a failure discards it whole: the rollback journal
+            # can live in memory (the pages of a file being filled are new, so it stays small) and
+            # writes need no syncing until the end, when the file is synced once before it is named.
+            conn.execute("PRAGMA journal_mode = MEMORY")
+            conn.execute("PRAGMA synchronous = OFF")
             with transaction(conn, target, wal=False):
                 yield conn
         finally:
             conn.close()
+        _fsync(scratch)
         try:
             link_no_replace(scratch, target)
         except FileExistsError:
             if_taken(scratch)
         except OSError as exc:
             raise LedgerError(f"cannot create {shown_path(target)}: {exc.strerror}; nothing was written") from None
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def backup_into(conn: sqlite3.Connection, target: Path, *, protect: Path, progress=None) -> None:
