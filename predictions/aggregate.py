@@ -312,5 +312,5 @@ def _shared(relative: dict[str, Relative], group: str) -> dict[str, Any]:
 
 def _relative(conn, by, since, until, exclude_tags) -> dict[str, Relative]:
     expression, join = _grouping(by)
-    window, params = _window(since, until, exclude_tags)
+    window, params = window_sql(since, until, exclude_tags)
     return relative_scores(conn, expression, join, window, params, _relabel if by == "phrase" else str)
