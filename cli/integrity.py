@@ -87,8 +87,9 @@ def backup(ctx, path):
 def upgrade(ctx):
     """Bring a ledger written by an older version up to this version's schema.
 
-    Commands that only read (list, verify, export, report...) never change the file, so they
-    refuse an older ledger and say to run this. Commands that write upgrade it themselves.
+    Every command upgrades an older ledger once where it can write the file; a command that only
+    reads (list, verify, export, report...) and cannot write it (another user's ledger, a full
+    disk) refuses it and says to run this where the file can be written.
     """
     with open_ledger(ctx, write=True) as ledger:
         current = ledger.head()

@@ -75,12 +75,15 @@ def today(ctx: click.Context) -> dt.date:
 def open_ledger(ctx: click.Context, *, create: bool = False, write: bool = False) -> Iterator[Ledger]:
     """The ledger named by --db, closed afterwards.
 
-    Commands that only read open it read-only (they never create, migrate or write it); `write`
+    Commands that only read open it read-only (they never create or write it, but upgrade a ledger of
+    an older schema once where the file can be written); `write`
     for a command that changes it, `create` for one that may also make a new one (the library
     makes it at the first write, so a refused command leaves no file).
     """
     path = Path(ctx.find_root().obj["db"])
-    with Ledger(path, create=create, read_only=not (create or write)) as ledger:
+    # A reader upgrades a ledger of an older schema once, where it can write it (after installing a
+    # new version, a cron report keeps working); where it cannot, it says how to upgrade.
+    with Ledger(path, create=create, read_only=not (create or write), upgrade=True) as ledger:
         yield ledger
 
 

@@ -69,6 +69,10 @@ class NotALedgerError(LedgerError):
     """The file is not SQLite, not a ledger, or written by a newer version."""
 
 
+class OlderSchemaError(LedgerError):
+    """The ledger was written by an older version and a reader may not upgrade it."""
+
+
 class VerificationError(LedgerError):
     """The hash chain failed verification, so nothing was reported from it. `.verification` has every finding."""
 

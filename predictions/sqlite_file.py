@@ -25,7 +25,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Iterator
 
-from .errors import LedgerError, NotALedgerError
+from .errors import LedgerError, NotALedgerError, OlderSchemaError
 from .migrations import MIGRATION_SET, known_names, migrations
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -328,7 +328,7 @@ def _check_current(conn: sqlite3.Connection, path: Path) -> None:
         raise NotALedgerError(f"{shown_path(path)} is empty, not yet a ledger (add or import a forecast to make it one)")
     missing = [name for name in known_names() if name not in applied]
     if missing:
-        raise LedgerError(
+        raise OlderSchemaError(
             f"{shown_path(path)} was written by an older version of predictions (it lacks schema step {missing[0]}); "
             "upgrade it with `predictions upgrade` (commands that only read never change the file)"
         )

@@ -25,6 +25,7 @@ from .chain import Problem, Verification
 from .errors import (
     AmbiguousIdError,
     LedgerError,
+    OlderSchemaError,
     NotFoundError,
     ValidationError,
     VerificationError,
@@ -210,7 +211,9 @@ class Ledger:
     ...     ledger.resolve(f.question_id, "yes", on=date(2027, 3, 2), evidence="...")
     """
 
-    def __init__(self, path: str | os.PathLike, *, create: bool = True, read_only: bool = False):
+    def __init__(
+        self, path: str | os.PathLike, *, create: bool = True, read_only: bool = False, upgrade: bool = False
+    ):
         """Open the ledger at `path`.
 
         A writer (the default) migrates an older file to this version's schema. If there is no
@@ -222,6 +225,8 @@ class Ledger:
 
         `read_only=True` opens for reading only: nothing is written, not even a migration or the
         switch to WAL, so a ledger in a folder the user cannot write, or on a full disk, still reads.
+        A reader refuses a ledger of an older schema (OlderSchemaError) unless `upgrade` is true:
+        then, where the file can be written, it is upgraded once (as any writer would) and read.
         """
         self.path = checked_path(path, "ledger")
         self.read_only = read_only
@@ -229,7 +234,16 @@ class Ledger:
         self._closed = False
         if create and not read_only and not os.path.lexists(self.path):
             return  # made by the first write (_writing)
-        self._conn = connect(self.path, create=create and not read_only, read_only=read_only)
+        try:
+            self._conn = connect(self.path, create=create and not read_only, read_only=read_only)
+        except OlderSchemaError as exc:
+            if not upgrade:
+                raise
+            try:  # the one schema upgrade a new version needs, done as a writer would do it
+                connect(self.path, create=False).close()
+            except LedgerError as why:
+                raise OlderSchemaError(f"{exc}; it could not be upgraded here: {why}") from None
+            self._conn = connect(self.path, create=False, read_only=True)
 
     @property
     def conn(self) -> sqlite3.Connection:

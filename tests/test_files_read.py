@@ -246,17 +246,24 @@ def _older_ledger(path: Path) -> None:
     older.apply(Database(sqlite3.connect(path)))
 
 
-def test_readers_never_migrate_an_older_ledger_and_say_how_to_upgrade_it(tmp_path):
+def test_a_reader_that_cannot_write_an_older_ledger_refuses_it_and_says_how_to_upgrade_it(foreign_folder):
+    db = foreign_folder / "old.db"
+    _older_ledger(db)
+    _lock_folder(foreign_folder)
+    before = files_and_digests(foreign_folder)
+    for args in (["list"], ["verify"], ["export"], ["head"]):
+        one_line_error(cli(db, *args, as_other_user=True), "written by an older version", "predictions upgrade")
+    assert files_and_digests(foreign_folder) == before
+
+
+def test_a_reader_that_can_write_an_older_ledger_upgrades_it_once_then_reads(tmp_path):
     db = tmp_path / "old.db"
     _older_ledger(db)
-    before = files_and_digests(tmp_path)
-    for args in (["list"], ["verify"], ["export"], ["head"]):
-        one_line_error(cli(db, *args), "written by an older version", "predictions upgrade")
-    assert files_and_digests(tmp_path) == before
+    result = cli(db, "list", "--json")
+    assert result.returncode == 0 and json.loads(result.stdout) == [], result.stderr
     result = cli(db, "upgrade")
     assert result.returncode == 0 and "is up to date" in result.stderr, result.stderr
     assert cli(db, "verify").returncode == 0
-    assert json.loads(cli(db, "list", "--json").stdout) == []
 
 
 def test_a_read_only_ledger_object_refuses_writes_and_writes_nothing(tmp_path):

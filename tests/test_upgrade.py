@@ -24,8 +24,8 @@ COMMAND = Path(sys.executable).parent / "predictions"
 
 @pytest.fixture
 def old(tmp_path) -> Path:
-    """A copy of the old ledger, upgraded as a user does (`predictions upgrade`; commands that
-    only read never migrate). The fixture itself is never opened by the new code."""
+    """A copy of the old ledger, upgraded as a user does (`predictions upgrade`, or any command
+    that can write the file). The fixture itself is never opened by the new code."""
     copy = tmp_path / "old.db"
     shutil.copy(FIXTURES / "ledger_v003.db", copy)
     result = run(copy, "upgrade")
@@ -39,15 +39,29 @@ def run(db: Path, *args: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True)  # fmt: skip
 
 
-def test_a_reader_refuses_the_old_ledger_until_it_is_upgraded(tmp_path):
+def test_a_reading_command_upgrades_the_old_ledger_once_and_its_old_head_still_verifies(tmp_path):
+    """After installing a new version, a cron `report` or a `verify` keeps working: a reading
+    command upgrades a writable ledger of an older schema once, then reads it."""
+    copy = tmp_path / "old.db"
+    shutil.copy(FIXTURES / "ledger_v003.db", copy)
+    result = run(copy, "verify", "--contains", EXPECTED["head"])
+    assert result.returncode == 0, result.stderr
+    applied = [r[0] for r in sqlite3.connect(copy).execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
+    assert applied == known_names()
+    assert run(copy, "upgrade").returncode == 0  # nothing left to do, and it says so
+
+
+def test_a_read_only_ledger_object_never_upgrades_the_old_ledger(tmp_path):
+    from predictions import OlderSchemaError
+
     copy = tmp_path / "old.db"
     shutil.copy(FIXTURES / "ledger_v003.db", copy)
     before = copy.read_bytes()
-    refused = run(copy, "verify")
-    assert refused.returncode == 1 and "predictions upgrade" in refused.stderr
+    with pytest.raises(OlderSchemaError, match="predictions upgrade"):
+        Ledger(copy, read_only=True)
     assert copy.read_bytes() == before
-    assert run(copy, "upgrade").returncode == 0
-    assert run(copy, "verify", "--contains", EXPECTED["head"]).returncode == 0
+    with Ledger(copy, read_only=True, upgrade=True) as ledger:
+        assert ledger.verify(contains=EXPECTED["head"]).ok
 
 
 def test_the_fixture_is_a_ledger_of_the_old_schema():
