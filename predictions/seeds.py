@@ -5,6 +5,10 @@ the checks every import gets, seeds are held to their own conventions: a deadlin
 form `parse_deadline` understands must be the date it gives (unless marked assumed), a verbal
 probability must be the hedge scale's value for its phrase, and editorial choices need a note.
 TOML gives no line numbers for values, so errors point at the line of the forecast's `id`.
+
+A forecast with `question_id` joins the question of another seed forecast (named by that
+forecast's id, in any file): it takes that question's wording, criteria, deadline and tags, and
+gives them again only if they are the same.
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ from .errors import ValidationError
 from .files import open_regular
 from .hedges import UnknownPhraseError, probability_from_phrase
 from .model import parse_date, parse_probability
+from .records import QUESTION_KEYS
 from .sqlite_file import checked_path
 
 DOCUMENT_KEYS = {"file", "title", "outlet", "author", "url", "published_text", "published_on",
                  "published_on_estimated", "published_on_note", "recorded_at"}  # fmt: skip
-FORECAST_KEYS = {"id", "source", "source_kind", "claim", "quote", "question", "resolution_criteria",
-                 "made_on", "deadline_text", "deadline", "deadline_assumed", "probability",
+FORECAST_KEYS = {"id", "question_id", "source", "source_kind", "claim", "quote", "question",
+                 "resolution_criteria", "made_on", "deadline_text", "deadline", "deadline_assumed", "probability",
                  "probability_basis", "phrase", "tags", "note", "resolution"}  # fmt: skip
 RESOLUTION_KEYS = {"outcome", "resolved_on", "evidence", "early_reason", "note"}
 # `predictions extract` writes this at the start of question and resolution_criteria: a draft
@@ -53,9 +58,51 @@ def seed_files(paths: list[str | Path]) -> list[Path]:
 
 def read_seeds(paths: list[str | Path]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(where, record) pairs of every forecast in the seed files (directories: their *.toml), for
-    `Ledger.import_records`."""
-    for path in seed_files(paths):
-        yield from read_seed_file(path)
+    `Ledger.import_records`.
+
+    All files are read before the first record is given, so a forecast may join a question first
+    recorded in a later file: it is given right after that question's own forecast, else in file
+    order."""
+    records = [pair for path in seed_files(paths) for pair in read_seed_file(path)]
+    own = {record["id"]: (where, record) for where, record in records if "question_id" not in record}
+    joining: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    given: set[str] = set()
+    for where, record in records:
+        if "question_id" in record:
+            target = _join(where, record, own, records)
+            if target not in given:
+                joining.setdefault(target, []).append((where, record))
+                continue
+        else:
+            given.add(record["id"])
+        yield where, record
+        yield from joining.pop(record["id"], ())
+
+
+def _join(where: str, record: dict[str, Any], own: dict[str, tuple[str, dict[str, Any]]],
+          records: list[tuple[str, dict[str, Any]]]) -> str:  # fmt: skip
+    """Fill a joining forecast's question fields from the question it names; returns that id."""
+    target = record["question_id"]
+    if target not in own:
+        joiner = next((r for _, r in records if r["id"] == target), None)
+        if target == record["id"]:
+            message = "names this forecast itself: give the id of the question's first forecast"
+        elif joiner is not None:
+            message = f"{target!r} itself joins question {joiner['question_id']!r}: name that one"
+        else:
+            message = f"{target!r} is the id of no seed forecast (a question is named by its first forecast's id)"
+        raise ValidationError("question_id", message, where)
+    question_where, question = own[target]
+    for key in QUESTION_KEYS:
+        has = question.get(key, _QUESTION_DEFAULTS.get(key))
+        if key in record and record[key] != has:
+            raise ValidationError(
+                key, f"is {record[key]!r} but question {target} ({question_where}) has {has!r}: "
+                "a forecast joining a question takes its fields; leave them out", where,
+            )  # fmt: skip
+        if key in question:
+            record[key] = question[key]
+    return target
 
 
 def rebuild_ledger(target: str | os.PathLike, paths: list[str | Path], *, today: dt.date | str | None = None):
@@ -89,6 +136,7 @@ def rebuild_ledger(target: str | os.PathLike, paths: list[str | Path], *, today:
     return summary
 
 
+_QUESTION_DEFAULTS = {"deadline_assumed": False, "tags": []}  # what a question without the key has
 _ID_LINE = re.compile(r"""id\s*=\s*["']([^"']*)["']""")
 
 
@@ -191,8 +239,13 @@ def _forecast_record(entry: Any, document: dict[str, Any], recorded_at: str) -> 
     record.setdefault("made_on", document["published_on"])
     record["document"] = document
     record["recorded_at"] = recorded_at
-    _check_conventions(record)
+    joins = "question_id" in record
+    if joins and (not isinstance(record["question_id"], str) or not record["question_id"]):
+        raise ValidationError("question_id", "must be the id of another seed forecast, as text")
+    _check_conventions(record, deadline=not joins)  # a joined question's deadline was checked on its own forecast
     resolution = entry.get("resolution")
+    if resolution is not None and joins:
+        raise ValidationError("resolution", f"belongs to the question: give it on {record['question_id']}")
     if resolution is not None:
         if not isinstance(resolution, dict):
             raise ValidationError("resolution", "must be a table")
@@ -203,9 +256,28 @@ def _forecast_record(entry: Any, document: dict[str, Any], recorded_at: str) -> 
     return record
 
 
-def _check_conventions(record: dict[str, Any]) -> None:
-    """The seed-specific rules from docs/seeds.md."""
+def _check_conventions(record: dict[str, Any], *, deadline: bool = True) -> None:
+    """The seed-specific rules from docs/seeds.md (`deadline`: those on the deadline too)."""
     made_on = parse_date(record.get("made_on"), "made_on")
+    if deadline:
+        _check_deadline(record, made_on)
+    # A phrase without a basis is read as verbal by the import (records.complete_forecast_fields).
+    basis = record.get("probability_basis") or ("verbal" if record.get("phrase") else None)
+    if basis == "verbal":
+        phrase = record.get("phrase")
+        if not phrase:
+            raise ValidationError("phrase", "is required when probability_basis is verbal")
+        try:
+            expected_p = probability_from_phrase(phrase)
+        except UnknownPhraseError as exc:
+            raise ValidationError("phrase", str(exc)) from None
+        if "probability" in record and parse_probability(record["probability"]) != expected_p:
+            raise ValidationError("probability", f"{record['probability']} but the scale gives {phrase!r} {expected_p}")
+    if "probability" in record and parse_probability(record["probability"]) in (0.0, 1.0):
+        raise ValidationError("probability", "a seeded forecast is never certain: use the hedge scale")
+
+
+def _check_deadline(record: dict[str, Any], made_on: dt.date) -> None:
     deadline_text = record.get("deadline_text") or ""
     assumed = bool(record.get("deadline_assumed"))
     if assumed and not record.get("note"):
@@ -221,17 +293,3 @@ def _check_conventions(record: dict[str, Any]) -> None:
             raise ValidationError("deadline_text", f"{exc}; mark the deadline as assumed if it is editorial") from None
         if record.get("deadline") and parse_date(record["deadline"], "deadline") != expected:
             raise ValidationError("deadline", f"{record['deadline']} but {deadline_text!r} from {made_on} is {expected}")
-    # A phrase without a basis is read as verbal by the import (records.complete_forecast_fields).
-    basis = record.get("probability_basis") or ("verbal" if record.get("phrase") else None)
-    if basis == "verbal":
-        phrase = record.get("phrase")
-        if not phrase:
-            raise ValidationError("phrase", "is required when probability_basis is verbal")
-        try:
-            expected_p = probability_from_phrase(phrase)
-        except UnknownPhraseError as exc:
-            raise ValidationError("phrase", str(exc)) from None
-        if "probability" in record and parse_probability(record["probability"]) != expected_p:
-            raise ValidationError("probability", f"{record['probability']} but the scale gives {phrase!r} {expected_p}")
-    if "probability" in record and parse_probability(record["probability"]) in (0.0, 1.0):
-        raise ValidationError("probability", "a seeded forecast is never certain: use the hedge scale")

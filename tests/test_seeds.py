@@ -204,6 +204,21 @@ def _edit_second(old: str, new: str) -> str:
 
 SYNTAX_ERROR = GOOD.replace("probability = 0.75", "probability = 0.75 0.2")
 
+# t-second as another source's forecast on t-first's question: no question fields of its own.
+JOINING = GOOD.replace(SECOND, SECOND.replace(
+    'question = "Does something else happen by 31 December 2027?"\n'
+    'resolution_criteria = "YES if it happens by the deadline; NO otherwise."\n'
+    'deadline_text = "by 2027"\ndeadline = 2027-12-31\n', 'question_id = "t-first"\n',
+).replace('source = "Test Outlet"', 'source = "Other Outlet"'))
+assert JOINING != GOOD and "question_id" in JOINING
+
+
+def _edit_joining(old: str, new: str) -> str:
+    joining = JOINING[JOINING.index('id = "t-second"'):]
+    assert old in joining
+    return JOINING.replace(joining, joining.replace(old, new))
+
+
 # (name, bad text, field the error must name or None, where: "id" for the line of t-second, or a line number)
 BAD = [
     ("toml-syntax", SYNTAX_ERROR, None, 1 + SYNTAX_ERROR.splitlines().index("probability = 0.75 0.2")),
@@ -228,6 +243,19 @@ BAD = [
                                         'deadline_text = "in the first half of 2026"\ndeadline = 2026-06-30')
      + '\n[forecasts.resolution]\noutcome = "yes"\nresolved_on = 2026-07-01\nevidence = "Article 000 says so."\n',
      "resolved_on", "id"),
+    ("join-unknown-question", _edit_joining('question_id = "t-first"', 'question_id = "t-nowhere"'), "question_id", "id"),
+    ("join-conflicting-criteria", _edit_joining('question_id = "t-first"\n', 'question_id = "t-first"\n'
+                                                'resolution_criteria = "YES if it happens at all."\n'),
+     "resolution_criteria", "id"),
+    ("join-conflicting-deadline", _edit_joining('question_id = "t-first"\n', 'question_id = "t-first"\n'
+                                                'deadline = 2027-12-31\n'), "deadline", "id"),
+    ("join-with-own-resolution", JOINING + '\n[forecasts.resolution]\noutcome = "no"\nresolved_on = 2026-07-01\n'
+                                           'evidence = "Article 000 says so."\nearly_reason = "It cannot happen."\n',
+     "resolution", "id"),
+    ("join-a-joiner", JOINING + '\n[[forecasts]]\nid = "t-third"\nquestion_id = "t-second"\nsource = "Third"\n'
+                                'source_kind = "outlet"\nclaim = "It happens."\nquote = "It happens."\n'
+                                'probability = 0.93\nphrase = "will"\n',
+     "question_id", 3 + JOINING.count("\n")),  # the line of t-third's id
 ]
 
 
@@ -296,6 +324,63 @@ def test_a_good_seed_added_to_a_ledger_is_added(tmp_path, example, example_expor
     assert [json.loads(line)["id"] for line in after.splitlines()[-2:]] == ["t-first", "t-second"]
 
 
+def _joined_export(tmp_path: Path, files: dict[str, str]) -> list[dict]:
+    folder = tmp_path / "joined"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    result = run("--db", tmp_path / "joined.db", "--today", TODAY, "seed", "--rebuild", folder)
+    assert result.exit_code == 0, result.stderr
+    return [json.loads(line) for line in export(tmp_path / "joined.db").splitlines()]
+
+
+def test_a_seed_forecast_joins_the_question_it_names(tmp_path):
+    first, second = _joined_export(tmp_path, {"999_test.toml": JOINING})
+    assert (first["id"], first["question_id"]) == ("t-first", "t-first")
+    assert (second["id"], second["question_id"], second["source"]) == ("t-second", "t-first", "Other Outlet")
+    for key in ("question", "resolution_criteria", "deadline", "deadline_text", "tags"):
+        assert second[key] == first[key], key
+    assert second["probability"] == 0.75 and second["claim"] == "Something else likely happens."
+    show = run("--db", tmp_path / "joined.db", "--today", TODAY, "show", "t-second", "--json")
+    assert show.exit_code == 0, show.stderr
+    assert "t-first" in show.stdout and "t-second" in show.stdout and "Other Outlet" in show.stdout
+
+
+@pytest.mark.parametrize("target,message", [
+    ("t-nowhere", "'t-nowhere' is the id of no seed forecast"),
+    ("t-second", "'t-second' itself joins question 't-first': name that one"),
+    ("t-third", "names this forecast itself"),
+])
+def test_a_joining_forecast_names_a_question_of_the_seeds(tmp_path, target, message):
+    text = JOINING + ('\n[[forecasts]]\nid = "t-third"\nquestion_id = "TARGET"\nsource = "Third"\n'
+                      'source_kind = "outlet"\nclaim = "It happens."\nquote = "It happens."\n'
+                      'probability = 0.93\nphrase = "will"\n').replace("TARGET", target)
+    path = tmp_path / "999_test.toml"
+    path.write_text(text)
+    line = text.splitlines().index('id = "t-third"') + 1
+    result = run("--db", tmp_path / "new.db", "--today", TODAY, "seed", "--rebuild", tmp_path)
+    assert result.exit_code == 1 and result.stderr.startswith(f"Error: {path}:{line}: field question_id: {message}")
+    assert not (tmp_path / "new.db").exists()
+
+
+def test_a_joining_forecast_may_repeat_its_questions_fields_exactly(tmp_path):
+    text = _edit_joining('question_id = "t-first"\n', 'question_id = "t-first"\ndeadline = 2027-11-15\n'
+                         'resolution_criteria = "YES if it happens by the deadline; NO otherwise."\n')
+    _, second = _joined_export(tmp_path, {"999_test.toml": text})
+    assert second["question_id"] == "t-first" and second["deadline"] == "2027-11-15"
+
+
+def test_a_forecast_may_join_a_question_of_a_later_file(tmp_path):
+    """Files are read in name order, and all of them before the first record is written: a joiner
+    in an earlier file is written right after its question's own forecast."""
+    joiner = JOINING[JOINING.index("[[forecasts]]\nid = \"t-second\""):]
+    own = GOOD[: GOOD.index("[[forecasts]]\nid = \"t-second\"")]
+    header = GOOD[: GOOD.index("[[forecasts]]")].replace("999_test.txt", "998_test.txt")
+    records = _joined_export(tmp_path, {"a_joins.toml": header + joiner, "b_question.toml": own})
+    assert [(r["id"], r["question_id"]) for r in records] == [("t-first", "t-first"), ("t-second", "t-first")]
+    assert records[1]["document"]["file"] == "998_test.txt" and records[0]["document"]["file"] == "999_test.txt"
+
+
 # --- (5) due lists exactly the passed, unresolved deadlines --------------------------------------
 
 
@@ -357,6 +442,13 @@ def test_the_annotated_example_in_docs_loads(tmp_path):
     result = run("--db", tmp_path / "docs.db", "--today", TODAY, "seed", "--rebuild", folder)
     assert result.exit_code == 0, result.stderr
     assert "2 forecasts and 1 resolution" in result.stdout
+
+
+def test_the_joining_example_in_docs_joins_the_annotated_examples_question(tmp_path):
+    first, joining = re.findall(r"```toml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)[:2]
+    records = _joined_export(tmp_path, {"005_example.toml": first + "\n" + joining})
+    joined = {r["id"]: r for r in records}["a006-fortune500-default"]
+    assert joined["question_id"] == "a005-fortune500-default" and joined["deadline"] == "2027-11-15"
 
 
 def test_a_rebuild_refuses_a_target_that_is_not_a_ledger(tmp_path):
