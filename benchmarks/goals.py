@@ -25,11 +25,9 @@ for docs/performance.md; --json prints the figures as JSON instead (the smoke te
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import platform
-import random
 import shutil
 import sqlite3
 import statistics
@@ -38,6 +36,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from import_and_score import generate  # noqa: E402  (the same synthetic records as every benchmark)
 
 LIMIT_MB = 200
 GOALS = {"import into a new ledger": 1.25, "score": 1.1, "verify": 4.0, "start-up": 0.65}
@@ -59,36 +60,6 @@ for payload, stored in conn.execute("SELECT payload, hash FROM entries ORDER BY 
         sys.exit("chain broken")
 print(prev)
 """
-
-
-def generate(path: Path, n: int, sources: int, *, seed: int = 20261122, prefix: str = "bench") -> None:
-    """N resolved forecasts whose outcomes follow each source's own (mis)calibration (the same
-    records as benchmarks/import_and_score.py's, ids under `prefix`)."""
-    rng = random.Random(seed)
-    bias = [rng.uniform(-0.25, 0.25) for _ in range(sources)]
-    start = dt.date(2020, 1, 1)
-    with open(path, "w", encoding="utf-8") as out:
-        for i in range(n):
-            s = rng.randrange(sources)
-            p = round(rng.random(), 3)
-            truth = min(1.0, max(0.0, p + bias[s]))
-            made_on = start + dt.timedelta(days=rng.randrange(1500))
-            deadline = made_on + dt.timedelta(days=rng.randrange(30, 700))
-            record = {
-                "id": f"{prefix}-{i:07d}",
-                "source": f"Source {s:03d}",
-                "claim": f"Synthetic claim number {i}",
-                "resolution_criteria": "YES if the synthetic event happens by the deadline.",
-                "made_on": made_on.isoformat(),
-                "deadline": deadline.isoformat(),
-                "probability": p,
-                "probability_basis": "assigned",
-                "outcome": "yes" if rng.random() < truth else "no",
-                "resolved_on": deadline.isoformat(),
-                "evidence": "synthetic",
-                "recorded_at": "2026-11-22T00:00:00Z",
-            }
-            out.write(json.dumps(record) + "\n")
 
 
 def measure(command: list[str]) -> tuple[float, float]:

@@ -35,9 +35,12 @@ BARE_SCORE = (
 )
 
 
-def generate(path: Path, n: int, sources: int, seed: int = 20261122, unresolved: float = 0.0) -> None:
+def generate(
+    path: Path, n: int, sources: int, seed: int = 20261122, unresolved: float = 0.0, *, prefix: str = "bench"
+) -> None:
     """Resolved forecasts whose outcomes follow each source's own (mis)calibration; a share
-    `unresolved` of them (none by default) left without an outcome, past their deadline."""
+    `unresolved` of them (none by default) left without an outcome, past their deadline; ids are
+    `prefix`-NNNNNNN (a second file for the same ledger needs another prefix)."""
     rng = random.Random(seed)
     bias = [rng.uniform(-0.25, 0.25) for _ in range(sources)]
     start = dt.date(2020, 1, 1)
@@ -49,7 +52,7 @@ def generate(path: Path, n: int, sources: int, seed: int = 20261122, unresolved:
             made_on = start + dt.timedelta(days=rng.randrange(1500))
             deadline = made_on + dt.timedelta(days=rng.randrange(30, 700))
             record = {
-                "id": f"bench-{i:07d}",
+                "id": f"{prefix}-{i:07d}",
                 "source": f"Source {s:03d}",
                 "claim": f"Synthetic claim number {i}",
                 "resolution_criteria": "YES if the synthetic event happens by the deadline.",
