@@ -19,7 +19,7 @@ from .charts import PLOT_HINT, bar_width, bin_label, reliability_svg, reliabilit
 from .errors import ValidationError
 from .report import Listing, Report
 from .report_sections import (
-    SCORE_LEGEND, Block, Calibration, Changes, Code, Forecasts, Heading, Para, Scores, ci_text, movement_lines, sections,
+    score_legend, Block, Calibration, Changes, Code, Forecasts, Heading, Para, Scores, ci_text, movement_lines, sections,
     title,
 )  # fmt: skip
 from .textwidth import clip, display_width, pad, plural, probability_text, wrap
@@ -131,7 +131,7 @@ def score_command_text(table: ScoreTable, width: int | None = None) -> str:
     """What `predictions score` prints: the table and, when it has rows, the legend. Like its JSON
     it has no `all` row (`--by all` is that row): the two say the same."""
     text = escape_terminal_lines(score_table_text(table, width, with_all=False))
-    return text + "\n\n" + "\n".join(_wrapped(SCORE_LEGEND, width)) if table.groups else text
+    return text + "\n\n" + "\n".join(_wrapped(score_legend(table), width)) if table.groups else text
 
 
 # --- the report ---------------------------------------------------------------------------------

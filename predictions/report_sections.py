@@ -8,7 +8,7 @@ function and one entry in `SECTIONS`.
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from typing import Callable, Iterable, Union
 
 import attrs
 
@@ -60,13 +60,18 @@ class Changes:
 Block = Union[Heading, Para, Scores, Forecasts, Calibration, Changes]
 
 # How to read a score table: under `predictions score`, and in the report under its first table.
-SCORE_LEGEND = (
+_LEGEND = (
     "Lower is better: Brier (0-1), log, reliab. Higher is better: skill (against the base rate), resol. "
-    "uncert. depends on the outcomes alone; excl. counts ambiguous and annulled; rel. (where sources share "
-    "questions) is the Brier minus the other sources' median there, lower is better. "
+    "uncert. depends on the outcomes alone; excl. counts ambiguous and annulled{relative}. "
     "– where a score is undefined (skill when every outcome in the group was the same). "
     "Equal Brier scores share a rank. See docs/scoring.md."
 )
+_LEGEND_RELATIVE = "; rel. is the Brier minus the other sources' median on the questions they share, lower is better"
+
+
+def score_legend(rows: Iterable[GroupScore]) -> str:
+    """The legend, naming the rel. column only where the table has one (a row shares a question)."""
+    return _LEGEND.format(relative=_LEGEND_RELATIVE if any(g.shared_questions for g in rows) else "")
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -169,7 +174,7 @@ def _resolved(report: Report) -> list[Block]:
 
 def _period_scores(report: Report) -> list[Block]:
     return [Heading(f"Scores for forecasts resolved in {report.period.label}, by source", 3),
-            Scores(report.period_scores), Para((SCORE_LEGEND,), "muted")]  # fmt: skip
+            Scores(report.period_scores), Para((score_legend(report.period_scores),), "muted")]  # fmt: skip
 
 
 def _leaderboard(report: Report) -> list[Block]:
