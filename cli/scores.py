@@ -112,7 +112,7 @@ def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify, label,
     the month it holds, and the log gets a timestamped line of what was verified, or the error:
 
     \b
-      15 6 1 * *  /home/me/.venv/bin/predictions --db /home/me/ledger.db report --log --label "My ledger" -o /home/me/reports/$(date -d 'last month' +\%Y-\%m).html 2>>/home/me/reports/report.log
+      15 6 1 * *  /home/me/.venv/bin/predictions --db /home/me/ledger.db report --log --label "My ledger" -o /home/me/reports/$(date -d 'last month' +\\%Y-\\%m).html 2>>/home/me/reports/report.log
     """
     if chosen is not None and period and period != chosen.kind:
         raise click.BadParameter(f"{chosen.label} is a {chosen.kind}, not a {period}", ctx, param_hint="'--for'")
