@@ -28,6 +28,7 @@ _PUBLIC = {
     "extract": ("Candidate", "Draft", "extract_forecasts"),
     "files": ("OutputError", "check_output_path", "output_format", "write_output"),
     "hedges": ("HEDGE_SCALE", "UnknownPhraseError", "canonical_phrase", "probability_from_phrase"),
+    "importing": ("ImportSummary",),
     "io": ("format_of", "read_records", "write_records"),
     "model": ("OUTCOMES", "PROBABILITY_BASES", "SOURCE_KINDS", "Document", "Forecast", "Question", "Resolution",
               "parse_date"),
@@ -35,7 +36,7 @@ _PUBLIC = {
     "scoring": ("CalibrationBin", "Scores"),
     "seeds": ("read_seeds", "rebuild_ledger"),
     "sqlite_file": ("shown_path",),
-    "store": ("STATUSES", "Head", "ImportSummary", "Ledger", "TrackedForecast", "TrackedQuestion"),
+    "store": ("STATUSES", "Head", "Ledger", "TrackedForecast", "TrackedQuestion"),
     "textwidth": ("clip", "display_width", "p_value_text", "pad", "plural", "probability_text", "wrap"),
 }  # fmt: skip
 # Public names that differ from the module's own: {public name: (module, name there)}.

@@ -1,7 +1,7 @@
 """The Ledger: one SQLite file holding questions, the forecasts on them, resolutions and the hash chain.
 
-This module and `writer` are the only ones that write rows (opening the file and its schema are in `sqlite_file` and
-`migrations`). Every write is one `BEGIN IMMEDIATE` transaction that applies completely or not at
+This module, `importing` (the import path, which `add` shares) and `writer` are the only ones that
+write rows (opening the file and its schema are in `sqlite_file` and `migrations`). Every write is one `BEGIN IMMEDIATE` transaction that applies completely or not at
 all; the file runs in WAL mode with a busy timeout, so several processes can share one ledger. Values come in through `records.forecast_from_record` (the single
 validation path for `add`, import and seeds) and every change is appended to the hash chain in the
 same transaction as the rows it describes.
@@ -14,13 +14,12 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import attrs
 
-from . import chain, files
+from . import chain, files, importing
 from .chain import Problem, Verification
 from .errors import (
     AmbiguousIdError,
@@ -31,20 +30,19 @@ from .errors import (
     VerificationError,
     excerpt,
 )
-from .migrations import SECONDARY_INDEXES
 from .model import (
     Forecast, Question, Resolution, check_resolution, check_timestamp, normalise_tag, parse_date, status_of,
     stored_values, utc_now,
 )  # fmt: skip
-from .records import QUESTION_KEYS, check_recorded_before_now, export_record, forecast_from_record
-from .writer import Item, Writer
+from .importing import ImportSummary
+from .records import QUESTION_KEYS, check_recorded_before_now, export_record
+from .writer import Writer
 from .sqlite_file import checked_path, connect, shown_path, sqlite_errors, transaction, use_wal
 
 if TYPE_CHECKING:  # imported where used: a command that only reads forecasts never loads the scoring code
     from .aggregate import ScoreTable
     from .report import Period, Report
 
-BATCH_SIZE = 2000
 STATUSES = ("open", "due", "resolved", "all")
 
 
@@ -137,14 +135,6 @@ class _Written:
     head: str | None = None
 
 
-@attrs.frozen
-class ImportSummary:
-    forecasts: int
-    resolutions: int
-    head: str
-    questions: int = 0
-
-
 _HISTORY_KEYS = tuple(c for c in Resolution.FIELDS if c != "question_id")
 _HISTORY_COLUMN = (
     "(SELECT json_group_array(json_object("
@@ -165,11 +155,6 @@ TRACKED_SQL = (
     f"{chain.FIRST_CLAIM} AS first_claim {_FORECASTS_FROM}"
 )
 QUESTION_SQL = f"SELECT {chain.QUESTION_SELECT}, {_HISTORY_COLUMN} FROM questions q"
-QUESTION_FIELDS_SQL = f"SELECT {chain.QUESTION_SELECT} FROM questions q"  # through its primary key only
-HISTORY_SQL = (
-    f"SELECT {chain.RESOLUTION_SELECT} FROM resolutions r INDEXED BY resolutions_question "
-    "WHERE r.question_id = ? ORDER BY r.id"
-)
 FORECASTS_OF_SQL = f"SELECT {chain.FORECAST_SELECT} FROM {chain.FORECAST_FROM} WHERE f.question_id = ? ORDER BY f.rowid"
 
 
@@ -356,8 +341,8 @@ class Ledger:
             if question is not None:
                 existing = self.get_question(question, today=today)
                 record = self._on_question(record, existing.question)
-            item = self._validated(None, record, utc_now(), today, typed=True)
-            self._write([item], derived_id=id is None)
+            item = importing._validated(None, record, utc_now(), today, typed=True)
+            importing._write(self, [item], derived_id=id is None)
         return item.forecast
 
     @staticmethod
@@ -397,121 +382,7 @@ class Ledger:
         else:  # the stamp every record without its own gets: as checked as theirs
             check_recorded_before_now(check_timestamp(recorded_at))
         today = _write_today(today)
-        forecasts = resolutions = questions = 0
-        with self._writing() as written:
-            writer = Writer.of(self.conn)
-            bulk = writer.chain.seq == 0 and self.count() == 0
-            # Without the secondary indexes (a bulk load), a question's history cannot be read
-            # back cheaply: a record repeating it is checked once they are rebuilt, at the end.
-            deferred: list[tuple[str, Item]] | None = [] if bulk else None
-            if bulk:
-                self._drop_secondary_indexes()
-            batch: list[Item] = []
-            for where, record in records:
-                batch.append(self._validated(where, record, recorded_at, today))
-                if len(batch) >= BATCH_SIZE:
-                    counts = self._write(batch, writer=writer, refresh=False, deferred=deferred)
-                    forecasts, questions, resolutions = forecasts + counts[0], questions + counts[1], resolutions + counts[2]
-                    batch = []
-            counts = self._write(batch, writer=writer, refresh=False, deferred=deferred)
-            forecasts, questions, resolutions = forecasts + counts[0], questions + counts[1], resolutions + counts[2]
-            if bulk:
-                self._create_secondary_indexes()
-                for question_id, item in deferred:
-                    _check_same_history(self._history_of(question_id), item)
-            writer.refresh()
-        head = written.head or writer.chain.prev
-        return ImportSummary(forecasts=forecasts, resolutions=resolutions, head=head, questions=questions)
-
-    @staticmethod
-    def _validated(where: str | None, record: Any, recorded_at: str, today: dt.date, typed: bool = False) -> Item:
-        try:
-            question, forecast, history = forecast_from_record(record, recorded_at=recorded_at, today=today, typed=typed)
-        except ValidationError as exc:
-            raise exc.located(where) if where else exc from None
-        return Item(where, question, forecast, tuple(history))
-
-    def _write(self, items: list[Item], *, writer: Writer | None = None, refresh: bool = True,
-               derived_id: bool = False, deferred: list[tuple[str, Item]] | None = None) -> tuple[int, int, int]:  # fmt: skip
-        """Write items whose questions may already exist (in the ledger or earlier in `items`):
-        such an item's question must be the same, and it then joins it. Inside a transaction.
-        Returns (forecasts, new questions, resolutions) written."""
-        if not items:
-            return 0, 0, 0
-        writer = writer or Writer.of(self.conn)
-        existing = self._existing_questions({item.question.id for item in items})
-        seen: dict[str, Item] = {}
-        joined = []
-        for item in items:
-            qid = item.question.id
-            earlier = seen.get(qid) or existing.get(qid)
-            if earlier is None:
-                seen[qid] = item
-                joined.append(item)
-                continue
-            if item.forecast.id == qid:  # only a question's first forecast has its id: this one is again
-                raise self._explain_refusal(items[: items.index(item) + 1], None, derived_id) from None
-            try:
-                _check_same_question(earlier, item)
-                if item.history and earlier.history is None:  # a question read back from the ledger
-                    if deferred is not None:
-                        deferred.append((qid, item))
-                    else:
-                        _check_same_history(self._history_of(qid), item)
-                elif item.history:
-                    _check_same_history(earlier.history, item)
-            except ValidationError:
-                if self._is_forecast(item.forecast.id):  # the forecast itself is there: say that first
-                    raise self._explain_refusal([item], None, derived_id) from None
-                raise
-            joined.append(attrs.evolve(item, question=None, history=()))
-        self.conn.execute("SAVEPOINT batch")
-        try:
-            writer.write(joined)
-        except sqlite3.IntegrityError as exc:
-            self.conn.execute("ROLLBACK TO batch")
-            raise self._explain_refusal(items, exc, derived_id) from None
-        self.conn.execute("RELEASE batch")
-        per_question = Counter(i.forecast.question_id for i in joined)  # one pass: a scan per question was quadratic
-        writer.touched.update(qid for qid in seen if per_question[qid] > 1)
-        if refresh:
-            writer.refresh()
-        new = [i for i in joined if i.question is not None]
-        return len(items), len(new), sum(len(i.history) for i in new)
-
-    def _existing_questions(self, ids: set[str]) -> dict[str, Item]:
-        """The questions among `ids` already in the ledger, as Items (the history not read: None)."""
-        found: dict[str, Item] = {}
-        ordered = sorted(ids)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            cursor = self.conn.execute(f"{QUESTION_FIELDS_SQL} WHERE q.id IN ({marks})", chunk)
-            cursor.row_factory = sqlite3.Row
-            for row in cursor:
-                with self._stored(row["id"]):
-                    question = Question.from_record(chain.question_record_from_row(row))
-                found[question.id] = Item(None, question, _NO_FORECAST, None)
-        return found
-
-    def _history_of(self, question_id: str) -> tuple[Resolution, ...]:
-        cursor = self.conn.execute(HISTORY_SQL, [question_id])
-        cursor.row_factory = sqlite3.Row
-        with self._stored(question_id):
-            return tuple(Resolution.from_record(chain.resolution_record_from_row(row)) for row in cursor)
-
-    # A bulk load into an empty ledger builds the secondary indexes once, sorted, at the end, rather
-    # than inserting into them row by row. Both happen inside the import's transaction: other
-    # connections never see the ledger without them, and a failed or killed import leaves them as
-    # they were. The statements are the migrations' own (migrations.SECONDARY_INDEXES; a test
-    # compares the schema of a ledger loaded this way with that of a fresh one).
-    def _drop_secondary_indexes(self) -> None:
-        for name in SECONDARY_INDEXES:
-            self.conn.execute(f"DROP INDEX {name}")
-
-    def _create_secondary_indexes(self) -> None:
-        for statement in SECONDARY_INDEXES.values():
-            self.conn.execute(statement)
+        return importing.import_records(self, records, recorded_at=recorded_at, today=today)
 
     def resolve(
         self,
@@ -547,26 +418,6 @@ class Ledger:
             writer.resolve(resolution)
             writer.refresh()
         return resolution
-
-    def _explain_refusal(self, items: list[Item], exc: sqlite3.IntegrityError | None, derived_id: bool) -> LedgerError:
-        """Name the record behind a database refusal (almost always a duplicate id)."""
-        ids = [item.forecast.id for item in items]
-        existing = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            existing.update(r[0] for r in self.conn.execute(f"SELECT id FROM forecasts WHERE id IN ({marks})", chunk))
-        seen: Counter[str] = Counter()
-        for item in items:
-            forecast_id = item.forecast.id
-            seen[forecast_id] += 1
-            if forecast_id in existing:
-                if derived_id:  # `add` without --id: the id is the content's, so the content is there
-                    return ValidationError(None, f"the same forecast is already recorded, as {forecast_id}", item.where)
-                return ValidationError("id", f"{forecast_id!r} is already in the ledger", item.where)
-            if seen[forecast_id] > 1:
-                return ValidationError("id", f"{forecast_id!r} appears twice in this input", item.where)
-        return LedgerError(f"the database refused the change ({exc}); nothing was written")
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -892,26 +743,3 @@ def _differs(a: Any, b: Any) -> bool:
     if isinstance(a, str) and isinstance(b, str):
         return a.split() != b.split()
     return a != b
-
-
-def _check_same_question(earlier: Item, item: Item) -> None:
-    """A record on a question already recorded (`earlier`) must say the same of it."""
-    old, new = earlier.question.to_record(), item.question.to_record()
-    for key in QUESTION_KEYS:
-        if old[key] != new[key]:
-            raise ValidationError(
-                key, f"is {new[key]!r} but question {item.question.id} has {old[key]!r} "
-                f"(records sharing a question_id carry the same question)", item.where,
-            )  # fmt: skip
-
-
-def _check_same_history(history: tuple[Resolution, ...], item: Item) -> None:
-    """A record repeating its question's resolution history must repeat it exactly."""
-    if [r.to_record() for r in item.history] != [r.to_record() for r in history]:
-        raise ValidationError(
-            "resolutions", f"differ from question {item.question.id}'s recorded history "
-            "(records sharing a question_id carry the same resolutions)", item.where,
-        )  # fmt: skip
-
-
-_NO_FORECAST = None  # an Item read back from the ledger carries its question, not a forecast

@@ -1,6 +1,6 @@
 """The import's fast paths write exactly what the plain path writes, and refuse exactly the same.
 
-An import into an empty ledger builds the secondary indexes after its rows (store._drop/_create_
+An import into an empty ledger builds the secondary indexes after its rows (importing._drop/_create_
 secondary_indexes); inserts go MULTIROW rows per statement; text fields are checked by a fast test
 that falls back to `model._checked_text`. None of that may change a row, a chain entry, the schema
 or an error message. Speed itself is shown only by benchmarks/import_and_score.py.
@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from predictions import Ledger, store, writer
+from predictions import Ledger, importing, writer
 from predictions.errors import LedgerError, ValidationError
 from predictions.model import _checked_text, _text_checker, parse_probability
 
@@ -105,12 +105,12 @@ def test_bulk_load_into_an_empty_ledger_equals_record_by_record_writes(tmp_path,
 @pytest.mark.parametrize("multirow", [1, 7, 250])
 def test_statement_size_changes_nothing(tmp_path, monkeypatch, multirow):
     monkeypatch.setattr(writer, "MULTIROW", multirow)
-    monkeypatch.setattr(store, "BATCH_SIZE", 40)  # several batches, each with a partial statement
+    monkeypatch.setattr(importing, "BATCH_SIZE", 40)  # several batches, each with a partial statement
     records = _records()
     _import(tmp_path / "first.db", records[:50])
     summary = _import(tmp_path / "first.db", records[50:], start=51)  # into a non-empty ledger
     monkeypatch.setattr(writer, "MULTIROW", 250)
-    monkeypatch.setattr(store, "BATCH_SIZE", 2000)
+    monkeypatch.setattr(importing, "BATCH_SIZE", 2000)
     reference = tmp_path / "reference.db"
     _import(reference, records[:50])
     assert _import(reference, records[50:], start=51).head == summary.head
