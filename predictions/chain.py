@@ -31,7 +31,8 @@ from typing import Any, Callable
 import attrs
 
 from .errors import ValidationError
-from .schema_check import schema_differences
+from . import fts
+from .schema_check import fulltext_intact, schema_differences
 from .model import Document, Forecast, Question, Resolution, canonical_json
 from .scoring import pair_weights_sql
 
@@ -559,6 +560,13 @@ def _verify(conn, contains, limit, heard) -> Verification:
     steps.run("the order of questions and forecasts", order)
     steps.run("the rows outside the chain", unchained)
     steps.run("the projections", projections)
+
+    # 10. The full-text index (fts.py) holds the words of its table's rows, and only those.
+    def fulltext():
+        for message in fts.problems(conn, fulltext_intact(conn)):
+            report(None, None, message)
+
+    steps.run("the full-text index", fulltext)
     return Verification(
         entries=counts["entries"],
         forecasts=counts["forecasts"],

@@ -425,6 +425,60 @@ def m004_questions(db: Database) -> None:
         db.execute(statement)
 
 
+@migrations()
+def m005_full_text_and_status(db: Database) -> None:
+    """Datasette (issue 13): a full-text index it finds by itself, `claim` in `scored`, and a view
+    with each forecast's status to facet by.
+
+    The FTS5 tables are external-content tables named as sqlite-utils names them (fts.FULL_TEXT;
+    a test compares), filled here from the rows there are; the tool keeps them current in every
+    write (writer.Writer). The chain is untouched, so the head does not change.
+
+    `claim` is what the tool shows for a forecast (store.TrackedForecast.claim: its own claim, else
+    its question's wording, else the claim of the question's first forecast that has one; a test
+    compares). The status column is the library's rule in SQL (model.status_sql) as of the day the
+    view is read, in local time as `predictions list` takes it: so the view's text is derived from
+    that rule, and a change to the rule needs a migration that re-creates the view (verify reports
+    the old view as differing until then).
+    """
+    from .model import status_sql  # the rule's one SQL form
+
+    claim = """coalesce(f.claim, q.question, (SELECT o.claim FROM forecasts o
+                   WHERE o.question_id = f.question_id AND o.claim IS NOT NULL ORDER BY o.rowid LIMIT 1))"""
+    _run_script(
+        db,
+        f"""
+        CREATE VIRTUAL TABLE [forecasts_fts] USING FTS5 (
+            [claim], [quote],
+            content=[forecasts]
+        );
+        INSERT INTO forecasts_fts (forecasts_fts) VALUES ('rebuild');
+        CREATE VIRTUAL TABLE [questions_fts] USING FTS5 (
+            [question], [resolution_criteria],
+            content=[questions]
+        );
+        INSERT INTO questions_fts (questions_fts) VALUES ('rebuild');
+
+        DROP VIEW scored;
+        -- As in m004, with the forecast's claim as the tool shows it added at the end.
+        CREATE VIEW scored AS
+            SELECT f.id, f.question_id, f.source, f.probability, f.weight,
+                   CASE q.outcome WHEN 'yes' THEN 1 ELSE 0 END AS outcome,
+                   f.made_on, q.deadline, q.resolved_on, f.probability_basis, f.phrase, f.document_id,
+                   {claim} AS claim
+            FROM forecasts f JOIN questions q ON q.id = f.question_id
+            WHERE q.outcome IN ('yes', 'no') AND f.weight > 0;
+
+        -- One row per forecast with its status today (open, due or resolved): what to facet by.
+        CREATE VIEW forecast_status AS
+            SELECT f.id, f.question_id, f.source, {claim} AS claim, f.probability, f.made_on, q.deadline,
+                   {status_sql("date('now', 'localtime')")} AS status,
+                   q.outcome, q.resolved_on
+            FROM forecasts f JOIN questions q ON q.id = f.question_id;
+        """,
+    )
+
+
 def known_names() -> list[str]:
     """Names of every migration this version knows, in order."""
     return [m.name for m in migrations._migrations]

@@ -585,3 +585,15 @@ def status_of(question: Question, current: Resolution | None, today: dt.date) ->
     if current is not None:
         return "resolved"
     return "due" if question.deadline < today else "open"
+
+
+# The same rule in SQL over a questions row `q` (its outcome column is the current outcome) and an
+# ISO date `today` (a parameter or an expression): what `list --status` filters by, and (as one
+# CASE, `status_sql`) the forecast_status view's column. A test checks it against status_of.
+STATUS_SQL = {"resolved": "q.outcome IS NOT NULL", "due": "q.outcome IS NULL AND q.deadline < {today}",
+              "open": "q.outcome IS NULL AND q.deadline >= {today}"}  # fmt: skip
+
+
+def status_sql(today: str) -> str:
+    whens = " ".join(f"WHEN {STATUS_SQL[s].format(today=today)} THEN '{s}'" for s in ("resolved", "due"))
+    return f"CASE {whens} ELSE 'open' END"

@@ -12,7 +12,10 @@ So every object is one of:
 * SQLite's own tables (`sqlite_stat1`, `sqlite_stat4`, `sqlite_sequence`), by name and exact text;
 * accepted user objects: a table or view whose name shadows nothing, any index on such a table,
   and a plain index on a ledger table (not UNIQUE, not partial, columns only, built-in collations);
-* anything else is a finding, named by its type and name.
+* anything else is a finding, named by its type and name: among them every virtual table that is
+  not the ledger's full-text index (Datasette searches the first FTS table over a table that it
+  finds, so another could answer `_search` in its place) and any table named like a shadow table
+  of a virtual table (`<name>_...`) that the migrations do not make.
 
 Whether an index's *contents* match its definition is a question for SQLite's integrity check,
 which `verify` runs as well (see chain.py).
@@ -21,8 +24,10 @@ which `verify` runs as well (see chain.py).
 from __future__ import annotations
 
 import functools
+import re
 import sqlite3
 
+from .fts import FULL_TEXT, SHADOW_SUFFIXES
 from .migrations import migrations
 
 SchemaRow = tuple[str, str, str, "str | None"]  # type, name, table, the CREATE statement
@@ -76,11 +81,43 @@ def schema_differences(conn: sqlite3.Connection) -> list[str]:
     shadows = [key for key in extra if _shadows(key, actual[key], modules=())]
     modules = frozenset() if shadows else _modules(conn)
     tables = {name for kind, name in actual if kind == "table"}
+    virtual = {row[1] for row in actual.values() if _is_virtual(row)}
     for key in extra:
         problem = _extra_problem(conn, actual[key], tables, modules, look_inside=not shadows)
+        problem = problem or _virtual_problem(actual[key], virtual, extra)
         if problem:
             differences.append(problem)
     return differences
+
+
+def fulltext_intact(conn: sqlite3.Connection) -> dict[str, bool]:
+    """For each full-text index, whether it and its shadow tables are exactly the migrations':
+    only then does verify look into its contents."""
+    expected, actual = _expected_schema(), _schema(conn)
+    return {
+        index: all(actual.get(key) == expected.get(key) for key in
+                   [("table", index), *(("table", f"{index}_{suffix}") for suffix in SHADOW_SUFFIXES)])
+        for index in FULL_TEXT
+    }  # fmt: skip
+
+
+_VIRTUAL = re.compile(r"\s*CREATE\s+VIRTUAL\s+TABLE\b", re.IGNORECASE)
+
+
+def _is_virtual(row: SchemaRow) -> bool:
+    return row[0] == "table" and isinstance(row[3], str) and bool(_VIRTUAL.match(row[3]))
+
+
+def _virtual_problem(row: SchemaRow, virtual: set[str], extra: list[tuple[str, str]]) -> str | None:
+    """A virtual table of the user's, or a table named as a virtual table's shadow table."""
+    kind, name = row[0], row[1]
+    if _is_virtual(row):
+        return (f"the virtual table {name} is not part of the ledger's schema (a full-text index "
+                "Datasette could search instead of the ledger's, or a module's table)")  # fmt: skip
+    owner = next((v for v in sorted(virtual) if name.lower().startswith(v.lower() + "_")), None)
+    if kind == "table" and owner is not None and ("table", owner) not in extra:  # else the owner is named
+        return f"the table {name} is named like a shadow table of {owner} but is not one the migrations make"
+    return None
 
 
 def _shadows(key: tuple[str, str], row: SchemaRow, modules: frozenset[str] | tuple) -> str | None:

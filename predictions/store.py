@@ -31,7 +31,7 @@ from .errors import (
     excerpt,
 )
 from .model import (
-    Forecast, Question, Resolution, check_resolution, check_timestamp, normalise_tag, parse_date, status_of,
+    STATUS_SQL, Forecast, Question, Resolution, check_resolution, check_timestamp, normalise_tag, parse_date, status_of,
     stored_values, utc_now,
 )  # fmt: skip
 from .importing import ImportSummary
@@ -548,14 +548,9 @@ class Ledger:
             raise ValidationError("status", f"{status!r} is not one of {', '.join(STATUSES)}")
         today_text = _today(today).isoformat()
         clauses, params = [], []
-        if status == "open":
-            clauses.append("q.outcome IS NULL AND q.deadline >= ?")
-            params.append(today_text)
-        elif status == "due":
-            clauses.append("q.outcome IS NULL AND q.deadline < ?")
-            params.append(today_text)
-        elif status == "resolved":
-            clauses.append("q.outcome IS NOT NULL")
+        if status != "all":  # the status rule's SQL form (model.STATUS_SQL)
+            clauses.append(STATUS_SQL[status].format(today="?"))
+            params.extend([today_text] if status != "resolved" else [])
         if source is not None:
             clauses.append("q.id IN (SELECT question_id FROM forecasts WHERE source = ?)")
             params.append(source)

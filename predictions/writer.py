@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 import attrs
 
-from . import chain
+from . import chain, fts
 from .model import Forecast, Question, Resolution
 from .scoring import pair_weights_sql
 
@@ -62,11 +62,17 @@ class Writer:
     chain: chain.Chain
     next_rid: int
     touched: set[str] = attrs.field(factory=set)  # questions whose weights and forecaster count may be stale
+    # The full-text index (fts.py) is kept current by each write, except in a ledger that was empty
+    # when the writer began (a bulk import, a new ledger): refresh() then builds it once.
+    rebuild_index: bool = False
+    written: bool = False
 
     @classmethod
     def of(cls, conn: sqlite3.Connection) -> "Writer":
         next_rid = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM resolutions").fetchone()[0]
-        return cls(conn, chain.Chain.of(conn), next_rid)
+        writer = cls(conn, chain.Chain.of(conn), next_rid)
+        writer.rebuild_index = writer.chain.seq == 0
+        return writer
 
     def write(self, items: list[Item]) -> None:
         """Insert the items' rows and entries, in order. Raises sqlite3.IntegrityError on a refusal."""
@@ -107,6 +113,7 @@ class Writer:
             if question is not None:
                 for resolution in item.history:
                     resolutions.append(self._resolution_row(resolution, entries))
+        last = None if self.rebuild_index else fts.last_rowids(self.conn)
         self.conn.executemany(
             f"INSERT OR IGNORE INTO documents ({_DOCUMENT_INSERT}) VALUES ({', '.join('?' * len(chain.DOCUMENT_COLUMNS))})",
             [(doc_id, *(d[c] for c in chain.DOCUMENT_COLUMNS[1:])) for doc_id, d in documents.items()],
@@ -118,6 +125,9 @@ class Writer:
             self.conn.execute(f"INSERT INTO forecasts ({_FORECAST_INSERT}) VALUES {marks}", values)
         self._insert_resolutions(resolutions)
         self._insert_entries(entries)
+        if last is not None:
+            fts.index_since(self.conn, last)
+        self.written = True
 
     def resolve(self, resolution: Resolution) -> None:
         """Append one resolution (or correction) of a question already written."""
@@ -132,7 +142,11 @@ class Writer:
 
     def refresh(self) -> None:
         """Recompute the projections of the questions touched: each forecast's share of its pair's
-        days (scoring.pair_weights_sql) and each question's count of sources."""
+        days (scoring.pair_weights_sql) and each question's count of sources; and build the
+        full-text index if it was left to this (`rebuild_index`)."""
+        if self.rebuild_index and self.written:
+            fts.rebuild(self.conn)
+            self.rebuild_index = False
         ids = sorted(self.touched)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]

@@ -492,6 +492,13 @@ CODE_OWNED = {
     ("predictions/migrations.py", "event.split()[0].lower()"): "from a literal event name",
     ("predictions/migrations.py", "table"): "a literal table name",
     ("predictions/migrations.py", "' OR '.join(map(unreal, columns))"): "literal column names",
+    ("predictions/fts.py", "index"): "a key of fts.FULL_TEXT (index names in the code)",
+    ("predictions/fts.py", "table"): "a table name from fts.FULL_TEXT",
+    ("predictions/fts.py", "names"): "column names from fts.FULL_TEXT",
+    ("predictions/fts.py", "', '.join(columns)"): "column names from fts.FULL_TEXT",
+    ("predictions/fts.py", "_CHECK"): "a module constant (the temporary copy's name)",
+    ("predictions/fts.py", "suffix"): "a literal shadow-table suffix from the loop",
+    ("predictions/fts.py", "int(query_only)"): "0 or 1, read back from PRAGMA query_only",
 }  # fmt: skip
 
 

@@ -395,10 +395,12 @@ def test_rewriting_after_a_published_head_leaves_it_provable_and_truncation_is_c
     at_four = conn.execute("SELECT hash FROM entries WHERE seq = 4").fetchone()[0]
     conn.close()
     latest = run(built, "head").stdout.strip()
-    # Drop the last forecast entirely (row, tags, entry): a truncated but self-consistent chain.
+    # Drop the last forecast entirely (row, tags, entry, its words in the full-text index): a
+    # truncated but self-consistent chain.
     _tamper(built, "DELETE FROM question_tags WHERE question_id = 'delta-four'",
             "DELETE FROM forecasts WHERE id = 'delta-four'", "DELETE FROM questions WHERE id = 'delta-four'",
-            "DELETE FROM entries WHERE seq = 6")  # fmt: skip
+            "DELETE FROM entries WHERE seq = 6", "INSERT INTO forecasts_fts (forecasts_fts) VALUES ('rebuild')",
+            "INSERT INTO questions_fts (questions_fts) VALUES ('rebuild')")  # fmt: skip
     assert run(built, "verify").exit_code == 0
     assert run(built, "verify", "--contains", at_four).exit_code == 0  # what was published at entry 4 stands
     assert run(built, "verify", "--contains", latest).exit_code == 1  # the later commitment is gone
