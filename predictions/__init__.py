@@ -28,7 +28,7 @@ _PUBLIC = {
     "extract": ("Candidate", "Draft", "extract_forecasts"),
     "files": ("OutputError", "check_output_path", "output_format", "write_output"),
     "hedges": ("HEDGE_SCALE", "UnknownPhraseError", "canonical_phrase", "probability_from_phrase"),
-    "importing": ("ImportSummary",),
+    "importing": ("ImportDifference", "ImportSummary"),
     "io": ("format_of", "read_records", "write_records"),
     "model": ("OUTCOMES", "PROBABILITY_BASES", "SOURCE_KINDS", "Document", "Forecast", "Question", "Resolution",
               "parse_date"),
@@ -43,6 +43,7 @@ _PUBLIC = {
 _RENAMED = {
     "EXPORT_EXTENSIONS": ("io", "EXTENSIONS"),
     "EXPORT_FORMATS": ("io", "FORMATS"),
+    "IMPORT_PLATFORMS": ("importing", "PLATFORMS"),
     "REPORT_EXTENSIONS": ("report_formats", "EXTENSIONS"),
     "REPORT_FORMATS": ("report_formats", "FORMATS"),
 }

@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import attrs
 
 from . import chain
-from .errors import LedgerError, ValidationError
+from .errors import LedgerError, ValidationError, shown
 from .migrations import SECONDARY_INDEXES
-from .model import Question, Resolution
+from .model import Forecast, Question, Resolution, check_resolution, parse_date
 from .records import QUESTION_KEYS, forecast_from_record
 from .writer import Item, Writer
 
@@ -25,15 +25,66 @@ if TYPE_CHECKING:
     from .store import Ledger
 
 BATCH_SIZE = 2000
+PLATFORMS = ("fatebook", "predictionbook", "metaculus", "manifold")  # what `import --from` reads (.platforms)
 _NO_FORECAST = None  # an Item read back from the ledger carries its question, not a forecast
 
 
 @attrs.frozen
+class ImportDifference:
+    """A record already in the ledger that the file says otherwise about, kept as it was recorded:
+    `id` is the question's or forecast's, `where` the file's line, `fields` what differs."""
+
+    id: str
+    where: str | None
+    fields: tuple[str, ...]
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "where": self.where, "fields": list(self.fields), "reason": self.reason}
+
+
+@attrs.frozen
 class ImportSummary:
+    """What an import wrote: `forecasts`, `questions` (new ones) and `resolutions` added,
+    `corrections` recorded (a platform's resolution that changed), `skipped_existing` records
+    already in the ledger with the same content, `differs` those kept as recorded although the
+    file says otherwise, and `skipped` what a platform file held that is not imported
+    ({"multiple-choice questions": 4}); `head` is the chain head after it."""
+
     forecasts: int
     resolutions: int
     head: str
     questions: int = 0
+    corrections: int = 0
+    skipped_existing: int = 0
+    differs: tuple[ImportDifference, ...] = ()
+    skipped: dict[str, int] = attrs.field(factory=dict)
+    platform: str | None = None
+
+    @property
+    def platform_name(self) -> str | None:
+        """The platform as it spells itself: "Fatebook", "PredictionBook", ..."""
+        from .platforms.records import NAMES
+
+        return NAMES[self.platform] if self.platform else None
+
+    def skipped_lines(self) -> list[str]:
+        """The platform's skipped kinds in words: ["skipped 4 multiple-choice questions", ...]."""
+        from .platforms.common import Skipped  # loaded only where a summary is shown
+
+        skipped = Skipped()
+        for what, n in self.skipped.items():
+            skipped.add(what, n)
+        return skipped.lines()
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` summary; its keys are documented in docs/import.md and stay as they are."""
+        return {
+            "forecasts": self.forecasts, "questions": self.questions, "resolutions": self.resolutions,
+            "corrections": self.corrections, "skipped_existing": self.skipped_existing,
+            "differs": [d.to_json() for d in self.differs], "skipped": dict(self.skipped),
+            "platform": self.platform, "head": self.head,
+        }  # fmt: skip
 
 
 QUESTION_FIELDS_SQL = f"SELECT {chain.QUESTION_SELECT} FROM questions q"  # through its primary key only
@@ -43,12 +94,21 @@ HISTORY_SQL = (
 )
 
 
-def import_records(ledger: Ledger, records: Iterable[tuple[str, Any]], *, recorded_at: str, today: dt.date) -> ImportSummary:
-    """`Ledger.import_records` once its `recorded_at` and `today` are checked."""
+def import_records(
+    ledger: Ledger, records: Iterable[tuple[str, Any]], *, recorded_at: str, today: dt.date,
+    skip_existing: bool = False, platform: str | None = None, skipped: Callable[[], dict[str, int]] | None = None,
+) -> ImportSummary:
+    """`Ledger.import_records` once its `recorded_at` and `today` are checked.
+
+    `skip_existing` (the own format): a record whose forecast is already in the ledger with the
+    same content is skipped and counted; with other content it is refused. `platform` (records
+    from `platforms.records.to_records`): the re-import rules of docs/import.md, `_Rules`.
+    `skipped`: called once the records are read, the platform parser's skipped kinds."""
     forecasts = resolutions = questions = 0
     with ledger._writing() as written:
         writer = Writer.of(ledger.conn)
         bulk = writer.chain.seq == 0 and ledger.count() == 0
+        rules = _Rules(ledger, platform, today, bulk) if skip_existing or platform else None
         # Without the secondary indexes (a bulk load), a question's history cannot be read
         # back cheaply: a record repeating it is checked once they are rebuilt, at the end.
         deferred: list[tuple[str, Item]] | None = [] if bulk else None
@@ -58,10 +118,10 @@ def import_records(ledger: Ledger, records: Iterable[tuple[str, Any]], *, record
         for where, record in records:
             batch.append(_validated(where, record, recorded_at, today))
             if len(batch) >= BATCH_SIZE:
-                counts = _write(ledger, batch, writer=writer, refresh=False, deferred=deferred)
+                counts = _write(ledger, batch, writer=writer, refresh=False, deferred=deferred, rules=rules)
                 forecasts, questions, resolutions = forecasts + counts[0], questions + counts[1], resolutions + counts[2]
                 batch = []
-        counts = _write(ledger, batch, writer=writer, refresh=False, deferred=deferred)
+        counts = _write(ledger, batch, writer=writer, refresh=False, deferred=deferred, rules=rules)
         forecasts, questions, resolutions = forecasts + counts[0], questions + counts[1], resolutions + counts[2]
         if bulk:
             _create_secondary_indexes(ledger)
@@ -69,7 +129,25 @@ def import_records(ledger: Ledger, records: Iterable[tuple[str, Any]], *, record
                 _check_same_history(_history_of(ledger, question_id), item)
         writer.refresh()
     head = written.head or writer.chain.prev
-    return ImportSummary(forecasts=forecasts, resolutions=resolutions, head=head, questions=questions)
+    summary = ImportSummary(forecasts=forecasts, resolutions=resolutions, head=head, questions=questions,
+                            skipped=skipped() if skipped else {}, platform=platform)  # fmt: skip
+    if rules is None:
+        return summary
+    return attrs.evolve(summary, resolutions=resolutions + rules.resolutions, corrections=rules.corrections,
+                        skipped_existing=rules.skipped, differs=tuple(rules.differs))  # fmt: skip
+
+
+def import_platform(
+    ledger: Ledger, platform: str, paths: Any, *, source: str | None, progress: Callable[[int], None] | None,
+    recorded_at: str, today: dt.date,
+) -> ImportSummary:
+    """`Ledger.import_platform`: read with `platforms.read_platform`, written with the re-import rules."""
+    from .platforms import read_platform
+    from .platforms.records import to_records
+
+    batch = read_platform(platform, paths, source=source, progress=progress)  # an unknown platform: refused here
+    return import_records(ledger, to_records(batch), recorded_at=recorded_at, today=today, platform=platform,
+                          skipped=lambda: dict(batch.skipped.counts))  # fmt: skip
 
 
 def _validated(where: str | None, record: Any, recorded_at: str, today: dt.date, typed: bool = False) -> Item:
@@ -81,11 +159,17 @@ def _validated(where: str | None, record: Any, recorded_at: str, today: dt.date,
 
 
 def _write(ledger: Ledger, items: list[Item], *, writer: Writer | None = None, refresh: bool = True,
-           derived_id: bool = False, deferred: list[tuple[str, Item]] | None = None) -> tuple[int, int, int]:  # fmt: skip
+           derived_id: bool = False, deferred: list[tuple[str, Item]] | None = None,
+           rules: _Rules | None = None) -> tuple[int, int, int]:  # fmt: skip
     """Write items whose questions may already exist (in the ledger or earlier in `items`):
     such an item's question must be the same, and it then joins it. Inside a transaction.
-    Returns (forecasts, new questions, resolutions) written."""
+    `rules` first sets aside what the re-import rules skip. Returns (forecasts, new questions,
+    resolutions) written."""
+    if rules is not None:
+        items = rules.sift(items)
     if not items:
+        if rules is not None:
+            rules.flush(writer)
         return 0, 0, 0
     writer = writer or Writer.of(ledger.conn)
     existing = _existing_questions(ledger, {item.question.id for item in items})
@@ -121,12 +205,191 @@ def _write(ledger: Ledger, items: list[Item], *, writer: Writer | None = None, r
         ledger.conn.execute("ROLLBACK TO batch")
         raise _explain_refusal(ledger, items, exc, derived_id) from None
     ledger.conn.execute("RELEASE batch")
+    if rules is not None:
+        rules.flush(writer)  # after the batch's forecasts: a resolution follows what it settles
     per_question = Counter(i.forecast.question_id for i in joined)  # one pass: a scan per question was quadratic
     writer.touched.update(qid for qid in seen if per_question[qid] > 1)
     if refresh:
         writer.refresh()
     new = [i for i in joined if i.question is not None]
     return len(items), len(new), sum(len(i.history) for i in new)
+
+
+class _Rules:
+    """The re-import rules (docs/import.md), applied to each batch before it is written.
+
+    Only what was in the ledger before this import counts as there (rows up to the rowids it
+    started from): a record repeated within the file is refused as today, never skipped.
+    Own format (`platform` None, `--skip-existing`): a record whose forecast is there with the
+    same content (every field but recorded_at; its question's fields; its history, if it gives
+    one) is skipped; with other content it is refused, naming the field. A platform file: a
+    forecast already there is skipped (or, if it differs, kept as recorded and reported); on a
+    question already there, an edit of its fields is reported, a first resolution is added, and
+    a resolution whose outcome or date changed is recorded as a correction "changed on PLATFORM".
+    """
+
+    def __init__(self, ledger: Ledger, platform: str | None, today: dt.date, bulk: bool):
+        self.ledger, self.platform, self.today = ledger, platform, today
+        if platform is not None:
+            from .platforms.records import NAMES
+
+            self.name = NAMES[platform]
+        conn = ledger.conn
+        # a bulk load starts from an empty ledger: nothing was there before it
+        self.last_forecast = 0 if bulk else conn.execute("SELECT coalesce(max(rowid), 0) FROM forecasts").fetchone()[0]
+        self.last_question = 0 if bulk else conn.execute("SELECT coalesce(max(rowid), 0) FROM questions").fetchone()[0]
+        self.skipped = self.corrections = self.resolutions = 0
+        self.differs: list[ImportDifference] = []
+        self._reported: set[str] = set()  # questions already reported as edited
+        self._reported_open: set[str] = set()  # ... as resolved here but open on the platform
+        self._resolved_here: set[str] = set()  # questions this file gave a resolution for
+        self._pending: list[Resolution] = []
+
+    def sift(self, items: list[Item]) -> list[Item]:
+        """The items to write; the rest are counted, reported or refused here."""
+        if not self.last_forecast:
+            return items
+        known = self._forecasts({item.forecast.id for item in items})
+        prior = self._questions({item.question.id for item in items})
+        kept = []
+        for item in items:
+            if self.platform is None:
+                stored = known.get(item.forecast.id)
+                if stored is None:
+                    kept.append(item)
+                else:
+                    self._same_record(stored, prior.get(stored.question_id), item)
+                    self.skipped += 1
+                continue
+            on_prior = prior.get(item.question.id)
+            joined = self._on_question(on_prior, item) if on_prior is not None else item
+            stored = known.get(item.forecast.id)
+            if stored is not None:
+                fields = _differing(stored.to_record(), item.forecast.to_record(), Forecast.FIELDS)
+                if fields:
+                    self.differs.append(ImportDifference(stored.id, item.where, fields,
+                                                   f"forecast changed on {self.name}; kept as recorded"))  # fmt: skip
+                else:
+                    self.skipped += 1
+            elif joined is not None:
+                kept.append(joined)
+        return kept
+
+    def flush(self, writer: Writer | None) -> None:
+        writer = writer or Writer.of(self.ledger.conn)
+        for resolution in self._pending:
+            writer.resolve(resolution)
+        self._pending.clear()
+
+    def _same_record(self, stored: Forecast, question: tuple[Question, str | None] | None, item: Item) -> None:
+        """An own-format record whose forecast is there: the same content, or refused."""
+        old, new = stored.to_record(), item.forecast.to_record()
+        fields = _differing(old, new, Forecast.FIELDS)
+        if not fields and question is not None:
+            old, new = question[0].to_record(), item.question.to_record()
+            fields = _differing(old, new, QUESTION_KEYS)
+        if fields:
+            field = fields[0]
+            raise ValidationError(
+                field, f"{stored.id!r} is already in the ledger with {field} {shown(old[field])}, here "
+                f"{shown(new[field])} (--skip-existing skips only identical records)", item.where,
+            )  # fmt: skip
+        if item.history:
+            recorded = _history_of(self.ledger, stored.question_id)
+            if [_content(r) for r in recorded] != [_content(r) for r in item.history]:
+                raise ValidationError("resolutions", f"{stored.id!r} is already in the ledger with other "
+                                      "resolutions (--skip-existing skips only identical records)", item.where)  # fmt: skip
+
+    def _on_question(self, prior: tuple[Question, str | None], item: Item) -> Item | None:
+        """A platform record on a question recorded before: the question's fields stay as recorded
+        (an edit is reported), its resolution is brought up to date, and a new forecast joins it."""
+        question, outcome = prior
+        qid = question.id
+        fields = _differing(question.to_record(), item.question.to_record(), QUESTION_KEYS)
+        if fields and qid not in self._reported:
+            self._reported.add(qid)
+            self.differs.append(ImportDifference(qid, item.where, fields, f"question edited on {self.name}; kept as recorded"))
+        if item.history:
+            self._resolved_here.add(qid)
+            self._resolve(question, item)
+        elif outcome is not None and qid not in self._resolved_here and qid not in self._reported_open:
+            self._reported_open.add(qid)
+            self.differs.append(ImportDifference(qid, item.where, ("outcome",),
+                                           f"resolved {outcome} in the ledger, open on {self.name}; kept as recorded"))  # fmt: skip
+        if item.forecast.made_on > question.deadline:  # only after an edited deadline
+            self.differs.append(ImportDifference(item.forecast.id, item.where, ("made_on",),
+                                           f"made after the question's recorded deadline {question.deadline}; not imported"))  # fmt: skip
+            return None
+        return attrs.evolve(item, question=question, history=())
+
+    def _resolve(self, question: Question, item: Item) -> None:
+        new = item.history[-1]
+        recorded = _history_of(self.ledger, question.id)
+        current = recorded[-1] if recorded else None
+        if current is not None and (current.outcome, current.resolved_on) == (new.outcome, new.resolved_on):
+            return  # the same resolution (its evidence's wording is not compared)
+        if current is not None and new.resolved_on < current.resolved_on:  # an older export: never undo
+            self.differs.append(ImportDifference(question.id, item.where, ("outcome", "resolved_on"), (
+                f"resolved {new.outcome} on {new.resolved_on} on {self.name}, before the ledger's {current.outcome} "
+                f"on {current.resolved_on} (an older export?); kept as recorded")))  # fmt: skip
+            return
+        if current is not None:
+            new = attrs.evolve(new, correction_reason=f"changed on {self.name}")
+        first_made_on = self.ledger.conn.execute(
+            "SELECT min(made_on) FROM forecasts WHERE question_id = ?", [question.id]
+        ).fetchone()[0]
+        try:
+            check_resolution(question, parse_date(first_made_on, "made_on"), current, new, self.today)
+        except ValidationError as exc:
+            raise exc.located(item.where) from None
+        self._pending.append(new)
+        if current is None:
+            self.resolutions += 1
+        else:
+            self.corrections += 1
+
+    def _forecasts(self, ids: set[str]) -> dict[str, Forecast]:
+        found = {}
+        for chunk in _chunks(sorted(ids)):
+            marks = ", ".join("?" * len(chunk))
+            cursor = self.ledger.conn.execute(
+                f"SELECT {chain.FORECAST_SELECT} FROM {chain.FORECAST_FROM} WHERE f.id IN ({marks}) AND f.rowid <= ?",
+                [*chunk, self.last_forecast],
+            )
+            cursor.row_factory = sqlite3.Row
+            for row in cursor:
+                with self.ledger._stored(row["id"]):
+                    found[row["id"]] = Forecast.from_record(chain.forecast_record_from_row(row))
+        return found
+
+    def _questions(self, ids: set[str]) -> dict[str, tuple[Question, str | None]]:
+        """The questions among `ids` recorded before this import, with their current outcome."""
+        found = {}
+        for chunk in _chunks(sorted(ids)):
+            marks = ", ".join("?" * len(chunk))
+            cursor = self.ledger.conn.execute(
+                f"SELECT {chain.QUESTION_SELECT}, q.outcome AS current_outcome FROM questions q "
+                f"WHERE q.id IN ({marks}) AND q.rowid <= ?",
+                [*chunk, self.last_question],
+            )
+            cursor.row_factory = sqlite3.Row
+            for row in cursor:
+                with self.ledger._stored(row["id"]):
+                    found[row["id"]] = (Question.from_record(chain.question_record_from_row(row)), row["current_outcome"])
+        return found
+
+
+def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _differing(old: dict[str, Any], new: dict[str, Any], keys: Iterable[str]) -> tuple[str, ...]:
+    return tuple(k for k in keys if k != "recorded_at" and old[k] != new[k])
+
+
+def _content(resolution: Resolution) -> dict[str, Any]:
+    return {k: v for k, v in resolution.to_record().items() if k != "recorded_at"}
 
 
 def _existing_questions(ledger: Ledger, ids: set[str]) -> dict[str, Item]:

@@ -15,7 +15,7 @@ import json
 import os
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import attrs
 
@@ -370,19 +370,48 @@ class Ledger:
         *,
         recorded_at: str | None = None,
         today: dt.date | str | None = None,
+        skip_existing: bool = False,
     ) -> ImportSummary:
         """Validate and write (where, record) pairs all-or-nothing; errors name `where` and the field.
 
         Records are in the export format; those that share a `question_id` are forecasts on one
         question (an earlier one in the input, or one already in the ledger) and must carry the
-        same question fields and history.
+        same question fields and history. `skip_existing`: a record whose forecast is already in
+        the ledger with the same content is skipped (`summary.skipped_existing`); one whose id is
+        there with other content is refused.
         """
+        recorded_at, today = self._import_stamp(recorded_at, today)
+        return importing.import_records(self, records, recorded_at=recorded_at, today=today, skip_existing=skip_existing)
+
+    def import_platform(
+        self,
+        platform: str,
+        path: str | os.PathLike | Sequence[str | os.PathLike],
+        *,
+        source: str | None = None,
+        progress: Callable[[int], None] | None = None,
+        today: dt.date | str | None = None,
+    ) -> ImportSummary:
+        """Import a platform's export (`platform`: fatebook, predictionbook, metaculus, manifold;
+        `path`: its file, or Manifold's market and bets files) all-or-nothing, with the re-import
+        rules of docs/import.md: what is already in the ledger is skipped and counted, a changed
+        resolution is recorded as a correction "changed on PLATFORM", an edit is reported in
+        `summary.differs`, and `summary.skipped` counts what the file held that is not imported.
+        `source` names the forecaster of a single-person export; `progress` hears of each block of
+        bytes read. A malformed file raises ValidationError naming FILE:LINE and the field.
+        """
+        recorded_at, today = self._import_stamp(None, today)
+        return importing.import_platform(self, platform, path, source=source, progress=progress,
+                                         recorded_at=recorded_at, today=today)  # fmt: skip
+
+    @staticmethod
+    def _import_stamp(recorded_at: str | None, today: dt.date | str | None) -> tuple[str, dt.date]:
+        """The stamp of records without their own, and the day the import is checked against."""
         if recorded_at is None:
             recorded_at = utc_now()
         else:  # the stamp every record without its own gets: as checked as theirs
             check_recorded_before_now(check_timestamp(recorded_at))
-        today = _write_today(today)
-        return importing.import_records(self, records, recorded_at=recorded_at, today=today)
+        return recorded_at, _write_today(today)
 
     def resolve(
         self,

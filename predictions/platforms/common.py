@@ -23,9 +23,9 @@ from typing import Any, Callable, Iterator
 import attrs
 
 from ..errors import ValidationError
+from ..importing import PLATFORMS  # defined where the CLI can read it without loading the parsers
 from ..model import MAX_LINE, MAX_TEXT, TAG_PATTERN, _checked_text
 
-PLATFORMS = ("fatebook", "predictionbook", "metaculus", "manifold")
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 MAX_JSON_BYTES = 512 * 1024 * 1024  # a JSON file is read whole; an API dump of a whole account fits
