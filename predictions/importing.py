@@ -265,7 +265,7 @@ class _Rules:
             joined = self._on_question(on_prior, item) if on_prior is not None else item
             stored = known.get(item.forecast.id)
             if stored is not None:
-                fields = _differing(stored.to_record(), item.forecast.to_record(), Forecast.FIELDS)
+                fields = _differing(stored.to_record(), item.forecast.to_record(), _PLATFORM_FORECAST_KEYS)
                 if fields:
                     self.differs.append(ImportDifference(stored.id, item.where, fields,
                                                    f"forecast changed on {self.name}; kept as recorded"))  # fmt: skip
@@ -328,10 +328,11 @@ class _Rules:
         current = recorded[-1] if recorded else None
         if current is not None and (current.outcome, current.resolved_on) == (new.outcome, new.resolved_on):
             return  # the same resolution (its evidence's wording is not compared)
-        if current is not None and new.resolved_on < current.resolved_on:  # an older export: never undo
+        if any((r.outcome, r.resolved_on) == (new.outcome, new.resolved_on) for r in recorded[:-1]):
+            # a state the ledger has already moved on from: an older export, which never undoes a correction
             self.differs.append(ImportDifference(question.id, item.where, ("outcome", "resolved_on"), (
-                f"resolved {new.outcome} on {new.resolved_on} on {self.name}, before the ledger's {current.outcome} "
-                f"on {current.resolved_on} (an older export?); kept as recorded")))  # fmt: skip
+                f"resolved {new.outcome} on {new.resolved_on} on {self.name}, as the ledger had it before its "
+                f"{current.outcome} on {current.resolved_on} (an older export?); kept as recorded")))  # fmt: skip
             return
         if current is not None:
             new = attrs.evolve(new, correction_reason=f"changed on {self.name}")
@@ -377,6 +378,11 @@ class _Rules:
                 with self.ledger._stored(row["id"]):
                     found[row["id"]] = (Question.from_record(chain.question_record_from_row(row)), row["current_outcome"])
         return found
+
+
+# A platform forecast's own content: its claim and document are its question's title and URL,
+# whose edit is reported once, on the question, not again on each forecast.
+_PLATFORM_FORECAST_KEYS = tuple(k for k in Forecast.FIELDS if k not in ("claim", "document"))
 
 
 def _chunks(ids: list[str], size: int = 500) -> Iterator[list[str]]:
