@@ -271,7 +271,10 @@ class _Rules:
                                                    f"forecast changed on {self.name}; kept as recorded"))  # fmt: skip
                 else:
                     self.skipped += 1
-            elif joined is not None:
+            elif on_prior is not None and item.forecast.made_on > on_prior[0].deadline:  # after an edited deadline
+                self.differs.append(ImportDifference(item.forecast.id, item.where, ("made_on",), (
+                    f"made after the question's recorded deadline {on_prior[0].deadline}; not imported")))  # fmt: skip
+            else:
                 kept.append(joined)
         return kept
 
@@ -300,7 +303,7 @@ class _Rules:
                 raise ValidationError("resolutions", f"{stored.id!r} is already in the ledger with other "
                                       "resolutions (--skip-existing skips only identical records)", item.where)  # fmt: skip
 
-    def _on_question(self, prior: tuple[Question, str | None], item: Item) -> Item | None:
+    def _on_question(self, prior: tuple[Question, str | None], item: Item) -> Item:
         """A platform record on a question recorded before: the question's fields stay as recorded
         (an edit is reported), its resolution is brought up to date, and a new forecast joins it."""
         question, outcome = prior
@@ -316,10 +319,6 @@ class _Rules:
             self._reported_open.add(qid)
             self.differs.append(ImportDifference(qid, item.where, ("outcome",),
                                            f"resolved {outcome} in the ledger, open on {self.name}; kept as recorded"))  # fmt: skip
-        if item.forecast.made_on > question.deadline:  # only after an edited deadline
-            self.differs.append(ImportDifference(item.forecast.id, item.where, ("made_on",),
-                                           f"made after the question's recorded deadline {question.deadline}; not imported"))  # fmt: skip
-            return None
         return attrs.evolve(item, question=question, history=())
 
     def _resolve(self, question: Question, item: Item) -> None:

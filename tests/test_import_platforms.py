@@ -177,6 +177,39 @@ def test_an_edited_question_is_reported_and_not_merged(run, tmp_path):
     assert f": {qid}: question edited on Metaculus; kept as recorded\n" in text
 
 
+def test_a_changed_forecast_is_reported_and_kept_as_recorded(run, tmp_path):
+    data = json.loads((FIXTURES / "predictionbook.json").read_text(encoding="utf-8"))
+    response = data["predictions"][0]["responses"][0]
+    response["confidence"] = 65
+    path = tmp_path / "pb-changed.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    _import(run, "predictionbook", ["predictionbook.json"])
+    summary = json.loads(run("import", "--from", "predictionbook", path, "--json").stdout)
+    qkey = str(data["predictions"][0]["id"])
+    fid = ledger_id("predictionbook", qkey, f"{qkey}/{response['id']}")
+    assert [(d["id"], d["fields"], d["reason"]) for d in summary["differs"]] == [
+        (fid, ["probability"], "forecast changed on PredictionBook; kept as recorded")]
+    assert summary["forecasts"] == 0 and summary["skipped_existing"] == 7
+    with Ledger(tmp_path / "ledger.db", read_only=True) as ledger:
+        assert ledger.get(fid).forecast.probability == 0.6
+
+
+def test_a_forecast_after_an_edited_deadline_is_reported_not_imported(run, tmp_path):
+    lines = (FIXTURES / "fatebook.csv").read_text(encoding="utf-8").split("\n")
+    library = lines[-1]
+    assert library.startswith('"Will the library open on Sundays by 2026?"') and "2026-01-01 12:00:0" in library
+    edited = library.replace("2026-01-01 12:00:0", "2026-06-01 12:00:0")
+    later = edited.replace(",0.2,2025-08-09 19:05:5,", ",0.3,2026-02-01 10:00:0,")
+    path = tmp_path / "fatebook-edited.csv"
+    path.write_text("\n".join([*lines[:-1], edited, later]), encoding="utf-8")
+    _import(run, "fatebook", ["fatebook.csv"])
+    summary = json.loads(run("import", "--from", "fatebook", path, "--json").stdout)
+    assert [(d["fields"], d["reason"]) for d in summary["differs"]] == [
+        (["deadline"], "question edited on Fatebook; kept as recorded"),
+        (["made_on"], "made after the question's recorded deadline 2026-01-01; not imported")]
+    assert (summary["forecasts"], summary["skipped_existing"]) == (0, 6)
+
+
 def test_the_text_summary_is_plain_words_with_plurals(run):
     lines = run(*_args("fatebook", ["fatebook.csv"])).stdout.splitlines()
     assert lines[0].startswith("Imported 6 forecasts, 4 new questions and 3 resolutions from Fatebook; chain head ")
