@@ -431,6 +431,8 @@ CODE_OWNED = {
     ("predictions/store.py", "QUESTION_SQL"): "a module constant",
     ("predictions/importing.py", "chain.QUESTION_SELECT"): "a constant in chain.py, from the attrs fields",
     ("predictions/importing.py", "QUESTION_FIELDS_SQL"): "a module constant",
+    ("predictions/importing.py", "chain.FORECAST_SELECT"): "a constant in chain.py, from the attrs fields",
+    ("predictions/importing.py", "chain.FORECAST_FROM"): "a constant in chain.py",
     ("predictions/importing.py", "HISTORY_SQL"): "a module constant",
     ("predictions/store.py", "chain.FIRST_CLAIM"): "a constant in chain.py",
     ("predictions/importing.py", "chain.RESOLUTION_SELECT"): "a constant in chain.py, from the attrs fields",
