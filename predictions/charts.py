@@ -7,6 +7,8 @@ None and the HTML report says how to get the chart.
 from __future__ import annotations
 
 import io
+import unicodedata
+import warnings
 from typing import Sequence
 
 from .scoring import CalibrationBin
@@ -122,3 +124,101 @@ def reliability_svg(bins: Sequence[CalibrationBin], title: str = "Reliability di
         return buffer.getvalue()
     finally:
         plt.close(figure)
+
+
+def _pyplot():
+    """matplotlib's pyplot set up for reproducible SVG, or None without the plot extra."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        matplotlib.rcParams["svg.hashsalt"] = "predictions"
+        from matplotlib import pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
+def _svg(plt, figure) -> str:
+    buffer = io.StringIO()
+    with warnings.catch_warnings():  # a name in a script the font lacks draws as boxes, and says so: not here
+        warnings.simplefilter("ignore")
+        figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def chart_label(text: str, cells: int = 30) -> str:
+    """Ledger text as a chart shows it: one line, at most `cells` characters, control and
+    direction marks left out (a chart is drawn, not escaped; matplotlib's math mode is off)."""
+    shown = "".join(ch for ch in " ".join(text.split()) if ch.isprintable() and unicodedata.category(ch) != "Cf")
+    return shown if len(shown) <= cells else shown[: cells - 1] + "…"
+
+
+def source_reliability_svg(name: str, n: int, bins: Sequence[CalibrationBin]) -> str | None:
+    """One small multiple: a source's reliability diagram, on the same axes (0 to 1) as every
+    other source's, with Wilson intervals, the diagonal, and each bin's n beside its point."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    figure, axes = plt.subplots(figsize=(2.6, 2.6), dpi=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        axes.plot([0, 1], [0, 1], linestyle="--", color="#888888", linewidth=0.8)
+        if bins:
+            x = [b.mean_forecast for b in bins]
+            y = [b.observed_frequency for b in bins]
+            low = [max(0.0, b.observed_frequency - b.wilson_low) for b in bins]
+            high = [max(0.0, b.wilson_high - b.observed_frequency) for b in bins]
+            axes.errorbar(x, y, yerr=[low, high], fmt="o", color="#1f5fa8", ecolor="#7fa6d6", capsize=2, markersize=3.5)
+            for run in adjacent_runs(bins):
+                axes.plot([b.mean_forecast for b in run], [b.observed_frequency for b in run], color="#1f5fa8", linewidth=1)
+            for b in bins:
+                axes.annotate(str(b.n), (b.mean_forecast, b.observed_frequency), textcoords="offset points",
+                              xytext=(4, -9), fontsize=6, color="#555555")  # fmt: skip
+        axes.set_xlim(-0.02, 1.02)
+        axes.set_ylim(-0.02, 1.02)
+        axes.set_xticks([0, 0.5, 1])
+        axes.set_yticks([0, 0.5, 1])
+        axes.tick_params(labelsize=7)
+        axes.set_xlabel("mean forecast", fontsize=7)
+        axes.set_ylabel("observed frequency", fontsize=7)
+        axes.set_title(f"{chart_label(name, 28)} (n={n})", fontsize=8, parse_math=False)
+        return _svg(plt, figure)
+
+
+def trend_svg(periods: Sequence[str], series: Sequence[tuple[str, Sequence[tuple[int, float | None]]]]) -> str | None:
+    """Brier score per period, one line per series (the first, "all", drawn heaviest); a point's
+    area grows with its n and the first series' points are labelled with it. A period with nothing
+    scored is a gap: the line breaks there, it is never drawn across."""
+    plt = _pyplot()
+    if plt is None:
+        return None
+    figure, axes = plt.subplots(figsize=(7.2, 3.4), dpi=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        x = list(range(len(periods)))
+        largest = max([n for _, points in series for n, _ in points] + [1])
+        for index, (name, points) in enumerate(series):
+            y = [float("nan") if brier is None else brier for _, brier in points]
+            first = index == 0
+            line = axes.plot(x, y, linewidth=2.2 if first else 1.2, color="#222222" if first else None,
+                             label=chart_label(name, 24).replace("$", r"\$"), zorder=3 if first else 2)[0]  # fmt: skip
+            shown = [(i, n, brier) for i, (n, brier) in enumerate(points) if brier is not None]
+            axes.scatter([i for i, _, _ in shown], [b for _, _, b in shown], color=line.get_color(),
+                         s=[12 + 140 * (n / largest) ** 0.5 for _, n, _ in shown], zorder=line.get_zorder(), alpha=0.8)
+            if first:
+                for i, (n, brier) in enumerate(points):
+                    if brier is not None:
+                        axes.annotate(f"n={n}", (i, brier), textcoords="offset points", xytext=(0, 7), ha="center",
+                                      fontsize=7, color="#222222")  # fmt: skip
+        axes.set_xticks(x)
+        axes.set_xticklabels(periods, rotation=45 if len(periods) > 6 else 0, ha="right" if len(periods) > 6 else "center",
+                             fontsize=8)  # fmt: skip
+        axes.set_xlim(-0.5, len(periods) - 0.5)
+        axes.set_ylim(0, max([0.3] + [b for _, points in series for _, b in points if b is not None]) * 1.15)
+        axes.set_ylabel("Brier score (lower is better)", fontsize=8)
+        axes.tick_params(axis="y", labelsize=8)
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False)
+        return _svg(plt, figure)

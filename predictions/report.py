@@ -2,7 +2,9 @@
 
 `build_report` reads the ledger and returns a `Report` (`Ledger.report` is the public way in: it
 verifies the chain first); `Report.render` gives it as text, Markdown, HTML or JSON. Scores "as of" a period count every forecast resolved (resolved_on) up to
-the period's last day, using each forecast's current outcome.
+the period's last day, using each forecast's current outcome; a report as of a past day reads the
+ledger as recorded by the end of that day (report_snapshot). Its trend and changes since the
+previous period are computed in report_history.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any, Sequence
 import attrs
 
 from .aggregate import GroupScore, ScoreTable, score_table, window_sql
+from .report_history import Changes, Trend, build_trend, changes_since
+from .report_snapshot import as_recorded_by, recorded_cutoff
 from .chain import FIRST_CLAIM, GENESIS, Verification
 from .errors import ValidationError
 from .sqlite_file import shown_path
@@ -196,6 +200,12 @@ class Report:
     left_out: int = 0  # forecasts resolved yes/no by scored_until that exclude_tags kept out of the scores
     # (tag, n) for each of HINDSIGHT_TAGS not left out: n of the leaderboard's scored forecasts carry it
     hindsight: tuple[tuple[str, int], ...] = ()
+    trend: "Trend | None" = None  # Brier per period, the last 12 months / 8 quarters / 5 years
+    changes: "Changes | None" = None  # what was recorded since the previous period ended, changing earlier ones
+    # What the report read (report_snapshot): everything recorded by the end of recorded_by (None:
+    # a report as of today, everything), the latest of it recorded at recorded_until.
+    recorded_by: dt.date | None = None
+    recorded_until: str | None = None
 
     def render(self, fmt: str = "text", width: int | None = None) -> str:
         """The report as text, md (Markdown), html (one self-contained page) or json; text fitted
@@ -225,6 +235,13 @@ class Report:
     @property
     def calibration(self) -> GroupScore | None:
         return self.leaderboard.overall
+
+    @property
+    def calibration_by_source(self) -> tuple[GroupScore, ...]:
+        """The leaderboard's sources with at least min_n scored pairs, largest first: each one's
+        calibration bins, ECE and intervals are the ones its leaderboard row was scored from."""
+        ranked = [g for g in self.leaderboard.groups if g.n >= self.leaderboard.min_n]
+        return tuple(sorted(ranked, key=lambda g: (-g.n, g.group)))
 
     @property
     def exclude_tags(self) -> tuple[str, ...]:
@@ -310,11 +327,14 @@ def build_report(
     today: dt.date,
     min_n: int = 5,
     exclude_tags: Sequence[str] = (),
+    real_today: dt.date | None = None,
 ) -> Report:
     """The report for `period`; forecasts tagged with any of `exclude_tags` are listed but not scored.
 
     Run inside one read transaction: with `verified` (a passed verification made in it) the report
     names the head that was verified, else the head it reads. A period that has not started is refused.
+    With a `today` before the real day (`real_today`, default the clock's), it reads the ledger as recorded
+    by the end of that day, UTC (report_snapshot).
     """
     if period.start > today:  # nothing in it can be resolved yet; open forecasts are listed elsewhere
         raise ValidationError("period", f"{period.label} has not started yet (it starts {period.start}, today is {today})")
@@ -323,6 +343,12 @@ def build_report(
     else:
         row = conn.execute("SELECT hash, seq FROM entries ORDER BY seq DESC LIMIT 1").fetchone()
         chain_head, chain_entries = row if row else (GENESIS, 0)
+    with as_recorded_by(conn, recorded_cutoff(today, real_today)) as recorded:
+        return _build(conn, ledger, verified is not None, chain_head, chain_entries, period, today, min_n,
+                      exclude_tags, recorded)  # fmt: skip
+
+
+def _build(conn, ledger, verified, chain_head, chain_entries, period, today, min_n, exclude_tags, recorded) -> Report:
     # While the period is not over, nothing after `today` counts: a report made as of a past day
     # (--today) says what was known then.
     until = _scored_until(period, today)
@@ -353,7 +379,7 @@ def build_report(
         ledger=ledger,
         generated_on=today,
         chain_head=chain_head,
-        verified=verified is not None,
+        verified=verified,
         period=period,
         resolved=resolved,
         outcomes=outcomes,
@@ -368,6 +394,10 @@ def build_report(
         left_out=_count_scored(conn, until, (), exclude) if exclude else 0,
         hindsight=tuple((tag, n) for tag in HINDSIGHT_TAGS if tag not in exclude
                         if (n := _count_scored(conn, until, exclude, (tag,)))),  # fmt: skip
+        trend=build_trend(conn, period, until, min_n=min_n, exclude_tags=exclude),
+        changes=changes_since(conn, period, recorded.cutoff, exclude_tags=exclude, limit=LIST_LIMIT),
+        recorded_by=recorded.day,
+        recorded_until=recorded.until,
     )
 
 

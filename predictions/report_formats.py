@@ -19,9 +19,12 @@ from .charts import PLOT_HINT, bar_width, bin_label, reliability_svg, reliabilit
 from .errors import ValidationError
 from .report import Listing, Report
 from .report_sections import (
-    score_legend, Block, Calibration, Changes, Code, Forecasts, Heading, Para, Scores, ci_text, movement_lines, sections,
-    title,
+    score_legend, Block, Calibration, ChangeList, Changes, Code, Forecasts, Heading, Para, Scores, SourceCalibration,
+    TrendTable, ci_text, movement_lines, sections, title,
 )  # fmt: skip
+from . import report_views
+
+_VIEWS = (SourceCalibration, TrendTable, ChangeList)  # rendered by report_views
 from .textwidth import clip, display_width, pad, plural, probability_text, wrap
 
 FORMATS = ("text", "md", "html", "json")
@@ -186,6 +189,8 @@ def _listing_text(listing: Listing, empty: str, width: int | None = None) -> lis
 
 
 def _text_block(block: Block, width: int | None) -> list[str]:
+    if isinstance(block, _VIEWS):
+        return report_views.text_block(block, width)
     if isinstance(block, Heading):
         return _wrapped(block.text if block.level == 1 else block.text + ":", width)
     if isinstance(block, Para):
@@ -269,6 +274,8 @@ def _md_calibration(overall: GroupScore | None) -> list[str]:
 
 
 def _md_block(block: Block) -> list[str]:
+    if isinstance(block, _VIEWS):
+        return report_views.md_block(block)
     if isinstance(block, Heading):
         return ["#" * block.level + " " + _md_escape(block.text)]
     if isinstance(block, Para):
@@ -365,6 +372,8 @@ def _html_calibration(overall: GroupScore | None) -> str:
 
 
 def _html_block(block: Block) -> str:
+    if isinstance(block, _VIEWS):
+        return report_views.html_block(block)
     if isinstance(block, Heading):
         return f"<h{block.level}>{_e(block.text)}</h{block.level}>"
     if isinstance(block, Para):
@@ -389,7 +398,7 @@ def _html(report: Report) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title(report))}</title><style>{_CSS}</style></head>"
+        f"<title>{_e(title(report))}</title><style>{_CSS}{report_views.CSS}</style></head>"
         f"<body>\n{body}\n</body></html>\n"
     )
 
@@ -419,6 +428,10 @@ def report_json(report: Report) -> dict[str, Any]:
         "generated_on": report.generated_on.isoformat(),
         "complete": report.complete,  # false: the period was not over when the report was made
         "scored_until": report.scored_until.isoformat(),  # the last day resolutions and scores cover
+        # What it read: as recorded by the end of this day, UTC (null: everything, a report as of
+        # today), the latest entry recorded at recorded_until (docs/reports.md, "As recorded by").
+        "recorded_by": None if report.recorded_by is None else report.recorded_by.isoformat(),
+        "recorded_until": report.recorded_until,
         "exclude_tags": list(report.exclude_tags),
         "min_n": report.leaderboard.min_n,  # groups with fewer scored forecasts have rank null
         "resolved": {**_listing_json(report.resolved), "outcomes": report.outcomes},
@@ -432,6 +445,9 @@ def report_json(report: Report) -> dict[str, Any]:
              "change": m.change, "n_before": m.n_before, "n_now": m.n_now}
             for m in report.movement
         ],  # fmt: skip
+        "calibration_by_source": [report_views.calibration_json(g) for g in report.calibration_by_source],
+        "trend": None if report.trend is None else report.trend.to_json(),
+        "changes_since_previous": None if report.changes is None else report.changes.to_json(),
         "due": _listing_json(report.due),
         "upcoming": {**_listing_json(report.upcoming), "period": report.next_period.label},
         # Deadlines from remaining_from to the period's end, while it is not over (null once it is).

@@ -14,6 +14,7 @@ import attrs
 
 from .aggregate import GroupScore, ScoreTable
 from .report import TAG_MEANINGS, Listing, Movement, Report
+from .report_history import Changes as ChangesSince, Trend
 from .textwidth import p_value_text, plural
 
 
@@ -57,7 +58,24 @@ class Changes:
     movement: tuple[Movement, ...]
 
 
-Block = Union[Heading, Para, Scores, Forecasts, Calibration, Changes]
+@attrs.frozen
+class SourceCalibration:
+    """Each source's calibration table; HTML draws them as small multiples (report_views)."""
+
+    groups: tuple[GroupScore, ...]  # largest first
+
+
+@attrs.frozen
+class TrendTable:
+    trend: Trend
+
+
+@attrs.frozen
+class ChangeList:
+    changes: ChangesSince
+
+
+Block = Union[Heading, Para, Scores, Forecasts, Calibration, Changes, SourceCalibration, TrendTable, ChangeList]
 
 # How to read a score table: under `predictions score`, and in the report under its first table.
 _LEGEND = (
@@ -143,7 +161,18 @@ def _header(report: Report) -> list[Block]:
         blocks.append(Para((
             f"{n} of the {plural(total, 'scored forecast')} {'is' if n == 1 else 'are'} tagged {tag}: "
             f"{TAG_MEANINGS[tag]}. --exclude-tag {tag} leaves them out of the scores.",), "muted"))  # fmt: skip
+    blocks.append(Para((recorded_text(report),), "muted"))
     return blocks
+
+
+def recorded_text(report: Report) -> str:
+    """What the report read: everything recorded so far, or as recorded by a past day."""
+    until = report.recorded_until or "never (the ledger is empty)"
+    if report.recorded_by is None:
+        return f"It includes everything recorded so far: the latest entry it reads was recorded {until}."
+    return (f"It shows the ledger as recorded by the end of {report.recorded_by} (UTC): questions, forecasts, "
+            f"resolutions and corrections recorded later are not in it; the latest entry it reads was "
+            f"recorded {until}.")  # fmt: skip
 
 
 def _left_out(report: Report) -> str:
@@ -192,6 +221,48 @@ def _calibration(report: Report) -> list[Block]:
             Para((calibration_summary(report),)), Calibration(report.calibration)]  # fmt: skip
 
 
+def _calibration_by_source(report: Report) -> list[Block]:
+    groups = report.calibration_by_source
+    min_n = report.leaderboard.min_n
+    heading = Heading(f"Calibration by source, up to {report.scored_until} "
+                      f"(sources with at least {plural(min_n, 'scored forecast')}, largest first)", 3)  # fmt: skip
+    if not groups:
+        return [heading, Para((f"No source has {plural(min_n, 'forecast')} resolved yes or no yet.",), "muted")]
+    return [heading, Para((
+        "The same bins as above, per source: where the observed frequency sits below the mean forecast "
+        "in the high bins (above it in the low ones) the source is over-confident; an interval that "
+        "holds the mean forecast is consistent with calibration. ECE is the expected calibration error "
+        "(0 is perfect).",), "muted"), SourceCalibration(groups)]  # fmt: skip
+
+
+def _trend(report: Report) -> list[Block]:
+    trend = report.trend
+    if trend is None:
+        return []
+    kinds = {"month": "months", "quarter": "quarters", "year": "years"}
+    return [Heading(f"Brier score by {trend.kind} of resolution, the last {len(trend.periods)} {kinds[trend.kind]}"),
+            Para((
+                f"Each point scores the forecasts resolved in that {trend.kind} alone (lower is better), "
+                f"with n the (source, question) pairs it rests on; – where nothing was scored (a gap, never "
+                f"filled in). Sources with at least {plural(trend.min_n, 'scored forecast')} over these "
+                f"{kinds[trend.kind]} are shown, largest first."
+                + (" rel. is the Brier minus the other sources' median on the questions they share." if trend.shared else ""),),
+                "muted"), TrendTable(trend)]  # fmt: skip
+
+
+def _changes_since_previous(report: Report) -> list[Block]:
+    changes = report.changes
+    if changes is None:
+        return []
+    previous = report.period.shifted(-1)
+    return [Heading(f"Changes to earlier periods recorded since {previous.label} ended"),
+            Para((
+                f"Resolutions recorded from {report.period.start} on that change a figure of a period before "
+                f"{report.period.label}: corrections, and resolutions recorded late and dated back. The "
+                "scores above already count them; a report read before shows the old figures.",), "muted"),
+            ChangeList(changes)]  # fmt: skip
+
+
 def _changes(report: Report) -> list[Block]:
     return [Heading(f"Score changes since the end of {report.period.shifted(-1).label}"), Changes(report.movement)]
 
@@ -214,7 +285,8 @@ def _upcoming(report: Report) -> list[Block]:
 
 
 SECTIONS: tuple[Callable[[Report], list[Block]], ...] = (
-    _header, _resolved, _period_scores, _leaderboard, _calibration, _changes, _due, _remaining, _upcoming,
+    _header, _resolved, _period_scores, _leaderboard, _calibration, _calibration_by_source, _changes, _trend,
+    _changes_since_previous, _due, _remaining, _upcoming,
 )  # fmt: skip
 
 

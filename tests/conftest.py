@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-
 import os
 
 import pytest
@@ -25,6 +24,33 @@ def _isolated_ledger_env(tmp_path, monkeypatch):
     monkeypatch.setenv("PREDICTIONS_DB", str(tmp_path / "env-ledger.db"))
     monkeypatch.delenv("PREDICTIONS_USER", raising=False)
     monkeypatch.delenv("PREDICTIONS_DEBUG", raising=False)
+
+
+class Clock:
+    """The time the ledger stamps on what it records, a microsecond later at each stamp."""
+
+    def __init__(self, day: dt.date):
+        self.on(day)
+
+    def on(self, day: dt.date | str, hour: int = 9) -> None:
+        """Record from `hour` o'clock UTC on `day` on."""
+        day = dt.date.fromisoformat(str(day))
+        self.now = dt.datetime(day.year, day.month, day.day, hour, tzinfo=dt.timezone.utc)
+
+    def __call__(self) -> str:
+        self.now += dt.timedelta(microseconds=1)
+        return self.now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@pytest.fixture
+def recorded_on_today(monkeypatch):
+    """Stamp what the test records on TODAY (from 09:00 UTC; `.on(day)` moves the clock) instead of
+    the real time. A report as of a past day reads only what was recorded by its end (the rule "as
+    recorded by that day", docs/reports.md), so a test that records now and reports as of TODAY,
+    already past, needs the two to agree. Subprocesses keep the real clock."""
+    clock = Clock(TODAY)
+    monkeypatch.setattr("predictions.store.utc_now", clock)
+    return clock
 
 
 @pytest.fixture

@@ -98,6 +98,7 @@ def test_score_fits_a_terminal_and_says_what_it_left_out(db):
 
 
 @needs_script
+@pytest.mark.usefixtures("recorded_on_today")  # reports as of TODAY what it records
 def test_piped_output_is_never_cut(db):
     score = piped(db, "score").stdout
     assert LONG_SOURCE in score and "uncert." in score.splitlines()[0] and "left out" not in score
@@ -118,6 +119,7 @@ def test_columns_in_the_environment_does_not_cut_a_pipe(db):
 
 
 @needs_script
+@pytest.mark.usefixtures("recorded_on_today")  # reports as of TODAY what it records
 def test_the_report_fits_a_terminal(db):
     text = on_a_terminal(db, "report", "--for", "2026-10", columns=80)
     assert max(map(cells, text.splitlines())) <= 80
@@ -207,6 +209,7 @@ def test_show_and_list_print_a_probability_alike(tmp_path):
 
 
 @needs_script
+@pytest.mark.usefixtures("recorded_on_today")  # reports as of TODAY what it records
 def test_a_confident_miss_is_p_below_0_001_not_p_0_000(tmp_path):
     db = tmp_path / "miss.db"
     with Ledger(db) as ledger:

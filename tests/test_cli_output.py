@@ -133,6 +133,7 @@ def test_show_wraps_wide_text_within_the_width(run, wide, monkeypatch):
     assert len(claim) > 1 and "".join(line[14:] for line in claim) == LONG_CLAIM  # wrapped, nothing lost
 
 
+@pytest.mark.usefixtures("recorded_on_today")  # reports as of TODAY what it records
 def test_text_score_tables_line_up_with_wide_characters(run, wide):
     tables = [_block(run("score", "--by", "source").stdout.splitlines(), "source ")]
     report = run("report", "--for", "2026-10").stdout.splitlines()
@@ -143,6 +144,7 @@ def test_text_score_tables_line_up_with_wide_characters(run, wide):
         assert len({cells(line) for line in table}) == 1, table  # right-aligned figures end together
 
 
+@pytest.mark.usefixtures("recorded_on_today")  # reports as of TODAY what it records
 def test_report_listings_are_in_columns(run, wide):
     add(run, "Gadgets sell out", id="amb", deadline="2026-10-01")
     run("resolve", "amb", "ambiguous", "--on", "2026-10-07", "--evidence", "e")

@@ -397,6 +397,7 @@ def _hostile_html_ledger(db: Path) -> None:
 
 
 @pytest.mark.parametrize("period", ["2026-05", "2026-07", "2026"])
+@pytest.mark.usefixtures("recorded_on_today")  # reports as of TODAY what it records
 def test_html_report_escapes_all_ledger_text(tmp_path, period):
     db = tmp_path / "evil.db"
     _hostile_html_ledger(db)
@@ -501,6 +502,13 @@ CODE_OWNED = {
     ("predictions/fts.py", "_CHECK"): "a module constant (the temporary copy's name)",
     ("predictions/fts.py", "suffix"): "a literal shadow-table suffix from the loop",
     ("predictions/fts.py", "int(query_only)"): "0 or 1, read back from PRAGMA query_only",
+    ("predictions/report_history.py", "_CHANGED"): "a module constant",
+    ("predictions/report_history.py", "expression"): "aggregate.GROUPINGS[kind]: literal SQL per period kind",
+    ("predictions/report_history.py", "tags"): "aggregate.window_sql: a literal clause; the tags are parameters",
+    ("predictions/report_history.py", "window"): "aggregate.window_sql: literal clauses; dates and tags are parameters",
+    ("predictions/report_snapshot.py", "_LATEST"): "a module constant",
+    ("predictions/report_snapshot.py", "statement"): "_SNAPSHOT and _DROP: literal statements in the module",
+    ("predictions/report_snapshot.py", "_scored_view()"): "the migrations' own view, made in temp",
 }  # fmt: skip
 
 

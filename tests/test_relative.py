@@ -178,6 +178,7 @@ def test_weighted_calibration_matches_an_independent_computation(tmp_path_factor
     assert rebuilt == pytest.approx(scores.brier, abs=1e-12)  # the decomposition identity, weighted
 
 
+@pytest.mark.usefixtures("recorded_on_today")  # reports as of TODAY what it records
 def test_the_report_leaderboard_shows_relative_scores_where_sources_overlap(shared, tmp_path):
     table = shared.score(by="source")
     text = table.to_text()

@@ -28,6 +28,8 @@ from predictions_cli.main import cli
 from .conftest import forecast_fields
 
 D = dt.date
+# What these tests record is stamped on TODAY, the day they report as of (conftest.recorded_on_today).
+pytestmark = pytest.mark.usefixtures("recorded_on_today")
 
 
 def _settle(ledger, probability, outcome, *, source="A", on=D(2026, 10, 10), tags=(), phrase=None, **extra):
@@ -641,9 +643,11 @@ def test_a_report_as_of_a_past_day_leaves_out_what_was_resolved_after_it(ledger)
     assert later.resolved.total == 1 and [g.group for g in later.leaderboard.groups] == ["A"]
 
 
-def test_a_report_as_of_a_past_day_lists_later_resolved_forecasts_as_open(ledger):
+def test_a_report_as_of_a_past_day_lists_later_resolved_forecasts_as_open(ledger, recorded_on_today):
     for deadline, on in ((D(2026, 10, 10), D(2026, 10, 12)), (D(2026, 10, 28), D(2026, 10, 20))):
+        recorded_on_today.on("2026-01-02")  # recorded long before the report's day, resolved after it
         f = ledger.add(**forecast_fields(made_on=D(2026, 1, 1), deadline=deadline, claim=f"deadline {deadline}"))
+        recorded_on_today.on(on)
         ledger.resolve(f.id, "no", on=on, evidence="e", early_reason="gone" if on < deadline else None, today=D(2026, 11, 22))
     as_of = ledger.report("2026-10", today=D(2026, 10, 11), min_n=1)
     assert [(line.claim, line.outcome) for line in as_of.due.lines] == [("deadline 2026-10-10", None)]

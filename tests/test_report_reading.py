@@ -69,6 +69,7 @@ def db(tmp_path) -> Path:
     return path
 
 
+@pytest.mark.usefixtures("recorded_on_today")  # reports as of TODAY what it records
 def test_the_leaderboard_is_a_table_when_it_says_more_than_the_period(db):
     text = predictions(db, "report", "--for", "2026-10").stdout
     assert len(re.findall(r"^source +rank ", text, re.M)) == 2 and "the leaderboard is the table above" not in text

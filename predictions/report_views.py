@@ -1,0 +1,269 @@
+"""The report's calibration by source, trend and changes, rendered as text, Markdown and HTML.
+
+report_formats hands these three kinds of block here (it renders the rest). Every text from the
+ledger (source names, ids, claims, reasons) is escaped for its medium by predictions.escape; charts
+draw it through charts.chart_label.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Callable
+
+from .aggregate import GroupScore
+from .charts import PLOT_HINT, bin_label, resolved_yes, source_reliability_svg, trend_svg
+from .escape import escape_html, escape_markdown, escape_markdown_code, escape_terminal
+from .report_history import Changes, Trend, TrendPoint, TrendSeries
+from .report_sections import ChangeList, SourceCalibration, TrendTable
+from .textwidth import clip, display_width, pad, plural
+
+MULTIPLES = 12  # small multiples drawn; the other sources are named under them (all are in the tables)
+TEXT_TREND_SOURCES = 4  # source columns of the text trend table (fewer on a narrow terminal)
+TABLE_TREND_SOURCES = 12  # in Markdown and HTML
+CHART_TREND_SOURCES = 6  # lines beside the overall one in the HTML chart
+NAME_CELLS = 24
+
+BIN_HEADERS = ["bin", "resolved yes", "mean forecast", "observed frequency", "95% Wilson interval"]
+TEXT_BIN_HEADERS = ["bin", "yes of n", "mean", "observed", "95% Wilson"]
+
+
+def _bin_cells(b, short: bool = False) -> list[str]:
+    return [bin_label(b), f"{b.yes} of {b.n}" if short else resolved_yes(b), f"{b.mean_forecast:.3f}",
+            f"{b.observed_frequency:.3f}", f"{b.wilson_low:.3f}–{b.wilson_high:.3f}"]  # fmt: skip
+
+
+def _ece(g: GroupScore) -> str:
+    return f"n {g.n}, ECE {g.ece:.3f}, Brier {g.brier:.3f}"
+
+
+def _cell(point: TrendPoint, relative: bool = False) -> str:
+    if relative:
+        return "–" if point.relative_brier is None else f"{point.relative_brier:+.3f} ({point.shared_questions})"
+    return "–" if point.brier is None else f"{point.brier:.3f} ({point.n})"
+
+
+def _series(trend: Trend, sources: int) -> list[TrendSeries]:
+    return [trend.overall, *trend.sources[:sources]]
+
+
+def _change_line(c) -> str:
+    old = f"{c.old_outcome} on {c.old_resolved_on}" if c.old_outcome else "open"
+    why = f"; {c.kind}: {c.reason}" if c.reason else f"; {c.kind}"
+    moved = f" (was {c.old_period})" if c.old_period and c.old_period != c.period else ""
+    return (f"{c.question_id} in {c.period}{moved}: {old} → {c.outcome} on {c.resolved_on}, recorded {c.recorded_at}"
+            f"{why} ({plural(c.forecasts, 'forecast')})")  # fmt: skip
+
+
+def _counts(changes: Changes) -> str:
+    if not changes.total:
+        return "Nothing recorded since then changed an earlier period."
+    parts = ", ".join(f"{period}: {n}" for period, n in changes.by_period)
+    return f"{plural(changes.total, 'change')} to earlier periods ({parts})."
+
+
+# Text -------------------------------------------------------------------------------------------
+
+
+def _columns_text(rows: list[list[str]], right_from: int = 1) -> list[str]:
+    widths = [max(display_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(pad(cell, widths[i], ">" if i >= right_from else "<") for i, cell in enumerate(row)).rstrip()
+            for row in rows]  # fmt: skip
+
+
+def text_block(block, width: int | None) -> list[str]:
+    def name(text: str, cells: int = NAME_CELLS) -> str:
+        shown = escape_terminal(" ".join(text.split()))
+        return shown if width is None else clip(shown, cells)
+
+    if isinstance(block, SourceCalibration):  # a line per source, its bins under it, aligned across sources
+        rows = [TEXT_BIN_HEADERS] + [_bin_cells(b, short=True) for g in block.groups for b in g.bins]
+        table = iter(_columns_text(rows, right_from=1))
+        lines = ["  " + next(table)]
+        for g in block.groups:
+            lines.append(f"  {name(g.group, 40)}: {_ece(g)}")
+            lines += ["  " + next(table) for _ in g.bins]
+        return lines
+    if isinstance(block, TrendTable):
+        return _trend_text(block.trend, width, name)
+    if isinstance(block, ChangeList):
+        changes = block.changes
+        lines = ["  " + _counts(changes)]
+        for c in changes.changes:
+            claim = name(c.claim, 60)
+            lines.append(f"  {escape_terminal(_change_line(c))}: {claim}")
+        if changes.total > len(changes.changes):
+            lines.append(f"  … and {changes.total - len(changes.changes)} more")
+        return lines
+    raise TypeError(f"no text for {block!r}")
+
+
+def _trend_text(trend: Trend, width: int | None, name: Callable[[str], str]) -> list[str]:
+    lines: list[str] = []
+    for relative in (False, True) if trend.shared else (False,):
+        for sources in range(min(TEXT_TREND_SOURCES, len(trend.sources)), -1, -1):
+            shown = _series(trend, sources)
+            rows = [[trend.kind, "all", *(f"[{i}]" for i in range(1, len(shown)))]]
+            rows += [[label, *(_cell(s.points[i], relative) for s in shown)] for i, label in enumerate(trend.periods)
+                     if not relative or any(s.points[i].shared_questions for s in shown)]  # fmt: skip
+            table = _columns_text(rows)
+            if width is None or max(display_width(line) for line in table) <= width or sources == 0:
+                break
+        if relative:
+            lines += ["", f"  rel. (shared questions in brackets; only the {trend.kind}s with any):"]
+        lines += table
+        if not relative:
+            lines += [f"  [{i}] {name(s.group, 60)}" for i, s in enumerate(shown[1:], start=1)]
+        left = len(trend.sources) - sources
+        if left > 0:
+            lines.append(f"  ({plural(left, 'more source')} in the JSON report; Markdown and HTML show up to {TABLE_TREND_SOURCES})")
+    return lines
+
+
+# Markdown ---------------------------------------------------------------------------------------
+
+
+def _md_table(headers: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers), *("| " + " | ".join(r) + " |" for r in rows)]
+
+
+def md_block(block) -> list[str]:
+    if isinstance(block, SourceCalibration):
+        lines: list[str] = []
+        for g in block.groups:
+            lines += [f"**{escape_markdown(g.group)}**: {_ece(g)}", ""]
+            lines += _md_table(BIN_HEADERS, [[escape_markdown(c) for c in _bin_cells(b)] for b in g.bins]) + [""]
+        return lines[:-1]
+    if isinstance(block, TrendTable):  # a row per series (all, then the sources), a column per period
+        trend = block.trend
+        shown = _series(trend, TABLE_TREND_SOURCES)
+        headers = ["source", *trend.periods]
+        lines = _md_table(headers, [[escape_markdown(s.group), *(_cell(p) for p in s.points)] for s in shown])
+        if trend.shared:
+            lines += ["", "rel. (shared questions in brackets):", ""]
+            lines += _md_table(headers, [[escape_markdown(s.group), *(_cell(p, True) for p in s.points)] for s in shown])
+        if len(trend.sources) > TABLE_TREND_SOURCES:
+            lines += ["", f"{plural(len(trend.sources) - TABLE_TREND_SOURCES, 'more source')} in the JSON report."]
+        return lines
+    if isinstance(block, ChangeList):
+        changes = block.changes
+        lines = [escape_markdown(_counts(changes))]
+        if changes.changes:
+            rows = [[escape_markdown_code(c.question_id, in_table=True), escape_markdown(c.claim), c.period,
+                     escape_markdown(c.old_period or "–"), escape_markdown(f"{c.old_outcome} ({c.old_resolved_on})" if c.old_outcome else "open"),
+                     escape_markdown(f"{c.outcome} ({c.resolved_on})"), c.kind, escape_markdown(c.reason or "–"),
+                     escape_markdown(c.recorded_at)]
+                    for c in changes.changes]  # fmt: skip
+            lines += [""] + _md_table(["question", "claim", "period", "was in", "old outcome", "new outcome", "kind",
+                                       "reason", "recorded at"], rows)  # fmt: skip
+        if changes.total > len(changes.changes):
+            lines.append(f"\n… and {changes.total - len(changes.changes)} more.")
+        return lines
+    raise TypeError(f"no Markdown for {block!r}")
+
+
+# HTML -------------------------------------------------------------------------------------------
+
+# Small multiples fill the row, three or four across on a desk, one or two on a phone; a long name
+# wraps anywhere rather than widening the page.
+CSS = """
+.multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:.5rem 1rem;margin:.5rem 0}
+.multiples img{width:100%;height:auto;max-width:300px}img.trend{width:100%;max-width:820px;height:auto}
+details{margin:.3rem 0 .8rem}summary{cursor:pointer}summary,li,.series{overflow-wrap:anywhere}
+.series{max-width:16rem;min-width:8rem}table.periods th{white-space:nowrap}
+@media (max-width:600px){.multiples{grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}}
+"""
+
+
+def _img(svg: str, alt: str, kind: str) -> str:
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return f'<img class="{kind}" alt="{escape_html(alt)}" src="data:image/svg+xml;base64,{data}">'
+
+
+def _html_table(headers: list[str], rows: list[list[str]], text_columns: int = 1, kind: str = "") -> str:
+    """A table of escaped cells; the first `text_columns` are text (left-aligned, wrapping)."""
+    def cell(tag: str, i: int, value: str) -> str:
+        classes = "text series" if kind == "periods" and i == 0 else "text"
+        return f'<{tag} class="{classes}">{value}</{tag}>' if i < text_columns else f"<{tag}>{value}</{tag}>"
+
+    head = "".join(cell("th", i, escape_html(h)) for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(cell("td", i, v) for i, v in enumerate(row)) + "</tr>" for row in rows)
+    table = f'<table class="{kind}">' if kind else "<table>"
+    return f'<div class="scroll">{table}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def html_block(block) -> str:
+    if isinstance(block, SourceCalibration):
+        return _html_multiples(block.groups)
+    if isinstance(block, TrendTable):
+        return _html_trend(block.trend)
+    if isinstance(block, ChangeList):
+        changes = block.changes
+        out = f"<p>{escape_html(_counts(changes))}</p>"
+        if changes.changes:
+            rows = [[f"<code>{escape_html(c.question_id)}</code>", escape_html(c.claim), escape_html(c.period),
+                     escape_html(c.old_period or "–"),
+                     escape_html(f"{c.old_outcome} ({c.old_resolved_on})" if c.old_outcome else "open"),
+                     escape_html(f"{c.outcome} ({c.resolved_on})"), escape_html(c.kind), escape_html(c.reason or "–"),
+                     escape_html(c.recorded_at)] for c in changes.changes]  # fmt: skip
+            out += _html_table(["question", "claim", "period", "was in", "old outcome", "new outcome", "kind", "reason",
+                                "recorded at"], rows, text_columns=2)  # fmt: skip
+        if changes.total > len(changes.changes):
+            out += f'<p class="muted">… and {changes.total - len(changes.changes)} more.</p>'
+        return out
+    raise TypeError(f"no HTML for {block!r}")
+
+
+def _html_multiples(groups: tuple[GroupScore, ...]) -> str:
+    charts = []
+    for g in groups[:MULTIPLES]:
+        svg = source_reliability_svg(g.group, g.n, g.bins)
+        if svg is None:
+            charts = []
+            break
+        charts.append(_img(svg, f"Reliability diagram of {g.group}", "multiple"))
+    if charts:
+        out = ('<p class="muted">Each chart: observed frequency against mean forecast per bin, on the same axes, '
+               "with 95% Wilson intervals, the diagonal of perfect calibration and each bin's n.</p>"
+               f'<div class="multiples">{"".join(charts)}</div>')  # fmt: skip
+        rest = groups[MULTIPLES:]
+        if rest:
+            names = ", ".join(escape_html(g.group) for g in rest)
+            out += f'<p class="muted">Not drawn ({plural(len(rest), "smaller source")}, in the tables below): {names}.</p>'
+    else:
+        out = f'<p class="muted">{escape_html(PLOT_HINT)} (small multiples per source); every figure is in the tables.</p>'
+    tables = "".join(
+        f"<details><summary>{escape_html(g.group)}: {escape_html(_ece(g))}</summary>"
+        + _html_table(BIN_HEADERS, [[escape_html(c) for c in _bin_cells(b)] for b in g.bins]) + "</details>"
+        for g in groups
+    )  # fmt: skip
+    return out + tables
+
+
+def _html_trend(trend: Trend) -> str:
+    drawn = _series(trend, CHART_TREND_SOURCES)
+    svg = trend_svg(trend.periods, [(s.group, [(p.n, p.brier) for p in s.points]) for s in drawn])
+    if svg is None:
+        chart = f'<p class="muted">{escape_html(PLOT_HINT)} (the trend chart); every figure is in the table.</p>'
+    else:
+        chart = _img(svg, f"Brier score by {trend.kind}", "trend")
+    shown = _series(trend, TABLE_TREND_SOURCES)
+    headers = ["source", *trend.periods]
+
+    def rows(relative: bool) -> list[list[str]]:
+        return [[escape_html(s.group), *(_cell(p, relative) for p in s.points)] for s in shown]
+
+    out = chart + _html_table(headers, rows(False), kind="periods")
+    if trend.shared:
+        out += '<p class="muted">rel. (shared questions in brackets):</p>' + _html_table(headers, rows(True), kind="periods")
+    if len(trend.sources) > TABLE_TREND_SOURCES:
+        out += f'<p class="muted">{plural(len(trend.sources) - TABLE_TREND_SOURCES, "more source")} in the JSON report.</p>'
+    return out
+
+
+# JSON -------------------------------------------------------------------------------------------
+
+
+def calibration_json(g: GroupScore) -> dict[str, Any]:
+    values = g.to_json()
+    keys = ("n", "yes", "brier", "ece", "spiegelhalter_z", "spiegelhalter_p", "bins")
+    return {"source": g.group, **{k: values[k] for k in keys}}
