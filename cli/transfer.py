@@ -40,9 +40,10 @@ def _summary(summary, as_json: bool, what: str) -> None:
     lines.extend(summary.skipped_lines())
     for difference in summary.differs[:MAX_DIFFERENCES_SHOWN]:
         lines.append(f"{difference.where}: {difference.id}: {difference.reason}")
-    hidden = len(summary.differs) - MAX_DIFFERENCES_SHOWN
+    hidden = summary.differs_total - min(len(summary.differs), MAX_DIFFERENCES_SHOWN)
     if hidden > 0:
-        lines.append(f"... and {hidden} more kept as recorded (--json lists them all)")
+        listed = "them all" if summary.differs_total == len(summary.differs) else f"the first {len(summary.differs)}"
+        lines.append(f"... and {hidden} more kept as recorded (--json lists {listed})")
     echo_lines(escape_terminal(line) for line in lines)
 
 

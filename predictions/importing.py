@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .store import Ledger
 
 BATCH_SIZE = 2000
+MAX_DIFFERENCES = 1000  # listed in a summary; beyond that only counted
 PLATFORMS = ("fatebook", "predictionbook", "metaculus", "manifold")  # what `import --from` reads (.platforms)
 _NO_FORECAST = None  # an Item read back from the ledger carries its question, not a forecast
 
@@ -48,7 +49,7 @@ class ImportSummary:
     """What an import wrote: `forecasts`, `questions` (new ones) and `resolutions` added,
     `corrections` recorded (a platform's resolution that changed), `skipped_existing` records
     already in the ledger with the same content, `differs` those kept as recorded although the
-    file says otherwise, and `skipped` what a platform file held that is not imported
+    file says otherwise (the first MAX_DIFFERENCES of `differs_total`), and `skipped` what a platform file held that is not imported
     ({"multiple-choice questions": 4}); `head` is the chain head after it."""
 
     forecasts: int
@@ -58,6 +59,7 @@ class ImportSummary:
     corrections: int = 0
     skipped_existing: int = 0
     differs: tuple[ImportDifference, ...] = ()
+    differs_total: int = 0
     skipped: dict[str, int] = attrs.field(factory=dict)
     platform: str | None = None
 
@@ -82,7 +84,8 @@ class ImportSummary:
         return {
             "forecasts": self.forecasts, "questions": self.questions, "resolutions": self.resolutions,
             "corrections": self.corrections, "skipped_existing": self.skipped_existing,
-            "differs": [d.to_json() for d in self.differs], "skipped": dict(self.skipped),
+            "differs": [d.to_json() for d in self.differs], "differs_total": self.differs_total,
+            "skipped": dict(self.skipped),
             "platform": self.platform, "head": self.head,
         }  # fmt: skip
 
@@ -134,7 +137,8 @@ def import_records(
     if rules is None:
         return summary
     return attrs.evolve(summary, resolutions=resolutions + rules.resolutions, corrections=rules.corrections,
-                        skipped_existing=rules.skipped, differs=tuple(rules.differs))  # fmt: skip
+                        skipped_existing=rules.skipped, differs=tuple(rules.differs),
+                        differs_total=rules.differs_total)  # fmt: skip
 
 
 def import_platform(
@@ -239,7 +243,8 @@ class _Rules:
         self.last_forecast = 0 if bulk else conn.execute("SELECT coalesce(max(rowid), 0) FROM forecasts").fetchone()[0]
         self.last_question = 0 if bulk else conn.execute("SELECT coalesce(max(rowid), 0) FROM questions").fetchone()[0]
         self.skipped = self.corrections = self.resolutions = 0
-        self.differs: list[ImportDifference] = []
+        self.differs: list[ImportDifference] = []  # the first MAX_DIFFERENCES; differs_total counts all
+        self.differs_total = 0
         self._reported: set[str] = set()  # questions already reported as edited
         self._reported_open: set[str] = set()  # ... as resolved here but open on the platform
         self._resolved_here: set[str] = set()  # questions this file gave a resolution for
@@ -267,16 +272,21 @@ class _Rules:
             if stored is not None:
                 fields = _differing(stored.to_record(), item.forecast.to_record(), _PLATFORM_FORECAST_KEYS)
                 if fields:
-                    self.differs.append(ImportDifference(stored.id, item.where, fields,
+                    self._differ(ImportDifference(stored.id, item.where, fields,
                                                    f"forecast changed on {self.name}; kept as recorded"))  # fmt: skip
                 else:
                     self.skipped += 1
             elif on_prior is not None and item.forecast.made_on > on_prior[0].deadline:  # after an edited deadline
-                self.differs.append(ImportDifference(item.forecast.id, item.where, ("made_on",), (
+                self._differ(ImportDifference(item.forecast.id, item.where, ("made_on",), (
                     f"made after the question's recorded deadline {on_prior[0].deadline}; not imported")))  # fmt: skip
             else:
                 kept.append(joined)
         return kept
+
+    def _differ(self, difference: ImportDifference) -> None:
+        self.differs_total += 1
+        if len(self.differs) < MAX_DIFFERENCES:  # memory stays bounded whatever the file says
+            self.differs.append(difference)
 
     def flush(self, writer: Writer | None) -> None:
         writer = writer or Writer.of(self.ledger.conn)
@@ -311,13 +321,13 @@ class _Rules:
         fields = _differing(question.to_record(), item.question.to_record(), QUESTION_KEYS)
         if fields and qid not in self._reported:
             self._reported.add(qid)
-            self.differs.append(ImportDifference(qid, item.where, fields, f"question edited on {self.name}; kept as recorded"))
+            self._differ(ImportDifference(qid, item.where, fields, f"question edited on {self.name}; kept as recorded"))
         if item.history:
             self._resolved_here.add(qid)
             self._resolve(question, item)
         elif outcome is not None and qid not in self._resolved_here and qid not in self._reported_open:
             self._reported_open.add(qid)
-            self.differs.append(ImportDifference(qid, item.where, ("outcome",),
+            self._differ(ImportDifference(qid, item.where, ("outcome",),
                                            f"resolved {outcome} in the ledger, open on {self.name}; kept as recorded"))  # fmt: skip
         return attrs.evolve(item, question=question, history=())
 
@@ -329,7 +339,7 @@ class _Rules:
             return  # the same resolution (its evidence's wording is not compared)
         if any((r.outcome, r.resolved_on) == (new.outcome, new.resolved_on) for r in recorded[:-1]):
             # a state the ledger has already moved on from: an older export, which never undoes a correction
-            self.differs.append(ImportDifference(question.id, item.where, ("outcome", "resolved_on"), (
+            self._differ(ImportDifference(question.id, item.where, ("outcome", "resolved_on"), (
                 f"resolved {new.outcome} on {new.resolved_on} on {self.name}, as the ledger had it before its "
                 f"{current.outcome} on {current.resolved_on} (an older export?); kept as recorded")))  # fmt: skip
             return

@@ -314,3 +314,15 @@ def test_the_installed_command_imports_and_reimports(tmp_path):
     assert newer.returncode == 0 and "1 correction from PredictionBook" in newer.stdout
     bad = predictions("import", "--from", "predictionbook", FIXTURES / "manifold.json")
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and bad.stderr.startswith("Error: ")
+
+
+def test_the_differences_listed_are_bounded_and_all_counted(run, monkeypatch):
+    from predictions import importing
+
+    _import(run, "fatebook", ["fatebook.csv"])
+    _import(run, "fatebook", ["fatebook-newer.csv"])
+    monkeypatch.setattr(importing, "MAX_DIFFERENCES", 1)
+    summary = _import(run, "fatebook", ["fatebook.csv"], "--json")
+    assert (len(summary["differs"]), summary["differs_total"]) == (1, 2)
+    lines = run(*_args("fatebook", ["fatebook.csv"])).stdout.splitlines()
+    assert lines[-1] == "... and 1 more kept as recorded (--json lists the first 1)"
