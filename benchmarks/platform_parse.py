@@ -2,8 +2,8 @@
 from the project's own JSON Lines.
 
 The issue's target is `import --from fatebook` within 1.5x of the JSONL import of the same
-forecasts. Until the import command exists (it needs the question model), this measures the part
-that is here: the parser. Each measurement is a whole process, timed from start to exit, with its
+forecasts; benchmarks/platform_import.py measures that, end to end. This measures one part of
+it: the parser. Each measurement is a whole process, timed from start to exit, with its
 peak memory; the baseline is measured in the same run:
 
   parse    `read_platform("fatebook", FILE)` read to the end (every row checked, questions built)

@@ -1,6 +1,7 @@
 """Platform batches as the project's import records: each fixture goes into a new ledger through
 Ledger.import_records, every mapped field arrives, ids follow the platform identity, and a second
-import of the same file is refused whole (the ledger unchanged) rather than merged."""
+import of the same file through import_records, which has no re-import rules, is refused whole (the
+ledger unchanged) rather than merged; Ledger.import_platform applies them (test_import_platforms)."""
 
 from __future__ import annotations
 
