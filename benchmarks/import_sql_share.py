@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,27 +27,33 @@ from predictions import Ledger
 from predictions.io import read_records
 
 
-class TimedConnection:
-    """A sqlite3 connection that adds the time of each statement to `spent`, by its first words."""
+SPENT: Counter = Counter()
 
-    def __init__(self, conn, spent: Counter):
-        self._conn, self._spent = conn, spent
+
+class TimedConnection(sqlite3.Connection):
+    """A sqlite3 connection that adds the time of each statement to SPENT, by its first words.
+    Every connection the ledger opens is one (the factory below), so a new ledger's private file
+    is timed too."""
 
     def _timed(self, method, sql, *args):
         started = time.perf_counter()
         try:
-            return method(sql, *args)
+            return method(self, sql, *args)
         finally:
-            self._spent[" ".join(sql.split()[:3])] += time.perf_counter() - started
+            SPENT[" ".join(sql.split()[:3])] += time.perf_counter() - started
 
     def execute(self, sql, *args):
-        return self._timed(self._conn.execute, sql, *args)
+        return self._timed(sqlite3.Connection.execute, sql, *args)
 
     def executemany(self, sql, *args):
-        return self._timed(self._conn.executemany, sql, *args)
+        return self._timed(sqlite3.Connection.executemany, sql, *args)
 
-    def __getattr__(self, name):
-        return getattr(self._conn, name)
+
+def _timed_connect(*args, **kwargs):
+    return _CONNECT(*args, factory=TimedConnection, **kwargs)
+
+
+_CONNECT = sqlite3.connect
 
 
 def main() -> None:
@@ -67,12 +74,13 @@ def main() -> None:
     print(f"generating {args.n:,} forecasts in {work} ...", file=sys.stderr)
     generate(data, args.n, args.sources)
 
-    spent: Counter = Counter()
+    spent = SPENT
+    sqlite3.connect = _timed_connect  # the ledger's module calls sqlite3.connect
     with Ledger(ledger_path) as ledger:
-        ledger.conn = TimedConnection(ledger.conn, spent)
         started = time.perf_counter()
         ledger.import_records(read_records(data), recorded_at="2026-11-22T00:00:00Z")
         total = time.perf_counter() - started
+    sqlite3.connect = _CONNECT
     started = time.perf_counter()
     subprocess.run([sqlite_utils, "insert", str(bare), "forecasts", str(data), "--nl"], check=True)
     baseline = time.perf_counter() - started

@@ -2,7 +2,7 @@
 
 `Ledger.import_records` (and `add`, `seeds` and the first write's merge into a ledger another process
 created meanwhile) come here. `_validated` is the one place a record is validated
-(`records.forecast_from_record`); `_write` joins records to questions already recorded and writes them.
+(`records.forecast_from_record`, after `fast_records` for the common record); `_write` joins records to questions already recorded and writes them.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import attrs
 
-from . import chain
+from . import chain, fast_records
 from .errors import LedgerError, ValidationError, shown
 from .migrations import SECONDARY_INDEXES
 from .model import Forecast, Question, Resolution, check_resolution, parse_date
@@ -155,6 +155,11 @@ def import_platform(
 
 
 def _validated(where: str | None, record: Any, recorded_at: str, today: dt.date, typed: bool = False) -> Item:
+    # The common import record first (fast_records: the same converters and checks, and None,
+    # so that this runs the one checker, for anything else and for every refusal).
+    fast = None if typed else fast_records.validated(record, recorded_at=recorded_at, today=today)
+    if fast is not None:
+        return Item(where, fast[0], fast[1], tuple(fast[2]))
     try:
         question, forecast, history = forecast_from_record(record, recorded_at=recorded_at, today=today, typed=typed)
     except ValidationError as exc:
