@@ -8,6 +8,8 @@ resolutions into the rows of their tables and the chain entries that record them
 
 from __future__ import annotations
 
+import itertools
+import operator
 import sqlite3
 from typing import Any, Iterator
 
@@ -30,6 +32,12 @@ _FORECAST_INSERT = ", ".join(chain.FORECAST_COLUMNS)
 _RESOLUTION_INSERT = ", ".join(("id", *chain.RESOLUTION_COLUMNS))
 _DOCUMENT_INSERT = ", ".join(chain.DOCUMENT_COLUMNS)
 _ENTRY_INSERT = ", ".join(chain.ENTRY_COLUMNS)
+# A row's values read from its value's record in column order (one C call, not a loop); a
+# forecast's document_id is filled in where it has a document.
+_QUESTION_ROW = operator.itemgetter(*chain.QUESTION_COLUMNS)
+_FORECAST_ROW = operator.itemgetter(*("document" if c == "document_id" else c for c in chain.FORECAST_COLUMNS))
+_DOCUMENT_AT = chain.FORECAST_COLUMNS.index("document_id")
+_RESOLUTION_ROW = operator.itemgetter(*chain.RESOLUTION_COLUMNS)
 
 
 def _multirow(rows: list[tuple]) -> Iterator[tuple[str, list[Any]]]:
@@ -48,7 +56,7 @@ def _multirow(rows: list[tuple]) -> Iterator[tuple[str, list[Any]]]:
     for start in range(0, len(rows), MULTIROW):
         chunk = rows[start : start + MULTIROW]
         marks = full if len(chunk) == MULTIROW else ", ".join([one] * len(chunk))  # placeholders only
-        yield marks, [value for row in chunk for value in row]
+        yield marks, list(itertools.chain.from_iterable(chunk))
 
 
 @attrs.frozen
@@ -100,7 +108,7 @@ class Writer:
                     entries.append(self.chain.entry("forecast", item.forecast.id, forecast_record))
                 current = item.history[-1] if item.history else None
                 questions.append((
-                    *(record[c] for c in chain.QUESTION_COLUMNS),
+                    *_QUESTION_ROW(record),
                     current.outcome if current else None,
                     current.resolved_on.isoformat() if current else None,
                 ))  # fmt: skip
@@ -108,14 +116,12 @@ class Writer:
             else:
                 self.touched.add(item.forecast.question_id)
                 entries.append(self.chain.entry("forecast", item.forecast.id, forecast_record))
-            record = forecast_record
+            row = _FORECAST_ROW(forecast_record)
             document = item.forecast.document
             if document is not None:
-                documents[document.id] = record["document"]
-            forecasts.append(tuple(
-                (document.id if document is not None else None) if c == "document_id" else record[c]
-                for c in chain.FORECAST_COLUMNS
-            ))  # fmt: skip
+                documents[document.id] = forecast_record["document"]
+                row = (*row[:_DOCUMENT_AT], document.id, *row[_DOCUMENT_AT + 1 :])
+            forecasts.append(row)
             if question is not None:
                 for resolution in item.history:
                     resolutions.append(self._resolution_row(resolution, entries))
@@ -171,7 +177,7 @@ class Writer:
     def _resolution_row(self, resolution: Resolution, entries: list[tuple]) -> tuple:
         record = resolution.to_record()
         entries.append(self.chain.entry("resolution", resolution.question_id, record, self.next_rid))
-        row = (self.next_rid, *(record[c] for c in chain.RESOLUTION_COLUMNS))
+        row = (self.next_rid, *_RESOLUTION_ROW(record))
         self.next_rid += 1
         return row
 
