@@ -2,7 +2,8 @@
 
 `Ledger.import_records` (and `add`, `seeds` and the first write's merge into a ledger another process
 created meanwhile) come here. `_validated` is the one place a record is validated
-(`records.forecast_from_record`, after `fast_records` for the common record); `_write` joins records to questions already recorded and writes them.
+(`records.forecast_from_record`, after `fast_records` for the common record); `_write` joins
+records to questions already recorded and writes them.
 """
 
 from __future__ import annotations
