@@ -181,10 +181,10 @@ def changes_since(
     # Text order: every stamp of the period's first day or later is >= the bare date.
     params = {"since": period.start.isoformat(), "cutoff": cutoff, "start": period.start.isoformat(),
               **{f"t{i}": value for i, value in enumerate(tag_params)}}  # fmt: skip
-    total = conn.execute(f"SELECT count(*) {_CHANGED}{tags}", params).fetchone()[0]
     expression = GROUPINGS[period.kind][0]
     by_period = conn.execute(f"SELECT {expression} AS grp, count(*) {_CHANGED}{tags} GROUP BY grp ORDER BY grp",
                              params).fetchall()  # fmt: skip
+    total = sum(n for _, n in by_period)
     rows = conn.execute(
         f"""SELECT s.question_id, coalesce(q.question, (SELECT f.claim FROM forecasts f WHERE f.question_id =
                    s.question_id AND f.claim IS NOT NULL ORDER BY f.rowid LIMIT 1), ''),

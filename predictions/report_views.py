@@ -15,7 +15,7 @@ from .charts import PLOT_HINT, bin_label, resolved_yes, source_reliability_svg, 
 from .escape import escape_html, escape_markdown, escape_markdown_code, escape_terminal
 from .report_history import Changes, Trend, TrendPoint, TrendSeries
 from .report_sections import ChangeList, SourceCalibration, TrendTable
-from .textwidth import clip, display_width, pad, plural
+from .textwidth import clip, display_width, pad, plural, wrap
 
 MULTIPLES = 12  # small multiples drawn; the other sources are named under them (all are in the tables)
 TEXT_TREND_SOURCES = 4  # source columns of the text trend table (fewer on a narrow terminal)
@@ -70,27 +70,35 @@ def _columns_text(rows: list[list[str]], right_from: int = 1) -> list[str]:
             for row in rows]  # fmt: skip
 
 
+def _lines(text: str, width: int | None, indent: str = "  ") -> list[str]:
+    """One line, or on a terminal wrapped to `width` under `indent` (continued a little further in)."""
+    if width is None:
+        return [indent + text]
+    wrapped = wrap(text, max(20, width - len(indent) - 2))
+    return [indent + wrapped[0], *(indent + "  " + line for line in wrapped[1:])]
+
+
 def text_block(block, width: int | None) -> list[str]:
     def name(text: str, cells: int = NAME_CELLS) -> str:
         shown = escape_terminal(" ".join(text.split()))
-        return shown if width is None else clip(shown, cells)
+        return shown if width is None else clip(shown, max(12, min(cells, width - 8)))
 
     if isinstance(block, SourceCalibration):  # a line per source, its bins under it, aligned across sources
         rows = [TEXT_BIN_HEADERS] + [_bin_cells(b, short=True) for g in block.groups for b in g.bins]
         table = iter(_columns_text(rows, right_from=1))
         lines = ["  " + next(table)]
         for g in block.groups:
-            lines.append(f"  {name(g.group, 40)}: {_ece(g)}")
+            figures = _ece(g)
+            lines.append(f"  {name(g.group, 40 if width is None else width - 6 - display_width(figures))}: {figures}")
             lines += ["  " + next(table) for _ in g.bins]
         return lines
     if isinstance(block, TrendTable):
         return _trend_text(block.trend, width, name)
     if isinstance(block, ChangeList):
         changes = block.changes
-        lines = ["  " + _counts(changes)]
+        lines = _lines(_counts(changes), width)
         for c in changes.changes:
-            claim = name(c.claim, 60)
-            lines.append(f"  {escape_terminal(_change_line(c))}: {claim}")
+            lines += _lines(f"{escape_terminal(_change_line(c))}: {name(c.claim, 60)}", width)
         if changes.total > len(changes.changes):
             lines.append(f"  … and {changes.total - len(changes.changes)} more")
         return lines
@@ -114,8 +122,9 @@ def _trend_text(trend: Trend, width: int | None, name: Callable[[str], str]) -> 
         if not relative:
             lines += [f"  [{i}] {name(s.group, 60)}" for i, s in enumerate(shown[1:], start=1)]
         left = len(trend.sources) - sources
-        if left > 0:
-            lines.append(f"  ({plural(left, 'more source')} in the JSON report; Markdown and HTML show up to {TABLE_TREND_SOURCES})")
+        if left > 0 and not relative:
+            lines += _lines(f"({plural(left, 'more source')} in the JSON report; Markdown and HTML show up to "
+                            f"{TABLE_TREND_SOURCES})", width)  # fmt: skip
     return lines
 
 

@@ -348,3 +348,37 @@ def test_build_report_reads_the_clock_only_for_the_real_day(history):
         as_then = build_report(history.conn, ledger="x", verified=None, period=period, today=dt.date(2026, 11, 1),
                                real_today=dt.date(2026, 11, 1))  # fmt: skip
     assert as_then.recorded_by is None and as_then.changes.total == 2  # "today" is the real day: everything
+
+
+def test_left_out_tags_leave_the_trend_and_the_changes_too(ledger, recorded_on_today):
+    recorded_on_today.on("2026-06-01")
+    for qid, tags in (("x-kept", ()), ("x-left", ("hindsight",))):
+        ledger.add(**forecast_fields(id=qid, source="A", probability=0.9, made_on="2026-06-01", deadline="2026-08-31",
+                                     tags=tags))  # fmt: skip
+        _resolve(ledger, recorded_on_today, qid, "yes", "2026-08-31", "2026-09-01")
+        _resolve(ledger, recorded_on_today, qid, "no", "2026-08-31", "2026-10-05", correction="wrong")
+    report = ledger.report("2026-10", today="2026-11-22", min_n=1, exclude_tags=["hindsight"])
+    assert [c.question_id for c in report.changes.changes] == ["x-kept"] and report.changes.total == 1
+    assert _points(report.trend.overall) == {"2026-08": (1, 0.81)}  # x-kept alone: 0.9 for a no
+
+
+@pytest.fixture
+def wide_names(ledger, recorded_on_today):
+    """Two sources with long names (one of wide characters), a correction with a long reason."""
+    names = ["The Extremely Long Name Of A Regional Newspaper Group " * 2, "日本経済新聞" * 6]
+    for i in range(6):
+        _question(ledger, recorded_on_today, f"n-{i}", names[i % 2], 0.3 + 0.1 * i)
+        _resolve(ledger, recorded_on_today, f"n-{i}", "yes", "2026-08-31", "2026-09-01")
+    _resolve(ledger, recorded_on_today, "n-0", "no", "2026-08-31", "2026-10-03", correction="a long reason " * 12)
+    return ledger.report("2026-10", today="2026-11-22", min_n=1)
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(width=st.integers(min_value=64, max_value=200))
+def test_the_new_sections_fit_the_terminal_they_are_given(wide_names, width):
+    from predictions.textwidth import display_width
+
+    text = wide_names.render("text", width=width)
+    start, end = text.index("Calibration by source"), text.index("Due for resolution")
+    assert max(display_width(line) for line in text[start:end].splitlines()) <= width
+    assert "a long reason" in text and "[2]" in text
