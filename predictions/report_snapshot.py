@@ -89,26 +89,33 @@ def as_recorded_by(conn: sqlite3.Connection, cutoff: str | None) -> Iterator[Rec
             conn.execute("PRAGMA query_only = ON")
 
 
-_DROP = ("DROP VIEW IF EXISTS temp.scored", "DROP TABLE IF EXISTS temp.forecasts",
-         "DROP TABLE IF EXISTS temp.questions", "DROP TABLE IF EXISTS temp.snapshot_weights")  # fmt: skip
+_DROP = ("DROP VIEW IF EXISTS temp.scored", "DROP TABLE IF EXISTS temp.forecasts", "DROP TABLE IF EXISTS temp.questions",
+         "DROP TABLE IF EXISTS temp.snapshot_weights", "DROP TABLE IF EXISTS temp.touched")  # fmt: skip
 # The snapshot: the questions and forecasts recorded before the cutoff (every column, as the
-# ledger has them), then the projections of history as they stood: each question's outcome and
-# date from its latest resolution recorded by then, how many sources had forecast it, and each
-# forecast's share of its pair's days over the forecasts recorded by then, ending at that
-# resolution (pair_weights_sql reads `questions`, by then the snapshot's, and main's forecasts).
-# The `scored` view is the migrations' own, made again in temp so that it reads the snapshot.
+# ledger has them). Only the questions something was recorded on since (`touched`: a resolution,
+# or another forecast) can differ from the ledger's projections; for those, they are made again as
+# they stood: the outcome and date of the latest resolution recorded by then, how many sources had
+# forecast it, and each forecast's share of its pair's days over the forecasts recorded by then,
+# ending at that resolution (pair_weights_sql reads `questions`, by then the snapshot's, and main's
+# forecasts). The `scored` view is the migrations' own, made again in temp so that it reads these.
 _SNAPSHOT = (
+    """CREATE TEMP TABLE touched AS SELECT question_id AS id FROM main.resolutions WHERE recorded_at >= :cutoff
+       UNION SELECT question_id FROM main.forecasts WHERE recorded_at >= :cutoff""",
+    "CREATE UNIQUE INDEX temp.touched_id ON touched(id)",
     "CREATE TEMP TABLE questions AS SELECT * FROM main.questions WHERE recorded_at < :cutoff",
     "CREATE UNIQUE INDEX temp.questions_id ON questions(id)",
     """UPDATE temp.questions SET (outcome, resolved_on) = (
            SELECT r.outcome, r.resolved_on FROM main.resolutions r WHERE r.question_id = questions.id
            AND r.recorded_at < :cutoff ORDER BY r.id DESC LIMIT 1),
        forecasters = max(1, (SELECT count(DISTINCT f.source) FROM main.forecasts f
-           WHERE f.question_id = questions.id AND f.recorded_at < :cutoff))""",
-    "CREATE TEMP TABLE snapshot_weights AS " + pair_weights_sql("f.recorded_at < :cutoff"),
+           WHERE f.question_id = questions.id AND f.recorded_at < :cutoff))
+       WHERE id IN (SELECT id FROM temp.touched)""",
+    "CREATE TEMP TABLE snapshot_weights AS "
+    + pair_weights_sql("f.recorded_at < :cutoff AND f.question_id IN (SELECT id FROM temp.touched)"),
     "CREATE UNIQUE INDEX temp.snapshot_weights_id ON snapshot_weights(id)",
     "CREATE TEMP TABLE forecasts AS SELECT * FROM main.forecasts WHERE recorded_at < :cutoff ORDER BY rowid",
-    "UPDATE temp.forecasts SET weight = (SELECT w.weight FROM temp.snapshot_weights w WHERE w.id = forecasts.id)",
+    """UPDATE temp.forecasts SET weight = (SELECT w.weight FROM temp.snapshot_weights w WHERE w.id = forecasts.id)
+       WHERE question_id IN (SELECT id FROM temp.touched)""",
     "CREATE UNIQUE INDEX temp.forecasts_id ON forecasts(id)",
     "CREATE INDEX temp.questions_unscored ON questions(outcome) WHERE outcome IN ('ambiguous', 'annulled')",
     "CREATE INDEX temp.questions_shared ON questions(id) WHERE forecasters > 1",
