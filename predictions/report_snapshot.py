@@ -31,7 +31,9 @@ class Recorded:
     """What a report read: everything recorded before `cutoff` (None: everything), the latest of
     it recorded at `until` (None: the ledger holds nothing)."""
 
-    cutoff: str | None  # an ISO timestamp, the first moment left out: the day after D, 00:00 UTC
+    # The day after D as bare text ("2026-11-02"): every stamp of D or before sorts below it, every
+    # stamp of a later day ("2026-11-02T00:00:00Z", "2026-11-02T00:00:00.5Z") above it.
+    cutoff: str | None
     until: str | None  # the latest recorded_at among what the report read
 
     @property
@@ -46,7 +48,7 @@ def recorded_cutoff(today: dt.date, real_today: dt.date | None = None) -> str | 
     real = real_today or dt.date.today()  # the day a report defaults to (store._today, the CLI): local
     if today >= real:
         return None
-    return f"{today + dt.timedelta(days=1)}T00:00:00Z"
+    return (today + dt.timedelta(days=1)).isoformat()
 
 
 def _latest(conn: sqlite3.Connection, before: str | None) -> str | None:

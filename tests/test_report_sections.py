@@ -175,7 +175,9 @@ def test_a_report_as_of_today_reads_everything_and_says_so(history):
     assert report.to_json()["recorded_by"] is None
     assert "It includes everything recorded so far" in report.render("text")
     assert recorded_cutoff(dt.date(2026, 11, 1), real_today=dt.date(2026, 11, 1)) is None
-    assert recorded_cutoff(dt.date(2026, 11, 1), real_today=dt.date(2026, 11, 2)) == "2026-11-02T00:00:00Z"
+    cutoff = recorded_cutoff(dt.date(2026, 11, 1), real_today=dt.date(2026, 11, 2))
+    # Text order: every stamp of 11-01 is before the cutoff, every stamp of 11-02 after it
+    assert "2026-11-01T23:59:59.999999Z" < cutoff < "2026-11-02T00:00:00.000001Z" < "2026-11-02T00:00:00Z"
 
 
 def test_an_update_recorded_later_does_not_reweigh_a_past_days_report(ledger, recorded_on_today):
@@ -382,3 +384,14 @@ def test_the_new_sections_fit_the_terminal_they_are_given(wide_names, width):
     start, end = text.index("Calibration by source"), text.index("Due for resolution")
     assert max(display_width(line) for line in text[start:end].splitlines()) <= width
     assert "a long reason" in text and "[2]" in text
+
+
+def test_the_day_ends_at_midnight_utc(ledger, recorded_on_today):
+    _question(ledger, recorded_on_today, "edge", "A", 0.8)
+    recorded_on_today.now = dt.datetime(2026, 11, 1, 23, 59, 59, 999998, tzinfo=dt.timezone.utc)  # 23:59:59.999999
+    ledger.resolve("edge", "yes", on="2026-08-31", evidence="e", today="2026-11-22")
+    recorded_on_today.now = dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc)  # a microsecond after midnight
+    ledger.resolve("edge", "no", on="2026-08-31", evidence="e", correction="wrong", today="2026-11-22")
+    report = _report(ledger, today="2026-11-01", period="2026-09", min_n=1)
+    assert report.leaderboard.overall.yes == 1 and report.recorded_until == "2026-11-01T23:59:59.999999Z"
+    assert _report(ledger, today="2026-11-02", period="2026-09", min_n=1).leaderboard.overall.yes == 0
