@@ -148,11 +148,14 @@ def import_platform(
 ) -> ImportSummary:
     """`Ledger.import_platform`: read with `platforms.read_platform`, written with the re-import rules."""
     from .platforms import read_platform
-    from .platforms.records import to_records
+    from .platforms.records import in_file_terms, to_records
 
     batch = read_platform(platform, paths, source=source, progress=progress)  # an unknown platform: refused here
-    return import_records(ledger, to_records(batch), recorded_at=recorded_at, today=today, platform=platform,
-                          skipped=lambda: dict(batch.skipped.counts))  # fmt: skip
+    try:
+        return import_records(ledger, to_records(batch), recorded_at=recorded_at, today=today, platform=platform,
+                              skipped=lambda: dict(batch.skipped.counts))  # fmt: skip
+    except ValidationError as exc:  # the parsers name the file's fields; the ledger's rules its own
+        raise in_file_terms(platform, exc) from None
 
 
 def _validated(where: str | None, record: Any, recorded_at: str, today: dt.date, typed: bool = False) -> Item:

@@ -205,9 +205,14 @@ def test_bad_utf8_names_its_line(tmp_path):
         read(path)
 
 
-def test_an_empty_file_holds_nothing(tmp_path):
+def test_an_empty_file_is_refused_as_no_export(tmp_path):
+    # Fatebook always writes the header: an empty file is a failed download, not an empty account
+    # (as a Metaculus member with no header row is refused)
     path = tmp_path / "empty.csv"
     path.write_text("", encoding="utf-8")
+    with pytest.raises(ValidationError, match=r"empty\.csv:1: is empty \(no header row\)"):
+        read(path)
+    path.write_text(HEADER + "\n", encoding="utf-8")  # a header and no forecast holds nothing
     assert read(path) == ([], [])
 
 

@@ -47,7 +47,12 @@ class PlatformBatch:
     def __iter__(self) -> Iterator[PlatformQuestion]:
         reader = _READERS[self.platform]
         target = self.paths if self.platform == "manifold" else self.paths[0]
-        return reader(target, skipped=self.skipped, source=self.source, progress=self.progress)
+        try:
+            yield from reader(target, skipped=self.skipped, source=self.source, progress=self.progress)
+        except ValidationError as exc:
+            if exc.where is None and exc.field is not None:  # a value a parser did not locate: the file at least
+                raise exc.located(" and ".join(map(str, self.paths))) from None
+            raise
 
 
 def read_platform(platform: str, paths: str | Path | Sequence[str | Path], *, source: str | None = None,

@@ -16,13 +16,14 @@ import math
 import os
 import re
 import stat
+import sys
 import unicodedata
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import attrs
 
-from ..errors import ValidationError
+from ..errors import ValidationError, field_name
 from ..importing import PLATFORMS  # defined where the CLI can read it without loading the parsers
 from ..model import MAX_LINE, MAX_TEXT, TAG_PATTERN, _checked_text
 
@@ -164,12 +165,17 @@ def load_json(path: str | Path, progress: Progress | None = None) -> Any:
         raise ValidationError(None, "is not valid UTF-8 text", f"{name}:{line}") from None
     try:
         return _DECODER.decode(text)
+    except _DuplicateKey as exc:
+        raise ValidationError(None, f"not valid JSON (an object gives the key {field_name(exc.key)!r} twice: which "
+                              "is meant?)", name) from None
     except RecursionError:
         raise ValidationError(None, "not valid JSON (nested too deeply)", f"{name}:1") from None
     except ValueError as exc:
         position = getattr(exc, "pos", None)
         line = text.count("\n", 0, position) + 1 if position is not None else 1
         reason = getattr(exc, "msg", None) or str(exc)
+        if "integer string conversion" in reason:  # int()'s limit, worded for Python programmers
+            reason = f"a number of more than {sys.get_int_max_str_digits():,} digits"
         raise ValidationError(None, f"not valid JSON ({reason})", f"{name}:{line}") from None
 
 
@@ -187,6 +193,8 @@ def csv_lines(handle, name: str, progress: Progress | None = None) -> Iterator[s
             return
         number += 1
         if len(raw) > MAX_CSV_LINE:
+            if b"\r" in raw.rstrip(b"\r\n"):  # the whole file as one line: its lines end in a lone CR
+                raise ValidationError(None, LONE_CR, f"{name}:{number}")
             raise ValidationError(None, f"has a line longer than {MAX_CSV_LINE:,} bytes", f"{name}:{number}")
         if progress:
             progress(len(raw))
@@ -196,6 +204,16 @@ def csv_lines(handle, name: str, progress: Progress | None = None) -> Iterator[s
             yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError:
             raise ValidationError(None, "is not valid UTF-8 text", f"{name}:{number}") from None
+
+
+LONE_CR = "has a line break that is a lone CR (old Mac line ends); save the file with LF or CRLF line ends"
+
+
+def csv_error(exc: Exception, where: str) -> ValidationError:
+    """csv's own error as one line: a lone CR outside quotes is the one csv words for programmers."""
+    if "new-line character seen in unquoted field" in str(exc):
+        return ValidationError(None, LONE_CR, where)
+    return ValidationError(None, f"not valid CSV ({exc})", where)
 
 
 def csv_header(header: list[str], columns: dict[str, tuple[str, ...]], optional: set[str] | frozenset[str],
@@ -221,7 +239,22 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not allowed")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    # json keeps the last of a key given twice; another reader may keep the first: refused
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))
+    return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=_object)
 
 
 # --- values --------------------------------------------------------------------------------------
@@ -400,10 +433,21 @@ def array(value: Any, where: str, what: str = "a list") -> list:
 
 def get(record: dict, key: str, where: str, check: Callable[..., Any], **options: Any) -> Any:
     """`check(record[key], key, **options)`, its error located at `where`."""
+    return checked(record.get(key), key, where, check, **options)
+
+
+def checked(value: Any, field: str, where: str, check: Callable[..., Any], **options: Any) -> Any:
+    """`check(value, field, **options)`, its error located at `where`."""
     try:
-        return check(record.get(key), key, **options)
+        return check(value, field, **options)
     except ValidationError as exc:
         raise exc.located(where) from None
+
+
+def listed(record: dict, key: str, where: str, what: str = "a list") -> list:
+    """record[key], a list; a missing key or null is an empty one (any other type is refused)."""
+    value = record.get(key)
+    return [] if value is None else array(value, where, what)
 
 
 def identifier(value: Any, field: str, *, optional: bool = False) -> str | None:

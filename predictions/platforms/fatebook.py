@@ -70,13 +70,13 @@ def read(path: str | Path, *, skipped: Skipped, source: str | None = None,
         try:
             yield from _read_rows(reader, name, skipped, source)
         except csv.Error as exc:
-            raise ValidationError(None, f"not valid CSV ({exc})", f"{name}:{reader.line_num}") from None
+            raise common.csv_error(exc, f"{name}:{reader.line_num}") from None
 
 
 def _read_rows(reader, name: str, skipped: Skipped, source: str | None) -> Iterator[PlatformQuestion]:
     header = next(reader, None)
-    if header is None:
-        return
+    if header is None:  # not even a header: not an export (an export with no forecast has one)
+        raise ValidationError(None, "is empty (no header row)", f"{name}:1")
     index = common.csv_header(header, COLUMNS, OPTIONAL, name)
     columns = {field: header[i] for field, i in index.items()}
     width = len(header)

@@ -61,7 +61,7 @@ def _combined(name: str, data: Any, markets: list, bets: list) -> None:
             raise ValidationError("market", 'is required: the file holds {"market": ..., "bets": [...]}; '
                                             "a market and its bets in two files are read as two files", at)
         markets.append((f"{at}.market", common.obj(item["market"], f"{at}.market", "a market")))
-        _bets(name, item.get("bets") or [], f"{at}.bets", bets)
+        _bets(name, common.listed(item, "bets", f"{at}.bets", "a list of bets"), f"{at}.bets", bets)
 
 
 def _markets(name: str, data: Any, markets: list) -> None:
@@ -140,6 +140,8 @@ def _question(market: dict, where: str, key: str, skipped: Skipped) -> PlatformQ
     resolution = market.get("resolution")
     outcome = resolved_at = resolved_on = evidence = None
     if resolved:
+        if resolution is None:
+            raise ValidationError("resolution", "is required: isResolved is true", where)
         if not isinstance(resolution, str) or resolution not in OUTCOMES:
             raise ValidationError("resolution", f"{common.short(str(resolution))!r} is not YES, NO, MKT or CANCEL", where)
         outcome = OUTCOMES[resolution]
@@ -156,8 +158,8 @@ def _question(market: dict, where: str, key: str, skipped: Skipped) -> PlatformQ
             evidence = f"Resolved {shown} on Manifold{place}; the file gives no resolution time, so the close date is used."
     elif resolution is not None:
         raise ValidationError("resolution", "is given but isResolved is not true", where)
-    groups = common.array(market.get("groupSlugs") or [], f"{where}.groupSlugs")
-    names = [common.one_line(g, "groupSlugs") for g in groups]
+    groups = common.listed(market, "groupSlugs", f"{where}.groupSlugs")
+    names = [common.checked(g, "groupSlugs", f"{where}.groupSlugs[{n}]", common.one_line) for n, g in enumerate(groups)]
     return PlatformQuestion(
         platform=PLATFORM, key=key, title=get(market, "question", where, common.text), criteria=criteria,
         criteria_from_platform=given, url=url, created=get(market, "createdTime", where, common.epoch_time, unit=1000.0),

@@ -172,7 +172,7 @@ def _rows(reader, name: str, columns, optional):
                 raise ValidationError(None, f"has {len(row)} cells; the header has {len(header)}", where)
             yield where, index, row
     except csv.Error as exc:
-        raise ValidationError(None, f"not valid CSV ({exc})", f"{name}:{reader.line_num}") from None
+        raise common.csv_error(exc, f"{name}:{reader.line_num}") from None
 
 
 def _read_questions(archive, member, name: str, skipped: Skipped, progress) -> dict[str, PlatformQuestion | str]:

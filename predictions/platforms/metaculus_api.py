@@ -85,7 +85,7 @@ def _question(post: dict, raw: dict, group: dict | None, where: str, at: str, sk
     short_title = post.get("short_title") or ""
     if not isinstance(short_title, str):
         raise ValidationError("short_title", f"must be text, not {common.kind_of(short_title)}", where)
-    url = common.one_line(question_url(post_id, short_title), "url")
+    url = common.checked(question_url(post_id, short_title), "short_title", where, common.one_line)
     created = get(raw, "open_time", at, common.iso_time, optional=True) or get(raw, "created_at", at, common.iso_time)
     resolved_at = (get(raw, "actual_resolve_time", at, common.iso_time, optional=True)
                    or get(raw, "actual_close_time", at, common.iso_time, optional=True))
@@ -114,11 +114,11 @@ def _criteria(raw: dict, at: str) -> str | None:
 
 
 def _categories(post: dict, where: str) -> list[str]:
-    projects = post.get("projects") or {}
     prefix = f"{where}."
-    common.obj(projects, f"{prefix}projects")
+    projects = post.get("projects")
+    projects = {} if projects is None else common.obj(projects, f"{prefix}projects")
     names = []
-    for number, category in enumerate(common.array(projects.get("category") or [], f"{prefix}projects.category")):
+    for number, category in enumerate(common.listed(projects, "category", f"{prefix}projects.category")):
         at = f"{prefix}projects.category[{number}]"
         names.append(common.get(common.obj(category, at), "name", at, common.one_line))
     return names
@@ -130,7 +130,7 @@ def _forecasts(raw: dict, at: str, key: str, source: str | None, forecasters) ->
         return []
     mine = common.obj(mine, f"{at}.my_forecasts")
     entries = [(f"{at}.my_forecasts.history[{n}]", e)
-               for n, e in enumerate(common.array(mine.get("history") or [], f"{at}.my_forecasts.history"))]
+               for n, e in enumerate(common.listed(mine, "history", f"{at}.my_forecasts.history"))]
     if mine.get("latest") is not None:
         entries.append((f"{at}.my_forecasts.latest", mine["latest"]))
     forecasts: dict[str, PlatformForecast] = {}  # `latest` is also the last of `history`
@@ -142,7 +142,10 @@ def _forecasts(raw: dict, at: str, key: str, source: str | None, forecasters) ->
         values = common.array(values, f"{where}.forecast_values", "a list [1 - p, p]")
         if len(values) != 2:
             raise ValidationError("forecast_values", f"has {len(values)} values; a binary forecast has 2, [1 - p, p]", where)
-        probability = common.probability(values[1], "forecast_values[1]")
+        probability = common.checked(values[1], "forecast_values[1]", where, common.probability)
+        other = common.checked(values[0], "forecast_values[0]", where, common.probability)
+        if abs(other + probability - 1) > 1e-6:  # [1 - p, p]: anything else is not a binary forecast
+            raise ValidationError("forecast_values", f"[{other}, {probability}] is not [1 - p, p]", where)
         author = common.get(entry, "author_id", where, common.identifier)
         common.check_single_source(source, author, where, forecasters)
         made_at = common.get(entry, "start_time", where, common.epoch_time)

@@ -10,9 +10,28 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Iterable, Iterator
 
+from ..errors import ValidationError
 from .common import PlatformQuestion
 
 NAMES = {"fatebook": "Fatebook", "predictionbook": "PredictionBook", "metaculus": "Metaculus", "manifold": "Manifold"}
+
+
+# The file's own name for each ledger field the ledger's rules check on a platform record (its
+# dates): a refusal names both, "field deadline (Question resolve by): ...".
+_FIELDS = {
+    "fatebook": {"made_on": "Forecast created at", "deadline": "Question resolve by", "resolved_on": "Resolved at"},
+    "predictionbook": {"made_on": "responses[].created_at", "resolved_on": "last_judgement_at"},
+    "metaculus": {"made_on": "Start Time", "deadline": "Scheduled Close Time", "resolved_on": "Resolution Known Time"},
+    "metaculus-api": {"made_on": "start_time", "deadline": "scheduled_close_time", "resolved_on": "actual_resolve_time"},
+    "manifold": {"made_on": "createdTime", "deadline": "closeTime", "resolved_on": "resolutionTime"},
+}
+
+
+def in_file_terms(platform: str, exc: ValidationError) -> ValidationError:
+    """A refusal by the ledger's rules of a record `to_records` made, naming the file's field too."""
+    shape = "metaculus-api" if platform == "metaculus" and ".zip!" not in (exc.where or "") else platform
+    column = _FIELDS.get(shape, {}).get(exc.field or "")
+    return exc if column is None else ValidationError(f"{exc.field} ({column})", exc.message, exc.where)
 
 
 def ledger_id(platform: str, *keys: str) -> str:
