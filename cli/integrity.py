@@ -6,22 +6,23 @@ import click
 
 from predictions import escape_terminal, plural
 
-from .options import FilePath, json_option, note, open_ledger, print_json, usage_errors_for
+from .options import FilePath, json_option, log_option, logged, note, open_ledger, print_json, usage_errors_for
 
 
 @click.command()
 @click.option("--contains", metavar="HASH",
               help="Also check that a head hash published earlier is in the chain: everything up to it is unchanged.")
 @json_option
+@log_option("For a cron log: start each line of the outcome, and the error line, with the UTC time.")
 @click.pass_context
-def verify(ctx, contains, as_json):
+def verify(ctx, contains, as_json, log):
     """Recompute the hash chain and check every forecast and resolution against it.
 
     Exits 1 and names the first broken entry and what differs if anything was changed,
     deleted or reordered behind the ledger's back.
     """
     def failed(problem):  # each finding as soon as it is found: a schema change before the long steps
-        click.echo(escape_terminal(f"FAILED {problem}"))
+        click.echo(escape_terminal(logged(f"FAILED {problem}")))
 
     with open_ledger(ctx) as ledger, usage_errors_for({"contains": ("--contains", "")}):
         result = ledger.verify(contains=contains, on_problem=None if as_json else failed)
@@ -30,13 +31,13 @@ def verify(ctx, contains, as_json):
     elif result.problems:
         pass  # printed as they were found (the findings are the result: stdout; stderr gets the one-line error)
     elif result.contains_found is False:
-        click.echo(f"FAILED the hash {result.contains} is not in this ledger's chain")
+        click.echo(logged(f"FAILED the hash {result.contains} is not in this ledger's chain"))
     else:
         found = ", and it contains the published hash" if result.contains else ""
-        click.echo(escape_terminal(
+        click.echo(escape_terminal(logged(
             f"OK: {_entries_check_out(result.entries)} ({plural(result.forecasts, 'forecast')}, "
             f"{plural(result.resolutions, 'resolution or correction', 'resolutions and corrections')}){found}; head {result.head}"
-        ))  # fmt: skip
+        )))  # fmt: skip
     if not result.ok:
         if not as_json:
             first = result.problems[0] if result.problems else f"published hash {result.contains} not found"

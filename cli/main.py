@@ -13,7 +13,7 @@ from collections.abc import MutableMapping
 
 import click
 
-from predictions import LedgerError, escape_terminal
+from predictions import LedgerError, escape_terminal, log_stamp
 
 from .options import DATE, FilePath
 
@@ -71,8 +71,28 @@ def one_line(text: str) -> str:
     return escape_terminal(text)
 
 
+class LoggedError(click.ClickException):
+    """An error while a command logs (`--log`): one line on stderr that starts with the UTC time,
+    as the log line does, whatever the error (a usage error too: a cron log gets no usage block)."""
+
+    def __init__(self, message: str, exit_code: int):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file=None) -> None:
+        click.echo(f"{log_stamp()} Error: {self.message}", err=True)
+
+
 class LedgerGroup(click.Group):
     def invoke(self, ctx: click.Context):
+        try:
+            return self._invoke(ctx)
+        except click.ClickException as exc:
+            if not (ctx.obj or {}).get("log"):  # set by a command's --log (options.log_option), parsed first
+                raise
+            raise LoggedError(one_line(exc.format_message()), exc.exit_code) from None
+
+    def _invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except LedgerError as exc:

@@ -11,8 +11,8 @@ from typing import Any, Iterable, Iterator
 import click
 
 from predictions import (
-    Ledger, OutputError, ValidationError, check_output_path, escape_json, escape_terminal_lines, output_format,
-    parse_date,
+    Ledger, OutputError, ValidationError, check_output_path, escape_json, escape_terminal_lines, log_stamp,
+    output_format, parse_date,
 )  # fmt: skip
 
 
@@ -125,4 +125,26 @@ def echo_lines(lines: Iterable[str]) -> None:
 
 def note(message: str) -> None:
     """A message for the person at the terminal: stderr, so stdout stays clean for results."""
-    click.echo(escape_terminal_lines(message), err=True)
+    click.echo(escape_terminal_lines(logged(message)), err=True)
+
+
+def log_option(help_text: str):
+    """--log: the command writes for a cron log. Parsed before the other options (eager), so that
+    an error in any of them is logged too: every line then starts with the UTC time (`logged`;
+    errors: main.LoggedError)."""
+
+    def start(ctx: click.Context, _param, value: bool) -> bool:
+        if value:
+            ctx.find_root().obj["log"] = True
+        return value
+
+    return click.option("--log", "log", is_flag=True, is_eager=True, expose_value=True, callback=start, help=help_text)
+
+
+def logged(message: str) -> str:
+    """`message` with each line starting with the UTC time, while the command logs (--log)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or not (ctx.find_root().obj or {}).get("log"):
+        return message
+    stamp = log_stamp()
+    return "\n".join(f"{stamp} {line}" for line in message.split("\n"))

@@ -11,8 +11,8 @@ from predictions import (
 )  # fmt: skip
 
 from .options import (
-    DATE, FilePath, checked_output, chosen_format, json_option, note, open_ledger, print_json, today, usage_errors_for,
-    wide_option,
+    DATE, FilePath, checked_output, chosen_format, json_option, log_option, note, open_ledger, print_json, today,
+    usage_errors_for, wide_option,
 )  # fmt: skip
 from .render import terminal_width
 
@@ -96,9 +96,8 @@ def score(ctx, by, since, until, min_n, exclude_tags, wide, as_json):
                    "in every format that it was not verified.")
 @click.option("--label", metavar="NAME",
               help="What the report calls the ledger (default: its file name; never its full path).")
-@click.option("--log", "log", is_flag=True,
-              help="Write one line to stderr for a cron log: the UTC time, the ledger, the period, the chain "
-                   "entries and head it verified, and the file written.")
+@log_option("Write one line to stderr for a cron log: the UTC time, the ledger, the period, the chain "
+            "entries and head it verified, and the file written; an error line starts with the time too.")
 @wide_option
 @click.pass_context
 def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify, label, log, wide):
@@ -134,7 +133,7 @@ def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify, label,
         with write_output(output, protect=[ledger.path]) as out:
             out.write(text)
     if log:
-        note(escape_terminal(data.log_line(dt.datetime.now(dt.timezone.utc), output and str(output))))
+        click.echo(escape_terminal(data.log_line(dt.datetime.now(dt.timezone.utc), output and str(output))), err=True)
     elif output is not None:
         note(f"Wrote the {data.period.label} report to {output}")
 

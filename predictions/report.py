@@ -25,6 +25,7 @@ from .chain import FIRST_CLAIM, GENESIS, Verification
 from .errors import ValidationError
 from .sqlite_file import shown_path
 from .model import parse_date
+from .textwidth import log_stamp
 
 PERIOD_KINDS = ("month", "quarter", "year")
 LIST_LIMIT = 50  # forecasts listed per section; the rest are counted
@@ -255,7 +256,7 @@ class Report:
     def log_line(self, at: dt.datetime, output: str | None = None) -> str:
         """One line for a cron log: the UTC time, the ledger, the period, what was verified (the
         chain's entries and head) and where the report went."""
-        stamp = at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = log_stamp(at)
         entries = f"{self.chain_entries} chain {'entry' if self.chain_entries == 1 else 'entries'}"
         checked = f"verified {entries}, head {self.chain_head}" if self.verified else (
             f"NOT verified (--no-verify), {entries}, head {self.chain_head}")  # fmt: skip

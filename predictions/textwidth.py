@@ -3,6 +3,7 @@ characters take two cells, combining marks none. Used by the text report and the
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 from decimal import Decimal
 
@@ -67,6 +68,13 @@ def probability_text(p: float) -> str:
     text = format(Decimal(repr(float(p))), "f")
     whole, _, decimals = text.partition(".")
     return f"{whole}.{decimals.rstrip('0').ljust(2, '0')}"
+
+
+def log_stamp(at: dt.datetime | None = None) -> str:
+    """The time a cron log line starts with: ISO 8601, UTC, to the second ('2026-11-01T06:15:02Z');
+    `at` defaults to now. The report's log line and every line a command writes with --log use it."""
+    at = dt.datetime.now(dt.timezone.utc) if at is None else at
+    return at.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def p_value_text(p: float) -> str:
