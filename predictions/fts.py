@@ -17,8 +17,11 @@ connection, even one of a read-only file, can check it).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from typing import Iterator
+
+from .errors import LedgerError
 
 # index name -> (content table, indexed columns). m005 creates exactly these (a test compares).
 FULL_TEXT: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -42,16 +45,38 @@ def index_since(conn: sqlite3.Connection, last: dict[str, int]) -> None:
     """Index the rows added after `last` (rowids only grow: rows are never deleted)."""
     for index, (table, columns) in FULL_TEXT.items():
         names = ", ".join(columns)
-        conn.execute(
-            f"INSERT INTO {index} (rowid, {names}) SELECT rowid, {names} FROM {table} WHERE rowid > ?",
-            [last[index]],
-        )
+        with _damaged(index):
+            conn.execute(
+                f"INSERT INTO {index} (rowid, {names}) SELECT rowid, {names} FROM {table} WHERE rowid > ?",
+                [last[index]],
+            )
 
 
 def rebuild(conn: sqlite3.Connection) -> None:
     """Build every index afresh from its table: one sorted pass, far cheaper than row by row."""
     for index in FULL_TEXT:
-        conn.execute(f"INSERT INTO {index} ({index}) VALUES ('rebuild')")
+        with _damaged(index):
+            conn.execute(f"INSERT INTO {index} ({index}) VALUES ('rebuild')")
+
+
+def rebuild_sql(index: str) -> str:
+    """What rebuilds an index from its table (the index is derived: nothing is lost)."""
+    return f"INSERT INTO {index}({index}) VALUES ('rebuild')"
+
+
+@contextlib.contextmanager
+def _damaged(index: str) -> Iterator[None]:
+    """A damaged index refuses the write in one line (FTS5 reports some damage as a constraint
+    failure, and SQLite then rolls the whole transaction back: nothing is written either way)."""
+    try:
+        yield
+    except sqlite3.OperationalError:
+        raise  # locked, full, read-only: sqlite_file.sqlite_errors words these
+    except sqlite3.DatabaseError as exc:
+        raise LedgerError(
+            f"the full-text index {index} is damaged ({exc}); nothing was written. Rebuild it with "
+            f"{rebuild_sql(index)} (`predictions verify` checks it)"
+        ) from None
 
 
 def problems(conn: sqlite3.Connection, schema_ok: dict[str, bool]) -> Iterator[str]:
@@ -85,7 +110,7 @@ def _check(conn: sqlite3.Connection, index: str, table: str, columns: tuple[str,
             if "malformed" not in str(exc) and "corrupt" not in str(exc):
                 raise
             return (f"the full-text index {index} does not match the {table} table (a search would find "
-                    f"the wrong rows); rebuild it: INSERT INTO {index}({index}) VALUES ('rebuild')")  # fmt: skip
+                    f"the wrong rows); rebuild it: {rebuild_sql(index)}")  # fmt: skip
         return None
     finally:
         conn.execute("ROLLBACK TO predictions_fts_check")

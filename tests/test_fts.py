@@ -259,3 +259,21 @@ def test_a_bulk_loaded_ledger_and_one_written_row_by_row_search_alike(tmp_path):
     for db in (bulk, one_by_one):
         assert run(db, "verify").exit_code == 0
 
+
+
+def test_a_write_into_a_damaged_index_is_refused_in_one_line_and_writes_nothing(built):
+    # A structure record FTS5 cannot read: it answers the insert with a constraint failure, after
+    # which SQLite has rolled the whole transaction back.
+    _raw(built, "UPDATE forecasts_fts_data SET block = x'00ff00ff' WHERE id = 10")
+    before = subprocess.run([str(COMMAND), "--db", str(built), "export"], capture_output=True, text=True).stdout
+    result = subprocess.run([str(COMMAND), "--db", str(built), "add", "--source", "X", "--made-on", "2026-05-12",
+                             "--claim", "Yaks fly", "--deadline", "2026-12-31", "--criteria", "YES if yaks fly.",
+                             "--probability", "0.5"], capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 1 and result.stdout == "" and result.stderr.count("\n") == 1
+    assert "the full-text index forecasts_fts is damaged" in result.stderr and fts.rebuild_sql("forecasts_fts") in result.stderr
+    after = subprocess.run([str(COMMAND), "--db", str(built), "export"], capture_output=True, text=True).stdout
+    assert after == before
+    _raw(built, fts.rebuild_sql("forecasts_fts"))
+    with Ledger(built) as ledger:
+        ledger.add(**forecast_fields(claim="Yaks fly"))
+    assert len(search(built, "forecasts_fts", "yaks")) == 1 and run(built, "verify").exit_code == 0
