@@ -4,10 +4,12 @@ Each is an external-content table named as sqlite-utils names them (`<table>_fts
 table), so Datasette's `?_search=` works on `forecasts` (claim, quote) and `questions` (question,
 resolution_criteria) with no configuration. The index holds no copy of the text, only the words.
 
-The tool keeps it current in the transaction of every write (`writer.Writer`): the rows a write
-added are indexed after it (`index_since`); a write into an empty ledger (a bulk import, a new
-ledger's first add, `seed --rebuild`) builds it once at the end instead (`rebuild`). Indexed
-columns never change (the append-only triggers refuse it), so no update or delete is ever needed.
+The tool keeps it current in the transaction of every write (`writer.Writer.refresh`): at the end
+of the write, the rows it added are indexed in one statement (`index_since`); a write into an
+empty ledger (a bulk import, a new ledger's first add, `seed --rebuild`) builds it in one pass
+instead (`rebuild`). Indexed columns never change (the append-only triggers refuse it), so no
+update or delete is ever needed. One statement per write, not one per import batch: simpler, and
+cheaper (in memory, 0.22 s against 0.27 s of CPU for 60,000 rows in batches of 2,000).
 
 `verify` checks the index against its content (`problems`) with FTS5's own integrity check, which
 is a write statement; so it is run on a copy of the index in the connection's temporary

@@ -76,16 +76,17 @@ class Writer:
     chain: chain.Chain
     next_rid: int
     touched: set[str] = attrs.field(factory=set)  # questions whose weights and forecaster count may be stale
-    # The full-text index (fts.py) is kept current by each write, except in a ledger that was empty
-    # when the writer began (a bulk import, a new ledger): refresh() then builds it once.
-    rebuild_index: bool = False
+    # The full-text index (fts.py) is brought up to date by refresh(), once for all the rows
+    # written since the last: the rows after `indexed` (the last rowids then), or, in a ledger that
+    # was empty (a bulk import, a new ledger), all of them, built in one pass ('rebuild').
+    indexed: dict[str, int] | None = None
     written: bool = False
 
     @classmethod
     def of(cls, conn: sqlite3.Connection) -> "Writer":
         next_rid = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM resolutions").fetchone()[0]
         writer = cls(conn, chain.Chain.of(conn), next_rid)
-        writer.rebuild_index = writer.chain.seq == 0
+        writer.indexed = None if writer.chain.seq == 0 else fts.last_rowids(conn)
         return writer
 
     def write(self, items: list[Item]) -> None:
@@ -125,7 +126,6 @@ class Writer:
             if question is not None:
                 for resolution in item.history:
                     resolutions.append(self._resolution_row(resolution, entries))
-        last = None if self.rebuild_index else fts.last_rowids(self.conn)
         self.conn.executemany(
             f"INSERT OR IGNORE INTO documents ({_DOCUMENT_INSERT}) VALUES ({', '.join('?' * len(chain.DOCUMENT_COLUMNS))})",
             [(doc_id, *(d[c] for c in chain.DOCUMENT_COLUMNS[1:])) for doc_id, d in documents.items()],
@@ -137,8 +137,6 @@ class Writer:
             self.conn.execute(f"INSERT INTO forecasts ({_FORECAST_INSERT}) VALUES {marks}", values)
         self._insert_resolutions(resolutions)
         self._insert_entries(entries)
-        if last is not None:
-            fts.index_since(self.conn, last)
         self.written = True
 
     def resolve(self, resolution: Resolution) -> None:
@@ -155,10 +153,10 @@ class Writer:
     def refresh(self) -> None:
         """Recompute the projections of the questions touched: each forecast's share of its pair's
         days (scoring.pair_weights_sql) and each question's count of sources; and build the
-        full-text index if it was left to this (`rebuild_index`)."""
-        if self.rebuild_index and self.written:
-            fts.rebuild(self.conn)
-            self.rebuild_index = False
+        full-text index (`indexed`). Every write path calls it before its transaction commits."""
+        if self.written:
+            fts.rebuild(self.conn) if self.indexed is None else fts.index_since(self.conn, self.indexed)
+            self.indexed, self.written = fts.last_rowids(self.conn), False
         ids = sorted(self.touched)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
