@@ -3,10 +3,10 @@
 `records.forecast_from_record` is the one checker: it fills in conveniences (an id from the
 content, a deadline from its wording, a probability or basis from a phrase), refuses with the
 field named, and builds the attrs values through their converters. Most lines of a large import
-need none of the conveniences: the fields are all there and the resolution, if any, is flat.
+need none of the conveniences: the fields are all there, with a flat outcome or a history.
 `validated` handles exactly such a record, building the same attrs values (so through the same
 converters: no rule is written twice) and calling the same cross-field checks
-(`check_forecast_on`, `check_resolution`, `check_recorded_before_now`), without the checker's
+(`check_forecast_on`, `check_history`, `check_flat_beside`, `check_recorded_before_now`), without the checker's
 copies of the record, its blank tests of every key and its conveniences' look-ups.
 
 It answers None, and the caller runs `forecast_from_record`, for any record it is not sure of:
@@ -20,11 +20,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .model import Forecast, Question, Resolution, check_forecast_on, check_resolution
-from .records import FLAT_OUTCOME_KEYS, QUESTION_KEYS, RECORD_KEYS, _blank, check_recorded_before_now
+from .model import Forecast, Question, Resolution, check_forecast_on
+from .records import (
+    FLAT_OUTCOME_KEYS,
+    HISTORY_KEYS,
+    QUESTION_KEYS,
+    RECORD_KEYS,
+    _blank,
+    check_flat_beside,
+    check_history,
+    check_recorded_before_now,
+)
 
 _BASES = ("stated", "assigned")  # a verbal basis is checked against its phrase: the general path
 _FORECAST_FIELDS = frozenset(Forecast.FIELDS)
+_OUTCOME = frozenset({"outcome", "resolved_on", "evidence"})  # what a resolution must give
 
 
 def validated(record: Any, *, recorded_at: str, today: dt.date) -> tuple | None:
@@ -41,8 +51,11 @@ def validated(record: Any, *, recorded_at: str, today: dt.date) -> tuple | None:
 
 def _validated(record: dict[str, Any], recorded_at: str, today: dt.date) -> tuple | None:
     get = record.get
-    if get("document") is not None or not (_blank(get("resolutions")) or get("resolutions") == []):
-        return None  # a document, or a resolution history: the general path
+    if get("document") is not None:
+        return None  # a document: the general path
+    entries = get("resolutions")
+    if not (_blank(entries) or entries == [] or type(entries) is list):
+        return None
     if _blank(get("id")) or _blank(get("deadline")) or _blank(get("probability")):
         return None  # an id, a deadline or a probability to derive
     if "source" not in record or "resolution_criteria" not in record or "made_on" not in record:
@@ -73,10 +86,19 @@ def _validated(record: dict[str, Any], recorded_at: str, today: dt.date) -> tupl
     elif forecast.made_on > today:
         return None
     flat = {key: record[key] for key in FLAT_OUTCOME_KEYS if not _blank(get(key))}
-    if not flat:
-        return question, forecast, []
-    if "outcome" not in flat or "resolved_on" not in flat or "evidence" not in flat:
+    if type(entries) is list and entries:  # a history, as export writes it
+        history = []
+        for entry in entries:
+            if type(entry) is not dict or not HISTORY_KEYS.issuperset(entry) or not _OUTCOME.issubset(entry):
+                return None
+            history.append(Resolution(**{"recorded_at": recorded_at, **entry, "question_id": question.id}))
+        if flat:
+            check_flat_beside(flat, history)
+    elif not flat:
+        history = []
+    elif _OUTCOME.issubset(flat):
+        history = [Resolution(question_id=question.id, recorded_at=recorded_at, **flat)]
+    else:
         return None
-    resolution = Resolution(question_id=question.id, recorded_at=recorded_at, **flat)
-    check_resolution(question, forecast.made_on, None, resolution, today)
-    return question, forecast, [resolution]
+    check_history(record, question, forecast, history, today)
+    return question, forecast, history

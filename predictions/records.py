@@ -191,6 +191,13 @@ def forecast_from_record(
     if restored:
         check_recorded_before_now(forecast.recorded_at)
     history = _history(record, question, recorded_at)
+    check_history(record, question, forecast, history, today)
+    return question, forecast, history
+
+
+def check_history(record: dict[str, Any], question: Question, forecast: Forecast, history: list[Resolution],
+                  today: dt.date) -> None:  # fmt: skip
+    """The rules of a record's resolutions, in order, each given the one before (its current)."""
     entries = record.get("resolutions")
     entries = entries if isinstance(entries, list) and entries else None  # else the flat outcome, if any
     current = None
@@ -205,7 +212,6 @@ def forecast_from_record(
                 raise  # a flat outcome: the field is already the record's own key
             raise ValidationError(f"resolutions[{index}].{exc.field}", exc.message) from None
         current = resolution
-    return question, forecast, history
 
 
 def check_recorded_before_now(recorded_at: str) -> None:
@@ -242,11 +248,7 @@ def _history(record: dict[str, Any], question: Question, recorded_at: str) -> li
                 history.append(Resolution.from_record(values))
             except ValidationError as exc:
                 raise ValidationError(f"resolutions[{i}].{exc.field}", exc.message) from None
-        last = history[-1].to_record()
-        for key, given in flat.items():  # a flat key beside the history must say the same, never be dropped
-            value = parse_date(given, key).isoformat() if key == "resolved_on" else str(given)
-            if value != str(last[key]):
-                raise ValidationError(key, f"{shown(given)} disagrees with the last entry of resolutions")
+        check_flat_beside(flat, history)
         return history
     if not flat:
         return []
@@ -256,6 +258,15 @@ def _history(record: dict[str, Any], question: Question, recorded_at: str) -> li
         if key not in flat:
             raise ValidationError(key, "is required when an outcome is given")
     return [Resolution(question_id=question.id, recorded_at=recorded_at, **flat)]
+
+
+def check_flat_beside(flat: dict[str, Any], history: list[Resolution]) -> None:
+    """A flat outcome key beside a resolution history must say what its last entry says, never be dropped."""
+    last = history[-1].to_record()
+    for key, given in flat.items():
+        value = parse_date(given, key).isoformat() if key == "resolved_on" else str(given)
+        if value != str(last[key]):
+            raise ValidationError(key, f"{shown(given)} disagrees with the last entry of resolutions")
 
 
 def export_record(

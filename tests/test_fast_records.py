@@ -15,7 +15,7 @@ import json
 import sqlite3
 
 import attrs
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from predictions import Ledger, fast_records, writer  # noqa: F401 (writer registers the adapter)
@@ -72,7 +72,14 @@ _FIELDS = {
     "evidence": _TEXT,
     "early_reason": st.sampled_from(["it cannot happen now", "", None, "nul\x00"]),
     "status": st.sampled_from(["resolved", "open", None]),
-    "resolutions": st.sampled_from([None, [], "", (), [{"outcome": "yes", "resolved_on": "2026-01-10", "evidence": "e"}]]),
+    "resolutions": st.one_of(st.sampled_from([None, [], "", (), "x", [5]]), st.lists(st.fixed_dictionaries(
+        {"outcome": st.sampled_from(["yes", "no", "no", "maybe"]),
+         "resolved_on": st.one_of(st.sampled_from(["2026-03-01", "2026-06-30", "2026-06-30"]), _DATE),
+         "evidence": st.sampled_from(["Figure published", "Figure published", "It did", ""])},
+        optional={"correction_reason": st.sampled_from(["misread", "misread", "", None]),
+                  "early_reason": st.sampled_from(["gone", None]),
+                  "recorded_at": st.sampled_from(["2026-11-20T00:00:00Z", "2999-01-01T00:00:00Z", "", "bad"]),
+                  "note": _TEXT, "colour": st.just("red"), "question_id": st.just("q-0001")}), min_size=1, max_size=3)),
     "colour": st.just("red"),  # not a known key
 }
 _VALID = {
@@ -108,8 +115,13 @@ def _checked(record):
         return exc
 
 
+_ENTRY = {k: _VALID[k] for k in ("outcome", "resolved_on", "evidence")}
+
+
 @settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(records())
+@example({**_VALID, "resolutions": [{**_ENTRY, "question_id": "rec-0001"}]})  # a key a history entry may not have
+@example({**_VALID, "resolutions": [{**_ENTRY, "outcome": "yes", "resolved_on": "2026-03-01"}]})  # the flat outcome disagrees
 def test_the_fast_path_gives_the_checkers_values_or_steps_aside(record):
     fast = fast_records.validated(record, recorded_at=RECORDED_AT, today=TODAY)
     slow = _checked(record)
@@ -129,7 +141,10 @@ def test_common_records_take_the_fast_path():
     exported = {**_VALID, "document": None, "status": "resolved", "resolutions": [], "tags": ["ai"],
                 "question_id": "rec-0001", "question": None, "deadline_text": "by mid-2026"}  # fmt: skip
     unresolved = {k: v for k, v in _VALID.items() if k not in ("outcome", "resolved_on", "evidence")}
-    for record in (_VALID, exported, unresolved, {**_VALID, "probability": 1, "recorded_at": None}):
+    history = [{"outcome": "yes", "resolved_on": "2026-03-01", "evidence": "It did", "recorded_at": "2026-11-20T00:00:00Z"},
+               {**{k: _VALID[k] for k in ("outcome", "resolved_on", "evidence")}, "correction_reason": "misread"}]
+    resolved = {**exported, "resolutions": history}
+    for record in (_VALID, exported, unresolved, resolved, {**_VALID, "probability": 1, "recorded_at": None}):
         fast = fast_records.validated(record, recorded_at=RECORDED_AT, today=TODAY)
         assert fast is not None and repr(fast) == repr(_checked(record))
 
