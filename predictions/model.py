@@ -284,10 +284,12 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 # once with the same settings: the same bytes for every value (a property test compares them),
 # without the per-call set-up that was a fifth of the encoding time. No `markers`: a payload is
 # never circular, and a value nested too deeply still raises RecursionError.
-_C_ENCODER = (
-    _json_c.c_make_encoder(None, _CANONICAL.default, _json_c.encode_basestring, None, ":", ",", True, False, False)
-    if _json_c.c_make_encoder is not None else None
-)  # fmt: skip
+try:
+    _C_ENCODER = _json_c.c_make_encoder(
+        None, _CANONICAL.default, _json_c.encode_basestring, None, ":", ",", True, False, False
+    )
+except TypeError:  # no C encoder (None is not callable), or one with other parameters: encode's own path
+    _C_ENCODER = None
 
 
 def canonical_json(value: Any) -> str:
