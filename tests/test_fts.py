@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from predictions import Ledger, LedgerError, chain, fts
 from predictions.schema_check import _expected_schema
@@ -278,3 +279,40 @@ def test_a_write_into_a_damaged_index_is_refused_in_one_line_and_writes_nothing(
     with Ledger(built) as ledger:
         ledger.add(**forecast_fields(claim="Yaks fly"))
     assert len(search(built, "forecasts_fts", "yaks")) == 1 and run(built, "verify").exit_code == 0
+
+
+WORDS = ["alpaca", "bison", "caribou", "dingo", "emu", "ferret"]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.sampled_from(["add", "join", "import", "resolve"]), st.sampled_from(WORDS),
+                                st.integers(1, 5)), min_size=1, max_size=8))  # fmt: skip
+def test_any_sequence_of_writes_keeps_the_index_exact(tmp_path_factory, steps):
+    """Whatever the tool writes, in whatever order, a search for a word finds exactly the forecasts
+    and questions whose text holds it, and FTS5's check passes."""
+    db = tmp_path_factory.mktemp("seq") / "ledger.db"
+    claims: dict[str, str] = {}
+    criteria: dict[str, str] = {}
+    with Ledger(db) as ledger:
+        for number, (kind, word, k) in enumerate(steps):
+            fid = f"f{number:02d}"
+            if kind == "add" or not criteria:
+                ledger.add(**forecast_fields(id=fid, claim=f"The {word} wins", resolution_criteria=f"YES if a {word} wins."))
+                claims[fid], criteria[fid] = word, word
+            elif kind == "join":
+                ledger.add(question=sorted(criteria)[k % len(criteria)], source=f"S{number}", made_on="2026-02-01",
+                           probability=0.5, id=fid)  # fmt: skip
+                claims[fid] = ""
+            elif kind == "import":
+                records = [(f"in:{i}", {**forecast_fields(id=f"{fid}-{i}", claim=f"An {word} {i}"),
+                                        "made_on": "2026-01-15", "deadline": "2026-12-31"}) for i in range(k)]  # fmt: skip
+                ledger.import_records(records)
+                claims.update({f"{fid}-{i}": word for i in range(k)})
+                criteria.update({f"{fid}-{i}": "widget" for i in range(k)})
+            else:
+                open_ = [q for q in sorted(criteria) if ledger.get_question(q).current is None]
+                if open_:
+                    ledger.resolve(open_[k % len(open_)], "yes", on="2026-03-01", evidence="Seen")
+    for word in WORDS:
+        assert search(db, "forecasts_fts", word) == sorted(i for i, w in claims.items() if w == word)
+        assert search(db, "questions_fts", word) == sorted(q for q, w in criteria.items() if w == word)
