@@ -154,12 +154,14 @@ class Change:
 @attrs.frozen
 class Changes:
     since: str  # the first recording time counted: the start of the report's period, 00:00 UTC
-    changes: tuple[Change, ...]  # up to the report's LIST_LIMIT, in the order they were recorded
+    changes: tuple[Change, ...]  # up to the report's LIST_LIMIT: corrections first, each kind as recorded
     total: int
     by_period: tuple[tuple[str, int], ...]  # (period of the resolution date, how many), oldest first
+    corrections: int = 0  # of total; the rest are late resolutions
 
     def to_json(self) -> dict[str, Any]:
-        return {"since": self.since, "total": self.total, "by_period": [list(item) for item in self.by_period],
+        return {"since": self.since, "total": self.total, "corrections": self.corrections,
+                "late": self.total - self.corrections, "by_period": [list(item) for item in self.by_period],
                 "changes": [c.to_json() for c in self.changes]}  # fmt: skip
 
 
@@ -190,16 +192,23 @@ def changes_since(
     params = {"since": period.start.isoformat(), "cutoff": cutoff, "start": period.start.isoformat(),
               **{f"t{i}": value for i, value in enumerate(tag_params)}}  # fmt: skip
     expression = GROUPINGS[period.kind][0]
-    by_period = conn.execute(f"SELECT {expression} AS grp, count(*) {_CHANGED}{tags} GROUP BY grp ORDER BY grp",
-                             params).fetchall()  # fmt: skip
-    total = sum(n for _, n in by_period)
+    counts: dict[str, int] = {}
+    corrections = 0
+    for label, late, n in conn.execute(
+        f"SELECT {expression} AS grp, p.id IS NULL, count(*) {_CHANGED}{tags} GROUP BY grp, p.id IS NULL ORDER BY grp",
+        params,
+    ):
+        counts[str(label)] = counts.get(str(label), 0) + n
+        corrections += 0 if late else n
+    by_period = tuple(counts.items())
+    total = sum(counts.values())
     rows = conn.execute(
         f"""SELECT s.question_id, coalesce(q.question, (SELECT f.claim FROM forecasts f WHERE f.question_id =
                    s.question_id AND f.claim IS NOT NULL ORDER BY f.rowid LIMIT 1), ''),
                    p.id IS NULL, p.outcome, s.outcome, p.resolved_on, s.resolved_on,
                    coalesce(s.correction_reason, s.note), s.recorded_at,
                    (SELECT count(*) FROM forecasts f WHERE f.question_id = s.question_id)
-            {_CHANGED}{tags} ORDER BY s.recorded_at, s.id LIMIT :limit""",
+            {_CHANGED}{tags} ORDER BY p.id IS NULL, s.recorded_at, s.id LIMIT :limit""",
         {**params, "limit": limit},
     )
 
@@ -211,4 +220,4 @@ def changes_since(
                reason, recorded_at, forecasts)
         for qid, claim, late, old, new, old_on, new_on, reason, recorded_at, forecasts in rows
     )  # fmt: skip
-    return Changes(since, changes, total, tuple((str(p), n) for p, n in by_period))
+    return Changes(since, changes, total, by_period, corrections)

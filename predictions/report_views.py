@@ -54,11 +54,20 @@ def _change_line(c) -> str:
             f"{why} ({plural(c.forecasts, 'forecast')})")  # fmt: skip
 
 
+PERIODS_NAMED = 12  # periods named in the changes' count line (the JSON has every one)
+
+
 def _counts(changes: Changes) -> str:
     if not changes.total:
         return "Nothing recorded since then changed an earlier period."
-    parts = ", ".join(f"{period}: {n}" for period, n in changes.by_period)
-    return f"{plural(changes.total, 'change')} to earlier periods ({parts})."
+    late = changes.total - changes.corrections
+    kinds = f"{plural(changes.corrections, 'correction')}, {plural(late, 'late resolution')}"
+    named = changes.by_period[-PERIODS_NAMED:]
+    parts = ", ".join(f"{period}: {n}" for period, n in named)
+    if len(changes.by_period) > len(named):
+        earlier = changes.by_period[: -PERIODS_NAMED]
+        parts = f"{plural(sum(n for _, n in earlier), 'change')} in {len(earlier)} earlier periods, " + parts
+    return f"{plural(changes.total, 'change')} to earlier periods ({kinds}; by period: {parts})."
 
 
 # Text -------------------------------------------------------------------------------------------

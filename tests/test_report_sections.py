@@ -139,6 +139,7 @@ def test_changes_since_the_previous_period_list_corrections_and_late_resolutions
     assert "q-s" not in {c.question_id for c in changes.changes}
     data = _report(history).to_json()["changes_since_previous"]
     assert data["total"] == 2 and data["since"] == "2026-10-01T00:00:00Z"
+    assert (data["corrections"], data["late"]) == (1, 1)
     assert data["changes"][0] | {"recorded_at": None} == {
         "question_id": "q-a2", "claim": "claim of q-a2", "kind": "correction", "period": "2026-08",
         "old_period": "2026-08", "old_outcome": "no", "outcome": "yes", "old_resolved_on": "2026-08-15",
@@ -395,3 +396,17 @@ def test_the_day_ends_at_midnight_utc(ledger, recorded_on_today):
     report = _report(ledger, today="2026-11-01", period="2026-09", min_n=1)
     assert report.leaderboard.overall.yes == 1 and report.recorded_until == "2026-11-01T23:59:59.999999Z"
     assert _report(ledger, today="2026-11-02", period="2026-09", min_n=1).leaderboard.overall.yes == 0
+
+
+def test_corrections_come_first_and_many_periods_are_summed(ledger, recorded_on_today):
+    for month in range(1, 15):  # fourteen late resolutions, one a month from 2025-01 to 2026-02
+        day = dt.date(2025 + (month - 1) // 12, (month - 1) % 12 + 1, 28).isoformat()
+        recorded_on_today.on("2025-01-01")
+        ledger.add(**forecast_fields(id=f"late-{month}", source="A", probability=0.5, made_on="2025-01-01", deadline=day))
+        _resolve(ledger, recorded_on_today, f"late-{month}", "yes", day, "2026-10-02")
+    _resolve(ledger, recorded_on_today, "late-1", "no", "2025-01-28", "2026-10-03", correction="misread")
+    changes = _report(ledger, period="2026-10", min_n=1).changes
+    assert (changes.total, changes.corrections) == (15, 1) and len(changes.by_period) == 14
+    assert changes.changes[0].kind == "correction" and {c.kind for c in changes.changes[1:]} == {"late"}
+    text = _report(ledger, period="2026-10", min_n=1).render("text")
+    assert "15 changes to earlier periods (1 correction, 14 late resolutions; by period: 3 changes in 2 earlier periods, 2025-03: 1," in text
