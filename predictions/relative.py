@@ -37,7 +37,9 @@ def relative_scores(
     sql = (
         f"SELECT s.question_id, s.source, {expression} AS grp, total(s.weight), "
         "total(s.weight * (s.probability - s.outcome) * (s.probability - s.outcome)) "
-        "FROM questions q INDEXED BY questions_shared JOIN scored s ON s.question_id = q.id "
+        # CROSS JOIN keeps the shared questions the outer loop: with a plain JOIN SQLite chose to
+        # walk every scored row and probe the partial index (0.2 s at 200,000, none shared).
+        "FROM questions q INDEXED BY questions_shared CROSS JOIN scored s ON s.question_id = q.id "
         f"{join} WHERE q.forecasters > 1{window} GROUP BY s.question_id, s.source, grp"
     )
     pair: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])

@@ -505,7 +505,6 @@ CODE_OWNED = {
     ("predictions/fts.py", "suffix"): "a literal shadow-table suffix from the loop",
     ("predictions/fts.py", "int(query_only)"): "0 or 1, read back from PRAGMA query_only",
     ("predictions/report_history.py", "_CHANGED"): "a module constant",
-    ("predictions/report_history.py", "_ANY_SHARED"): "a module constant",
     ("predictions/report_history.py", "expression"): "aggregate.GROUPINGS[kind]: literal SQL per period kind",
     ("predictions/report_history.py", "tags"): "aggregate.window_sql: a literal clause; the tags are parameters",
     ("predictions/report_history.py", "window"): "aggregate.window_sql: literal clauses; dates and tags are parameters",
