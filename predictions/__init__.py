@@ -33,6 +33,7 @@ _PUBLIC = {
     "model": ("OUTCOMES", "PROBABILITY_BASES", "SOURCE_KINDS", "Document", "Forecast", "Question", "Resolution",
               "parse_date"),
     "report": ("PERIOD_KINDS", "ForecastLine", "Listing", "Movement", "Period", "Report"),
+    "report_history": ("Change", "ChangesSince", "Trend", "TrendPoint", "TrendSeries"),
     "scoring": ("CalibrationBin", "Scores"),
     "seeds": ("read_seeds", "rebuild_ledger"),
     "sqlite_file": ("shown_path",),

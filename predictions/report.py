@@ -19,7 +19,7 @@ from typing import Any, Sequence
 import attrs
 
 from .aggregate import GroupScore, ScoreTable, score_table, window_sql
-from .report_history import Changes, Trend, build_trend, changes_since
+from .report_history import ChangesSince, Trend, build_trend, changes_since
 from .report_snapshot import as_recorded_by, recorded_cutoff
 from .chain import FIRST_CLAIM, GENESIS, Verification
 from .errors import ValidationError
@@ -202,7 +202,7 @@ class Report:
     # (tag, n) for each of HINDSIGHT_TAGS not left out: n of the leaderboard's scored forecasts carry it
     hindsight: tuple[tuple[str, int], ...] = ()
     trend: "Trend | None" = None  # Brier per period, the last 12 months / 8 quarters / 5 years
-    changes: "Changes | None" = None  # what was recorded since the previous period ended, changing earlier ones
+    changes: "ChangesSince | None" = None  # what was recorded since the previous period ended, changing earlier ones
     # What the report read (report_snapshot): everything recorded by the end of recorded_by (None:
     # a report as of today, everything), the latest of it recorded at recorded_until.
     recorded_by: dt.date | None = None

@@ -144,7 +144,7 @@ class Change:
 
 
 @attrs.frozen
-class Changes:
+class ChangesSince:
     since: str  # the first recording time counted: the start of the report's period, 00:00 UTC
     changes: tuple[Change, ...]  # up to the report's LIST_LIMIT: corrections first, each kind as recorded
     total: int
@@ -171,7 +171,7 @@ _CHANGED = """FROM resolutions s JOIN questions q ON q.id = s.question_id
 
 def changes_since(
     conn: sqlite3.Connection, period, cutoff: str | None, *, exclude_tags: Sequence[str], limit: int
-) -> Changes:
+) -> ChangesSince:
     """The changes to figures of periods before `period` recorded from its first day (the
     previous period's end) to `cutoff` (None: up to now)."""
     from .report import Period  # the report imports this module
@@ -212,4 +212,4 @@ def changes_since(
                reason, recorded_at, forecasts)
         for qid, claim, late, old, new, old_on, new_on, reason, recorded_at, forecasts in rows
     )  # fmt: skip
-    return Changes(since, changes, total, by_period, corrections)
+    return ChangesSince(since, changes, total, by_period, corrections)

@@ -14,7 +14,7 @@ import attrs
 
 from .aggregate import GroupScore, ScoreTable
 from .report import TAG_MEANINGS, Listing, Movement, Report
-from .report_history import Changes as ChangesSince, Trend
+from .report_history import ChangesSince, Trend
 from .textwidth import p_value_text, plural
 
 

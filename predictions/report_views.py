@@ -13,7 +13,7 @@ from typing import Any, Callable
 from .aggregate import GroupScore
 from .charts import PLOT_HINT, bin_label, resolved_yes, source_reliability_svg, trend_svg
 from .escape import escape_html, escape_markdown, escape_markdown_code, escape_terminal
-from .report_history import Changes, Trend, TrendPoint, TrendSeries
+from .report_history import ChangesSince, Trend, TrendPoint, TrendSeries
 from .report_sections import ChangeList, SourceCalibration, TrendTable
 from .textwidth import clip, display_width, pad, plural, wrap
 
@@ -57,7 +57,7 @@ def _change_line(c) -> str:
 PERIODS_NAMED = 12  # periods named in the changes' count line (the JSON has every one)
 
 
-def _counts(changes: Changes) -> str:
+def _counts(changes: ChangesSince) -> str:
     if not changes.total:
         return "Nothing recorded since then changed an earlier period."
     late = changes.total - changes.corrections
