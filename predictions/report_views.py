@@ -46,6 +46,11 @@ def _series(trend: Trend, sources: int) -> list[TrendSeries]:
     return [trend.overall, *trend.sources[:sources]]
 
 
+def _shared_columns(trend: Trend, shown: list[TrendSeries]) -> list[int]:
+    """The periods where some shown series has a relative Brier: the rest of that table is dashes."""
+    return [i for i in range(len(trend.periods)) if any(s.points[i].shared_questions for s in shown)]
+
+
 def _change_line(c) -> str:
     old = f"{c.old_outcome} on {c.old_resolved_on}" if c.old_outcome else "open"
     why = f"; {c.kind}: {c.reason}" if c.reason else f"; {c.kind}"
@@ -157,8 +162,10 @@ def md_block(block) -> list[str]:
         headers = ["source", *trend.periods]
         lines = _md_table(headers, [[escape_markdown(s.group), *(_cell(p) for p in s.points)] for s in shown])
         if trend.shared:
-            lines += ["", "rel. (shared questions in brackets):", ""]
-            lines += _md_table(headers, [[escape_markdown(s.group), *(_cell(p, True) for p in s.points)] for s in shown])
+            columns = _shared_columns(trend, shown)
+            lines += ["", f"rel. (shared questions in brackets; only the {trend.kind}s with any):", ""]
+            lines += _md_table(["source", *(trend.periods[i] for i in columns)],
+                               [[escape_markdown(s.group), *(_cell(s.points[i], True) for i in columns)] for s in shown])
         if len(trend.sources) > TABLE_TREND_SOURCES:
             lines += ["", f"{plural(len(trend.sources) - TABLE_TREND_SOURCES, 'more source')} in the JSON report."]
         return lines
@@ -267,12 +274,14 @@ def _html_trend(trend: Trend) -> str:
     shown = _series(trend, TABLE_TREND_SOURCES)
     headers = ["source", *trend.periods]
 
-    def rows(relative: bool) -> list[list[str]]:
-        return [[escape_html(s.group), *(_cell(p, relative) for p in s.points)] for s in shown]
-
-    out = chart + _html_table(headers, rows(False), kind="periods")
+    out = chart + _html_table(headers, [[escape_html(s.group), *(_cell(p) for p in s.points)] for s in shown],
+                              kind="periods")  # fmt: skip
     if trend.shared:
-        out += '<p class="muted">rel. (shared questions in brackets):</p>' + _html_table(headers, rows(True), kind="periods")
+        columns = _shared_columns(trend, shown)
+        out += (f'<p class="muted">rel. (shared questions in brackets; only the {trend.kind}s with any):</p>'
+                + _html_table(["source", *(trend.periods[i] for i in columns)],
+                              [[escape_html(s.group), *(_cell(s.points[i], True) for i in columns)] for s in shown],
+                              kind="periods"))  # fmt: skip
     if len(trend.sources) > TABLE_TREND_SOURCES:
         out += f'<p class="muted">{plural(len(trend.sources) - TABLE_TREND_SOURCES, "more source")} in the JSON report.</p>'
     return out
