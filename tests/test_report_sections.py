@@ -27,7 +27,7 @@ from predictions.report_history import build_trend
 from predictions.report_snapshot import recorded_cutoff
 from predictions_cli.main import cli
 
-from .conftest import forecast_fields
+from .conftest import Clock, forecast_fields
 
 WILSON_1_OF_1 = 0.20654931437723745  # z = 1.959964: (1 + z²/2 - z·sqrt(z²/4)) / (1 + z²) for k = n = 1
 
@@ -410,3 +410,67 @@ def test_corrections_come_first_and_many_periods_are_summed(ledger, recorded_on_
     assert changes.changes[0].kind == "correction" and {c.kind for c in changes.changes[1:]} == {"late"}
     text = _report(ledger, period="2026-10", min_n=1).render("text")
     assert "15 changes to earlier periods (1 correction, 14 late resolutions; by period: 3 changes in 2 earlier periods, 2025-03: 1," in text
+
+
+EVENTS = st.lists(
+    st.tuples(
+        st.sampled_from("AB"), st.integers(1, 9), st.integers(1, 20),  # source, p in tenths, first recorded (Sep day)
+        st.lists(st.tuples(st.booleans(), st.integers(1, 9), st.integers(0, 60), st.integers(0, 10)),
+                 max_size=2),  # more forecasts: an update (or the other source's), p, made after June 1, recorded after the first
+        st.one_of(st.none(), st.tuples(st.booleans(), st.integers(0, 10))),  # resolution: yes?, days after
+        st.one_of(st.none(), st.integers(0, 10)),  # a correction, days after the resolution
+    ),
+    min_size=1, max_size=6,
+)  # fmt: skip
+
+
+def _events(questions):
+    """(recorded day, order, action) for every write the questions make, in recording order."""
+    events = []
+    for q, (source, tenths, first, others, resolution, correction) in enumerate(questions):
+        start = dt.date(2026, 9, first)
+        events.append((start, 0, ("add", q, source, tenths, "2026-06-01", None)))
+        for j, (update, p, made, later) in enumerate(others):
+            other = source if update else "B" if source == "A" else "A"
+            made_on = (dt.date(2026, 6, 1) + dt.timedelta(days=made)).isoformat()
+            events.append((start + dt.timedelta(days=later), 1, ("add", q, other, p, made_on, j)))
+        if resolution is not None:
+            yes, after = resolution
+            resolved = start + dt.timedelta(days=after)
+            events.append((resolved, 2, ("resolve", q, "yes" if yes else "no", None)))
+            if correction is not None:
+                events.append((resolved + dt.timedelta(days=correction), 3, ("resolve", q, "no" if yes else "yes", "fix")))
+    return sorted(events, key=lambda e: (e[0], e[1]))
+
+
+def _replay(path, events, clock):
+    with Ledger(path) as ledger:
+        for day, _, action in events:
+            clock.on(day)
+            if action[0] == "add":
+                _, q, source, tenths, made_on, j = action
+                fields = {"source": source, "probability": tenths / 10, "made_on": made_on}
+                if j is None:
+                    ledger.add(**forecast_fields(id=f"q-{q}", deadline="2026-08-31", claim=f"q {q}", **fields))
+                else:
+                    ledger.add(id=f"f-{q}-{j}", question=f"q-{q}", **fields)
+            else:
+                _, q, outcome, correction = action
+                ledger.resolve(f"q-{q}", outcome, on="2026-08-31", evidence="e", correction=correction, today="2026-11-22")
+        return ledger.report("2026-08", today="2026-09-10", min_n=1).to_json()
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+@given(EVENTS)
+def test_a_past_days_report_is_the_report_of_what_had_been_recorded(tmp_path_factory, monkeypatch, questions):
+    """Two ways to a report as of 09-10: the whole ledger read through the snapshot, and a ledger
+    holding only what was recorded by 09-10 (read directly: nothing in it is later)."""
+    clock = Clock(dt.date(2026, 9, 1))
+    monkeypatch.setattr("predictions.store.utc_now", clock)
+    events = _events(questions)
+    folder = tmp_path_factory.mktemp("replay")
+    whole = _replay(folder / "whole.db", events, clock)
+    then = _replay(folder / "then.db", [e for e in events if e[0] <= dt.date(2026, 9, 10)], clock)
+    for key in ("leaderboard", "overall", "period_scores", "trend", "calibration_by_source", "resolved", "due",
+                "recorded_until", "recorded_by"):  # fmt: skip
+        assert whole[key] == then[key], key
