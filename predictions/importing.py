@@ -244,9 +244,9 @@ class _Rules:
     def __init__(self, ledger: Ledger, platform: str | None, today: dt.date, bulk: bool):
         self.ledger, self.platform, self.today = ledger, platform, today
         if platform is not None:
-            from .platforms.records import NAMES
+            from .platforms.records import NAMES, from_platform
 
-            self.name = NAMES[platform]
+            self.name, self._from_platform = NAMES[platform], from_platform
         conn = ledger.conn
         # a bulk load starts from an empty ledger: nothing was there before it
         self.last_forecast = 0 if bulk else conn.execute("SELECT coalesce(max(rowid), 0) FROM forecasts").fetchone()[0]
@@ -351,6 +351,12 @@ class _Rules:
             self._differ(ImportDifference(question.id, item.where, ("outcome", "resolved_on"), (
                 f"resolved {new.outcome} on {new.resolved_on} on {self.name}, as the ledger had it before its "
                 f"{current.outcome} on {current.resolved_on} (an older export?); kept as recorded")))  # fmt: skip
+            return
+        if current is not None and not self._from_platform(self.platform, current.evidence):
+            # resolved by hand in the ledger: the platform did not change it, and it is not overwritten
+            self._differ(ImportDifference(question.id, item.where, ("outcome", "resolved_on"), (
+                f"resolved {current.outcome} on {current.resolved_on} in the ledger (not from {self.name}), "
+                f"{new.outcome} on {new.resolved_on} on {self.name}; kept as recorded")))  # fmt: skip
             return
         if current is not None:
             new = attrs.evolve(new, correction_reason=f"changed on {self.name}")

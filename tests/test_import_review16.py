@@ -197,3 +197,38 @@ def test_the_fixtures_still_import_whole(tmp_path):
         summary = ledger.import_platform("metaculus", FIXTURES / "metaculus-posts.json", source="alice", today=TODAY)
         assert summary.forecasts + summary.skipped_existing > 0
         assert ledger.verify().ok
+
+
+# --- a resolution recorded by hand is not the platform's to correct ----------------------------------
+
+def test_a_hand_resolution_is_reported_not_corrected_as_changed_on_the_platform(tmp_path):
+    db = tmp_path / "ledger.db"
+    with Ledger(db) as ledger:
+        ledger.import_platform("fatebook", FIXTURES / "fatebook.csv", today=TODAY)
+        library = ledger.import_platform("fatebook", FIXTURES / "fatebook-newer.csv", today=TODAY)
+    assert library.corrections == 1  # the platform's own change (AMBIGUOUS -> NO) is still a correction
+    qid = "fatebook-dddd448825eedc08"  # open in fatebook.csv, NO in fatebook-newer.csv
+    db.unlink()
+    with Ledger(db) as ledger:
+        ledger.import_platform("fatebook", FIXTURES / "fatebook.csv", today=TODAY)
+        ledger.resolve(qid, "yes", on="2025-12-20", evidence="I saw it open", today=TODAY)
+        summary = ledger.import_platform("fatebook", FIXTURES / "fatebook-newer.csv", today=TODAY)
+        history = ledger.history(qid)
+    assert [(r.outcome, r.evidence) for r in history] == [("yes", "I saw it open")]
+    assert (summary.corrections, summary.resolutions) == (1, 0)  # Q3 corrected as before; the library kept
+    assert [(d.id, d.reason) for d in summary.differs] == [(qid, (
+        "resolved yes on 2025-12-20 in the ledger (not from Fatebook), no on 2026-01-02 on Fatebook; kept as recorded"))]
+
+
+@pytest.mark.parametrize("platform, names", [("fatebook", ["fatebook.csv", "fatebook-2023.csv", "fatebook-newer.csv"]),
+                                             ("predictionbook", ["predictionbook.json", "predictionbook-withdrawn.json"]),
+                                             ("metaculus", ["metaculus.zip", "metaculus-newer.zip"]),
+                                             ("manifold", ["manifold.json", "manifold-newer.json"])])  # fmt: skip
+def test_every_resolution_an_import_writes_is_known_as_the_platforms(platform, names):
+    from predictions.platforms import read_platform
+    from predictions.platforms.records import from_platform, to_records
+
+    evidence = [record["evidence"] for name in names
+                for _, record in to_records(read_platform(platform, FIXTURES / name)) if record.get("evidence")]
+    assert evidence and all(from_platform(platform, e) for e in evidence)
+    assert not any(from_platform(other, e) for other in ("fatebook", "manifold") if other != platform for e in evidence)

@@ -34,6 +34,13 @@ def in_file_terms(platform: str, exc: ValidationError) -> ValidationError:
     return exc if column is None else ValidationError(f"{exc.field} ({column})", exc.message, exc.where)
 
 
+def from_platform(platform: str, evidence: str) -> bool:
+    """Whether a resolution's evidence is one this platform's import writes ("Resolved NO on
+    Fatebook at ...", "Judged right on PredictionBook ...", "Withdrawn on PredictionBook ..."):
+    a resolution recorded by hand is not the platform's to correct."""
+    return evidence.startswith(("Resolved ", "Judged ", "Withdrawn ")) and f" on {NAMES[platform]}" in evidence
+
+
 def ledger_id(platform: str, *keys: str) -> str:
     digest = hashlib.sha256("\n".join((platform, *keys)).encode("utf-8")).hexdigest()[:16]
     return f"{platform}-{digest}"
