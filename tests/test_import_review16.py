@@ -232,3 +232,12 @@ def test_every_resolution_an_import_writes_is_known_as_the_platforms(platform, n
                 for _, record in to_records(read_platform(platform, FIXTURES / name)) if record.get("evidence")]
     assert evidence and all(from_platform(platform, e) for e in evidence)
     assert not any(from_platform(other, e) for other in ("fatebook", "manifold") if other != platform for e in evidence)
+
+
+@pytest.mark.parametrize("name", ["manifold.json", "predictionbook.json", "manifold-bets.json"])
+def test_another_platforms_json_is_not_read_as_metaculus_notebooks(tmp_path, name):
+    # every post has a question, a group, a conditional or a notebook: an object with none is no post
+    db = tmp_path / "new.db"
+    assert "is not a Metaculus post (it has no question, group_of_questions, conditional or notebook)" in refused(
+        db, "metaculus", FIXTURES / name, source="alice")
+    assert not db.exists()

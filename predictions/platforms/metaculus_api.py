@@ -75,8 +75,11 @@ def _questions(post: dict, where: str, skipped: Skipped) -> Iterator[tuple[str, 
             yield at, common.obj(question, at, "a question"), group
     elif post.get("conditional") is not None:
         skipped.add("conditional questions")
-    else:
+    elif post.get("notebook") is not None:
         skipped.add("posts without a question (notebooks)")
+    else:  # every post the API serialises has one of the four (serialize_post): this is another file
+        raise ValidationError(None, "is not a Metaculus post (it has no question, group_of_questions, conditional "
+                                    "or notebook): is it the API's /api/posts/ response?", where)
 
 
 def _question(post: dict, raw: dict, group: dict | None, where: str, at: str, skipped: Skipped) -> PlatformQuestion:
