@@ -30,6 +30,9 @@ from ..model import MAX_LINE, MAX_TEXT, TAG_PATTERN, _checked_text
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 MAX_JSON_BYTES = 512 * 1024 * 1024  # a JSON file is read whole; an API dump of a whole account fits
+# Parsed, each value costs 30-80 bytes: 50 MB of "[]," took 1.3 GB. A real export has a value per
+# ~25 bytes or more, so this many (counted by commas and brackets, before parsing) fits its 512 MiB.
+MAX_JSON_VALUES = 20_000_000
 Progress = Callable[[int], None]  # called with the number of bytes of the file just consumed
 
 
@@ -158,6 +161,10 @@ def load_json(path: str | Path, progress: Progress | None = None) -> Any:
         data = handle.read(MAX_JSON_BYTES + 1)
     if progress:
         progress(len(data))
+    values = data.count(b",") + data.count(b"[") + data.count(b"{")  # fast, an upper bound (strings too)
+    if values > MAX_JSON_VALUES:
+        raise ValidationError(None, f"holds about {values:,} JSON values; at most {MAX_JSON_VALUES:,} are read "
+                                    "(parsed, they would take gigabytes of memory)", name)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
