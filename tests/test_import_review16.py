@@ -254,3 +254,46 @@ def test_a_json_file_of_countless_tiny_values_is_refused_before_it_is_parsed(led
         f"{path}: holds about 1,201 JSON values; at most 1,000 are read (parsed, they would take gigabytes of memory)")
     path.write_text('{"predictions": [' + ",".join(["[]"] * 400) + "]}", encoding="utf-8")
     assert "must be a prediction" in refused(ledger_db, "predictionbook", path)  # under the limit: parsed
+
+
+# --- invisible formatting characters: removed and counted, not a refusal of the whole file -----------
+
+def test_emoji_joiners_and_rtl_marks_are_removed_and_counted_not_refused(tmp_path):
+    # a Manifold title with a family emoji (ZWJ), a Hebrew Fatebook title with an RLM: real text
+    path = _json(tmp_path, "manifold.json", _set(0, "market", "question", "Will the \U0001F468\u200d\U0001F469 bridge open?"))
+    fatebook = _fatebook(tmp_path, '"Will the library open on Sundays by 2026?"', '"\u05d4\u05d0\u05dd \u05d4\u05e1\u05e4\u05e8\u05d9\u05d9\u05d4\u200f?"')
+    with Ledger(tmp_path / "ledger.db") as ledger:
+        summary = ledger.import_platform("manifold", path, today=TODAY)
+        titles = {q.question.question for q in ledger.questions()}
+        hebrew = ledger.import_platform("fatebook", fatebook, today=TODAY)
+        again = ledger.import_platform("fatebook", fatebook, today=TODAY)  # the same text each time
+    assert "Will the \U0001F468\U0001F469 bridge open?" in titles
+    key = "invisible characters in text (zero-width joiners, bidi marks: the ledger refuses them; removed)"
+    assert summary.skipped[key] == 1 and hebrew.skipped[key] == 1
+    assert f"skipped 1 {key.replace('characters', 'character')}" in summary.skipped_lines()
+    assert (again.forecasts, again.differs) == (0, ())
+
+
+@pytest.mark.parametrize("title, message", [
+    ("Will \x1b[31mX\x1b[0m happen?", "contains a control character (such as NUL)"),
+    ("Will \x9b31m X happen?", "contains a control character (U+009B, a C1 control)"),
+    ("Will\u2028 X happen?", "contains U+2028, a line or paragraph separator"),
+])  # fmt: skip
+def test_controls_and_separators_are_still_refused(ledger_db, tmp_path, title, message):
+    path = _fatebook(tmp_path, '"Will the library open on Sundays by 2026?"', f'"{title}"')
+    assert message in refused(ledger_db, "fatebook", path)
+
+
+def test_what_is_removed_is_exactly_the_formatting_characters_the_ledger_refuses():
+    import sys
+    import unicodedata
+
+    from predictions.escape import UNSAFE
+    from predictions.platforms.common import FORMAT
+
+    for code in range(sys.maxunicode + 1):
+        char = chr(code)
+        if UNSAFE.match(char) and unicodedata.category(char) == "Cf":
+            assert FORMAT.match(char), f"U+{code:04X}"
+        elif FORMAT.match(char):
+            assert UNSAFE.match(char) and unicodedata.category(char) in ("Cf", "Cn"), f"U+{code:04X}"

@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 
 from ..errors import ValidationError
 from . import fatebook, manifold, metaculus, predictionbook
-from .common import PLATFORMS, PlatformForecast, PlatformQuestion, Progress, Skipped
+from .common import PLATFORMS, PlatformForecast, PlatformQuestion, Progress, Skipped, removing_format
 
 _READERS = {
     "fatebook": fatebook.read,
@@ -48,7 +48,8 @@ class PlatformBatch:
         reader = _READERS[self.platform]
         target = self.paths if self.platform == "manifold" else self.paths[0]
         try:
-            yield from reader(target, skipped=self.skipped, source=self.source, progress=self.progress)
+            with removing_format(self.skipped):
+                yield from reader(target, skipped=self.skipped, source=self.source, progress=self.progress)
         except ValidationError as exc:
             if exc.where is None and exc.field is not None:  # a value a parser did not locate: the file at least
                 raise exc.located(" and ".join(map(str, self.paths))) from None

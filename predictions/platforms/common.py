@@ -10,6 +10,8 @@ file that disagrees with itself) and each yield carries forecasts not yielded be
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import json
 import math
@@ -103,7 +105,7 @@ class Skipped:
 
 
 _NOUNS = {"questions", "forecasts", "comments", "bets", "predictions", "markets", "redemptions", "rebalances",
-          "orders", "tags", "posts"}
+          "orders", "tags", "posts", "characters"}
 
 
 def _singular(what: str) -> str:
@@ -270,7 +272,8 @@ _DECODER = json.JSONDecoder(parse_constant=_refuse_constant, object_pairs_hook=_
 
 
 def text(value: Any, field: str, *, optional: bool = False, single_line: bool = False) -> str | None:
-    """Text the ledger will accept: the ledger's own rule (length, control characters, lines)."""
+    """Text the ledger will accept: the ledger's own rule (length, control characters, lines),
+    once the invisible formatting characters it refuses are removed (counted, `removing_format`)."""
     if optional and (value is None or value == ""):
         return None
     # The common case without a call, as the model's own checker does: printable text (no
@@ -278,7 +281,36 @@ def text(value: Any, field: str, *, optional: bool = False, single_line: bool = 
     if type(value) is str and value.isprintable() and len(value) <= (MAX_LINE if single_line else MAX_TEXT) \
             and value.strip(" "):
         return value
+    if type(value) is str and FORMAT.search(value):
+        cleaned = FORMAT.sub("", value)
+        counts = _FORMAT_COUNTS.get()
+        if counts is not None:
+            counts.add(FORMAT_REMOVED, len(value) - len(cleaned))
+        value = cleaned
     return _checked_text(value, field, optional=optional, single_line=single_line)
+
+
+# The invisible formatting characters (Unicode category Cf) among those the ledger refuses
+# (escape.UNSAFE): zero-width joiners in emoji, RLM and LRM in right-to-left titles, soft hyphens,
+# bidi embeddings and isolates, a byte-order mark, tag characters. A platform's text keeps its
+# visible characters and loses these, counted; controls and separators are still refused.
+FORMAT = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+                    "\ufff9-\ufffb\U000e0001-\U000e007f]")
+FORMAT_REMOVED = "invisible characters in text (zero-width joiners, bidi marks: the ledger refuses them; removed)"
+_FORMAT_COUNTS: contextvars.ContextVar[Skipped | None] = contextvars.ContextVar("format_counts", default=None)
+
+
+@contextlib.contextmanager
+def removing_format(skipped: Skipped) -> Iterator[None]:
+    """While a file is read: the invisible characters `text` removes are counted in `skipped`."""
+    token = _FORMAT_COUNTS.set(skipped)
+    try:
+        yield
+    finally:
+        try:
+            _FORMAT_COUNTS.reset(token)
+        except ValueError:  # a reader closed from another context: nothing of this one to restore
+            pass
 
 
 def one_line(value: Any, field: str, *, optional: bool = False) -> str | None:
