@@ -257,7 +257,7 @@ question_values = st.tuples(free_text, names, moments, moments, st.sampled_from(
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(question_values, min_size=1, max_size=4, unique_by=lambda q: (q[0], q[2])))
+@given(st.lists(question_values, min_size=1, max_size=4, unique_by=lambda q: (q[0].replace("\r\n", "\n"), q[2])))
 def test_what_fatebook_writes_is_read_back(tmp_path_factory, questions):
     """A file written the way Fatebook's jsonToCsv writes it yields every value it was given."""
     lines = [HEADER]
@@ -273,6 +273,8 @@ def test_what_fatebook_writes_is_read_back(tmp_path_factory, questions):
     for question in read_back:
         by_key.setdefault(question.key, []).append(question)
     for title, author, created, resolve_by, resolution, resolved, notes, tag_names, forecasts in questions:
+        # a "\r\n" inside a quoted cell reads as "\n" (common.csv_lines), as in a file saved again on Windows
+        title, notes = title.replace("\r\n", "\n"), notes and notes.replace("\r\n", "\n")
         (question, *again) = by_key[natural_key(title, created.strftime("%Y-%m-%dT%H:%M:%SZ"))]
         assert all(q == question for q in again)
         assert question.title == title
