@@ -297,3 +297,9 @@ def test_what_is_removed_is_exactly_the_formatting_characters_the_ledger_refuses
             assert FORMAT.match(char), f"U+{code:04X}"
         elif FORMAT.match(char):
             assert UNSAFE.match(char) and unicodedata.category(char) in ("Cf", "Cn"), f"U+{code:04X}"
+
+
+def test_a_bad_source_option_is_named_as_the_option_not_a_place_in_the_file(ledger_db):
+    # the file-naming net for unlocated refusals must not pin an option's refusal on the file
+    assert refused(ledger_db, "fatebook", FIXTURES / "fatebook.csv", source="me\x1b[2J") == (
+        "field source (--source): contains a control character (such as NUL); remove it")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 from ..errors import ValidationError
-from . import fatebook, manifold, metaculus, predictionbook
+from . import common, fatebook, manifold, metaculus, predictionbook
 from .common import PLATFORMS, PlatformForecast, PlatformQuestion, Progress, Skipped, removing_format
 
 _READERS = {
@@ -40,7 +40,7 @@ class PlatformBatch:
             raise ValidationError(None, f"{platform} is read from one file, not {len(paths)}")
         self.platform = platform
         self.paths = paths
-        self.source = source
+        self.source = common.source_override(source)  # an option's refusal names the option, not a file
         self.progress = progress
         self.skipped = Skipped()
 
