@@ -20,7 +20,7 @@ from .model import Forecast, Question, Resolution
 from .scoring import pair_weights_sql
 
 # sqlite3 binds None through its adapter lookup (a miss, then two attribute probes), about 0.3 µs a
-# parameter, and an import binds about 15 of them a record. An adapter registered for None is
+# parameter, and an import binds about a dozen of them a record. An adapter registered for None is
 # found at once and returns None, which binds as NULL as before; one already registered is kept.
 if (type(None), sqlite3.PrepareProtocol) not in sqlite3.adapters:
     sqlite3.register_adapter(type(None), lambda value: value)
