@@ -31,10 +31,7 @@ from typing import Any, Callable
 import attrs
 
 from .errors import ValidationError
-from . import fts
-from .schema_check import fulltext_intact, schema_differences
 from .model import Document, Forecast, Question, Resolution, canonical_json
-from .scoring import pair_weights_sql
 
 GENESIS = "0" * 64
 INTEGRITY_MESSAGES = 20  # PRAGMA integrity_check stops after this many
@@ -349,6 +346,12 @@ class _Steps:
 
 
 def _verify(conn, contains, limit, heard) -> Verification:
+    # Only verify needs these: imported here, a command such as `list` (which imports this module
+    # for its column lists) starts without them.
+    from . import fts
+    from .schema_check import fulltext_intact, schema_differences
+    from .scoring import pair_weights_sql
+
     problems: list[Problem] = []
 
     def report(seq, forecast_id, message, question_id=None):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import attrs
 
-from . import chain, files, importing
+from . import chain, files
 from .chain import Problem, Verification
 from .errors import (
     AmbiguousIdError,
@@ -34,13 +34,12 @@ from .model import (
     STATUS_SQL, Forecast, Question, Resolution, check_resolution, check_timestamp, normalise_tag, parse_date, status_of,
     stored_values, utc_now,
 )  # fmt: skip
-from .importing import ImportSummary
 from .records import QUESTION_KEYS, check_recorded_before_now, export_record
-from .writer import Writer
 from .sqlite_file import checked_path, connect, shown_path, sqlite_errors, transaction, use_wal
 
 if TYPE_CHECKING:  # imported where used: a command that only reads forecasts never loads the scoring code
     from .aggregate import ScoreTable
+    from .importing import ImportSummary
     from .report import Period, Report
 
 STATUSES = ("open", "due", "resolved", "all")
@@ -341,6 +340,8 @@ class Ledger:
             if question is not None:
                 existing = self.get_question(question, today=today)
                 record = self._on_question(record, existing.question)
+            from . import importing  # here, as below: a command that only reads starts without the write path
+
             item = importing._validated(None, record, utc_now(), today, typed=True)
             importing._write(self, [item], derived_id=id is None)
         return item.forecast
@@ -381,6 +382,8 @@ class Ledger:
         there with other content is refused.
         """
         recorded_at, today = self._import_stamp(recorded_at, today)
+        from . import importing
+
         return importing.import_records(self, records, recorded_at=recorded_at, today=today, skip_existing=skip_existing)
 
     def import_platform(
@@ -401,6 +404,8 @@ class Ledger:
         bytes read. A malformed file raises ValidationError naming FILE:LINE and the field.
         """
         recorded_at, today = self._import_stamp(None, today)
+        from . import importing
+
         return importing.import_platform(self, platform, path, source=source, progress=progress,
                                          recorded_at=recorded_at, today=today)  # fmt: skip
 
@@ -443,6 +448,8 @@ class Ledger:
             )  # fmt: skip
             first_made_on = min(f.made_on for f in tracked.forecasts)
             check_resolution(tracked.question, first_made_on, tracked.current, resolution, today)
+            from .writer import Writer
+
             writer = Writer.of(self.conn)
             writer.resolve(resolution)
             writer.refresh()
