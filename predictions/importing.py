@@ -109,7 +109,8 @@ def import_records(
     from `platforms.records.to_records`): the re-import rules of docs/import.md, `_Rules`.
     `skipped`: called once the records are read, the platform parser's skipped kinds."""
     forecasts = resolutions = questions = 0
-    with ledger._writing() as written:
+    # Two imports of one export racing to create a ledger: the loser's replay skips what the winner wrote.
+    with ledger._writing(skip_existing=skip_existing or platform is not None) as written:
         writer = Writer.of(ledger.conn)
         bulk = writer.chain.seq == 0 and ledger.count() == 0
         rules = _Rules(ledger, platform, today, bulk) if skip_existing or platform else None

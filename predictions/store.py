@@ -252,12 +252,13 @@ class Ledger:
         self.close()
 
     @contextlib.contextmanager
-    def _writing(self) -> Iterator["_Written"]:
+    def _writing(self, *, skip_existing: bool = False) -> Iterator["_Written"]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT, all or nothing).
 
         For a ledger with no file yet, the transaction runs in a new file under a private name,
         which is then published whole. If another process published the ledger meanwhile, what
-        this one built is imported into theirs, so neither loses a forecast.
+        this one built is imported into theirs, so neither loses a forecast; with `skip_existing`
+        (a write that skips what is already there) what they wrote too is skipped, not refused.
         """
         written = _Written()
         if self.read_only:
@@ -272,7 +273,8 @@ class Ledger:
         def into_theirs(built_at: Path) -> None:  # the name was taken meanwhile: import what was built
             self._attach()
             with Ledger(built_at, create=False) as built:
-                written.head = self.import_records((None, record) for record in built.export_records()).head
+                records = ((None, record) for record in built.export_records())
+                written.head = self.import_records(records, skip_existing=skip_existing).head
 
         with files.new_ledger(self.path, if_taken=into_theirs) as conn:
             self._conn = conn

@@ -186,3 +186,23 @@ def test_sigterm_during_the_first_import_leaves_no_ledger_and_no_scratch(tmp_pat
     importing.communicate(timeout=60)
     assert importing.returncode == 128 + signal.SIGTERM
     assert list(folder.iterdir()) == []
+
+
+def test_two_imports_of_one_platform_export_racing_on_a_new_path_both_succeed(db_path, monkeypatch):
+    # The winner publishes the same export first; the loser's replay skips it instead of refusing
+    # "already in the ledger" with no place named.
+    export = Path(__file__).parent / "fixtures" / "platforms" / "fatebook.csv"
+    real = files.link_no_replace
+
+    def late(source, target):
+        monkeypatch.setattr(files, "link_no_replace", real)  # the other process publishes unhindered
+        with Ledger(target) as theirs:
+            theirs.import_platform("fatebook", export, today=TODAY)
+        real(source, target)
+
+    monkeypatch.setattr(files, "link_no_replace", late)
+    with Ledger(db_path) as ledger:
+        ledger.import_platform("fatebook", export, today=TODAY)
+        ids = [r["id"] for r in ledger.export_records()]
+        assert len(ids) == len(set(ids)) == 6
+        assert ledger.verify().ok
