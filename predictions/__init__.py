@@ -38,7 +38,7 @@ _PUBLIC = {
     "seeds": ("read_seeds", "rebuild_ledger"),
     "sqlite_file": ("shown_path",),
     "store": ("STATUSES", "Head", "Ledger", "TrackedForecast", "TrackedQuestion"),
-    "textwidth": ("clip", "display_width", "log_stamp", "p_value_text", "pad", "plural", "probability_text",
+    "textwidth": ("clip", "count_text", "display_width", "log_stamp", "p_value_text", "pad", "plural", "probability_text",
                   "wrap"),
 }  # fmt: skip
 # Public names that differ from the module's own: {public name: (module, name there)}.

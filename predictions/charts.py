@@ -12,6 +12,7 @@ import warnings
 from typing import Sequence
 
 from .scoring import CalibrationBin
+from .textwidth import count_text
 
 PLOT_HINT = "Install the plot extra for the reliability diagram: pip install 'predictions[plot]'"
 
@@ -22,7 +23,7 @@ def bin_label(b: CalibrationBin) -> str:
 
 
 def resolved_yes(b: CalibrationBin) -> str:
-    return f"{b.yes} of {b.n} resolved yes"
+    return f"{count_text(b.yes)} of {count_text(b.n)} resolved yes"
 
 
 def reliability_text(bins: Sequence[CalibrationBin], width: int = 30) -> str:
@@ -104,7 +105,7 @@ def reliability_svg(bins: Sequence[CalibrationBin], title: str = "Reliability di
             counts.bar([(b.lower + b.upper) / 2 for b in bins], [b.n for b in bins], width=0.085, color="#9db7d9")
             top = max(b.n for b in bins)
             for b in bins:
-                counts.annotate(str(b.n), ((b.lower + b.upper) / 2, b.n), textcoords="offset points",
+                counts.annotate(count_text(b.n), ((b.lower + b.upper) / 2, b.n), textcoords="offset points",
                                 xytext=(0, 2), ha="center", va="bottom", fontsize=7, color="#333333")  # fmt: skip
             counts.set_ylim(0, top * 1.35)
         axes.set_xlim(-0.02, 1.02)
@@ -174,7 +175,7 @@ def source_reliability_svg(name: str, n: int, bins: Sequence[CalibrationBin]) ->
             for run in adjacent_runs(bins):
                 axes.plot([b.mean_forecast for b in run], [b.observed_frequency for b in run], color="#1f5fa8", linewidth=1)
             for b in bins:
-                axes.annotate(str(b.n), (b.mean_forecast, b.observed_frequency), textcoords="offset points",
+                axes.annotate(count_text(b.n), (b.mean_forecast, b.observed_frequency), textcoords="offset points",
                               xytext=(4, -9), fontsize=6, color="#555555")  # fmt: skip
         axes.set_xlim(-0.02, 1.02)
         axes.set_ylim(-0.02, 1.02)

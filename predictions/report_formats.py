@@ -25,7 +25,7 @@ from .report_sections import (
 from . import report_views
 
 _VIEWS = (SourceCalibration, TrendTable, ChangeList)  # rendered by report_views
-from .textwidth import clip, display_width, pad, plural, probability_text, wrap
+from .textwidth import clip, count_text, display_width, pad, plural, probability_text, wrap
 
 FORMATS = ("text", "md", "html", "json")
 EXTENSIONS = {".txt": "text", ".md": "md", ".html": "html", ".json": "json"}  # report -o file name -> format
@@ -267,7 +267,7 @@ def _md_calibration(overall: GroupScore | None) -> list[str]:
     ]
     for b in overall.bins:
         lines.append(
-            f"| {_md_escape(bin_label(b))} | {b.n} | {resolved_yes(b)} | {b.mean_forecast:.3f} | "
+            f"| {_md_escape(bin_label(b))} | {count_text(b.n)} | {resolved_yes(b)} | {b.mean_forecast:.3f} | "
             f"{b.observed_frequency:.3f} | {b.wilson_low:.3f}–{b.wilson_high:.3f} |"
         )
     return [*lines, "", "```", reliability_text(overall.bins), "```"]
@@ -358,7 +358,7 @@ def _html_listing(listing: Listing, empty: str) -> str:
 def _html_calibration(overall: GroupScore | None) -> str:
     bins = overall.bins if overall else ()
     rows = [
-        [_e(bin_label(b)), str(b.n), _e(resolved_yes(b)), f"{b.mean_forecast:.3f}",
+        [_e(bin_label(b)), count_text(b.n), _e(resolved_yes(b)), f"{b.mean_forecast:.3f}",
          f"{b.observed_frequency:.3f}", f"{b.wilson_low:.3f}–{b.wilson_high:.3f}"]
         for b in bins
     ]  # fmt: skip

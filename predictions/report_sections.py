@@ -15,7 +15,7 @@ import attrs
 from .aggregate import GroupScore, ScoreTable
 from .report import TAG_MEANINGS, Listing, Movement, Report
 from .report_history import ChangesSince, Trend
-from .textwidth import p_value_text, plural
+from .textwidth import count_text, p_value_text, plural
 
 
 @attrs.frozen
@@ -107,7 +107,7 @@ def calibration_summary(report: Report) -> str:
         return "No forecasts resolved yes or no yet."
     z = "–" if c.spiegelhalter_z is None else f"{c.spiegelhalter_z:.2f} ({p_value_text(c.spiegelhalter_p)})"
     return (
-        f"{plural(c.n, 'forecast')} scored ({c.yes} resolved yes), Brier {_num(c.brier)} "
+        f"{plural(c.n, 'forecast')} scored ({count_text(c.yes)} resolved yes), Brier {_num(c.brier)} "
         f"(95% CI {ci_text(c)}), log score {_num(c.log_score)}, expected calibration error {_num(c.ece)}, "
         f"Spiegelhalter z {z}."
     )

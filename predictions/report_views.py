@@ -15,7 +15,7 @@ from .charts import PLOT_HINT, bin_label, resolved_yes, source_reliability_svg, 
 from .escape import escape_html, escape_markdown, escape_markdown_code, escape_terminal
 from .report_history import ChangesSince, Trend, TrendPoint, TrendSeries
 from .report_sections import ChangeList, SourceCalibration, TrendTable
-from .textwidth import clip, display_width, pad, plural, wrap
+from .textwidth import clip, count_text, display_width, pad, plural, wrap
 
 MULTIPLES = 12  # small multiples drawn; the other sources are named under them (all are in the tables)
 TEXT_TREND_SOURCES = 4  # source columns of the text trend table (fewer on a narrow terminal)
@@ -28,7 +28,7 @@ TEXT_BIN_HEADERS = ["bin", "yes of n", "mean", "observed", "95% Wilson"]
 
 
 def _bin_cells(b, short: bool = False) -> list[str]:
-    return [bin_label(b), f"{b.yes} of {b.n}" if short else resolved_yes(b), f"{b.mean_forecast:.3f}",
+    return [bin_label(b), f"{count_text(b.yes)} of {count_text(b.n)}" if short else resolved_yes(b), f"{b.mean_forecast:.3f}",
             f"{b.observed_frequency:.3f}", f"{b.wilson_low:.3f}–{b.wilson_high:.3f}"]  # fmt: skip
 
 

@@ -62,6 +62,13 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
+def count_text(count: int | float) -> str:
+    """A count as printed: whole (3), or two decimals where it is a sum of weights (a pair whose
+    updates fall in different calibration bins counts its share of days in each: 0.58)."""
+    whole = round(count)
+    return str(whole) if abs(count - whole) < 1e-9 else f"{count:.2f}"
+
+
 def probability_text(p: float) -> str:
     """A probability as every listing prints it: at least two decimals (0.30, 0.75), and every
     digit it was recorded with (0.275), never rounded away: two forecasts shown alike are alike."""
