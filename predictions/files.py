@@ -24,13 +24,11 @@ Three rules for writing, each kept here once:
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
 import signal
 import sqlite3
 import stat
-import tempfile
 import threading
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Mapping
@@ -86,7 +84,11 @@ def new_file_mode() -> int:
     return 0o666 & ~umask
 
 
+# ctypes and tempfile are imported where a file is created: a reading command never needs them
+# (a few ms of every start-up, benchmarks/goals.py).
 def _libc():
+    import ctypes
+
     try:
         return ctypes.CDLL(None, use_errno=True)
     except OSError:
@@ -125,13 +127,19 @@ def _sync_folder(path: Path) -> None:
             os.close(fd)
 
 
+def _errno() -> int:
+    import ctypes
+
+    return ctypes.get_errno()
+
+
 def _rename_no_replace(source: Path, target: Path) -> bool:
     libc = _libc()
     if libc is None or not hasattr(libc, "renameat2"):
         return False
     if libc.renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), _RENAME_NOREPLACE) == 0:
         return True
-    code = ctypes.get_errno()
+    code = _errno()
     if code == errno.EEXIST:
         raise FileExistsError(code, os.strerror(code), str(target))
     if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
@@ -147,7 +155,7 @@ def _link_anonymous(fd: int, target: Path) -> bool:
     proc = f"/proc/self/fd/{fd}".encode()
     if libc.linkat(_AT_FDCWD, proc, _AT_FDCWD, os.fsencode(target), _AT_SYMLINK_FOLLOW) == 0:
         return True
-    code = ctypes.get_errno()
+    code = _errno()
     if code == errno.EEXIST:
         raise FileExistsError(code, os.strerror(code), str(target))
     if code in (errno.ENOENT, errno.EINVAL, errno.ENOSYS, errno.EPERM, errno.EOPNOTSUPP):
@@ -195,7 +203,7 @@ def scratch_beside(target: Path, suffix: str = ".new") -> Iterator[Path]:
         try:
             with _signals_deferred():  # a Ctrl-C between creating the file and noting its name would leak it
                 try:
-                    fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=suffix)
+                    fd, name = _mkstemp(dir=folder, prefix=f".{target.name}.", suffix=suffix)
                 except OSError as exc:
                     why = "its folder is on a read-only file system" if exc.errno == errno.EROFS else exc.strerror
                     raise LedgerError(f"cannot create {shown_path(target)}: {why}") from None
@@ -253,6 +261,12 @@ def new_ledger(target: Path, *, if_taken: Callable[[Path], None]) -> Iterator[sq
             if_taken(scratch)
         except OSError as exc:
             raise LedgerError(f"cannot create {shown_path(target)}: {exc.strerror}; nothing was written") from None
+
+
+def _mkstemp(**options) -> tuple[int, str]:
+    import tempfile
+
+    return tempfile.mkstemp(**options)
 
 
 def _fsync(path: Path) -> None:
@@ -379,7 +393,7 @@ def write_output(
                 fd, named = _anonymous_file(folder, Path(target))
                 if fd is None:  # no O_TMPFILE here: a hidden named file, removed on the way out
                     try:
-                        fd, name = tempfile.mkstemp(dir=folder, prefix=f".{real.name}.", suffix=".tmp")
+                        fd, name = _mkstemp(dir=folder, prefix=f".{real.name}.", suffix=".tmp")
                     except OSError as exc:
                         raise _about(exc, Path(target)) from None
                     named = Path(name)

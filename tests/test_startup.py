@@ -113,6 +113,7 @@ def test_list_loads_neither_the_other_commands_nor_the_heavy_libraries(tmp_path)
              "predictions.charts", "predictions.report", "predictions.aggregate", "predictions.deadlines",
              # the write path and verify's own modules (imported where they are used)
              "predictions.importing", "predictions.writer", "predictions.fast_records", "predictions.fts",
-             "predictions.schema_check", "predictions.scoring", "predictions.chain_scan"}  # fmt: skip
+             "predictions.schema_check", "predictions.scoring", "predictions.chain_scan",
+             "ctypes", "tempfile"}  # fmt: skip
     assert loaded & never == set()
     assert {"predictions_cli.integrity", "predictions.chain"} <= _imported("head", db=db)
