@@ -9,6 +9,7 @@ machine wall time moves with the load, CPU time much less) with its ratio to "al
   to_record            model._record_of by attrgetter (off: attrs.asdict, as before)
   C encoder            canonical_json through the C encoder built once (off: JSONEncoder.encode)
   None adapter         the adapter registered for None (off: sqlite3's adapter lookup)
+  rare collections     importing._rare_collections (off: the collector at its default threshold)
 
 Usage:  python benchmarks/import_paths.py [--n 100000] [--runs 3] [--workdir DIR]
 """
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from import_and_score import generate  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
-from predictions import Ledger, chain, fast_records, model  # noqa: E402
+from predictions import Ledger, chain, fast_records, importing, model  # noqa: E402
 from predictions.io import read_records  # noqa: E402
 
 NONE_KEY = (type(None), sqlite3.PrepareProtocol)
@@ -65,12 +66,19 @@ def _off_none_adapter():
     return lambda: sqlite3.adapters.__setitem__(NONE_KEY, adapter)
 
 
+def _off_rare_collections():
+    original = importing.IMPORT_GC_THRESHOLD
+    importing.IMPORT_GC_THRESHOLD = 0  # no threshold is below it: the collector keeps its own
+    return lambda: setattr(importing, "IMPORT_GC_THRESHOLD", original)
+
+
 VARIANTS = {
     "all on": lambda: (lambda: None),
     "fast record path off": _off_fast_path,
     "to_record by asdict": _off_to_record,
     "C encoder off": _off_c_encoder,
     "None adapter off": _off_none_adapter,
+    "rare collections off": _off_rare_collections,
 }
 
 

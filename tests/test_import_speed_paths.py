@@ -8,6 +8,7 @@ or an error message. Speed itself is shown only by benchmarks/import_and_score.p
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import subprocess
@@ -219,3 +220,39 @@ def test_opening_an_existing_ledger_does_not_import_sqlite_utils(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def _watched(records, seen):
+    """The records, noting the collector's state as the import reads each."""
+    for where, record in records:
+        seen.append((gc.isenabled(), gc.get_threshold()[0]))
+        yield where, record
+
+
+@pytest.mark.parametrize("refused", [False, True])
+def test_an_import_runs_the_collector_rarely_and_restores_it(tmp_path, refused):
+    records = [(f"in.jsonl:{k}", r) for k, r in enumerate(_records(20), start=1)]
+    if refused:
+        records.append(("in.jsonl:21", {**records[0][1], "made_on": "not a date"}))
+    before, seen = gc.get_threshold(), []
+    with Ledger(tmp_path / "l.db") as ledger:
+        if refused:
+            with pytest.raises(ValidationError):
+                ledger.import_records(_watched(records, seen), recorded_at=RECORDED_AT, today=TODAY)
+        else:
+            ledger.import_records(_watched(records, seen), recorded_at=RECORDED_AT, today=TODAY)
+    assert seen and set(seen) == {(True, importing.IMPORT_GC_THRESHOLD)}  # still on: cycles are collected
+    assert gc.get_threshold() == before
+
+
+def test_an_import_leaves_a_collector_switched_off_by_threshold_off(tmp_path):
+    before, seen = gc.get_threshold(), []
+    gc.set_threshold(0, *before[1:])
+    try:
+        with Ledger(tmp_path / "l.db") as ledger:
+            records = [(f"in.jsonl:{k}", r) for k, r in enumerate(_records(5), start=1)]
+            ledger.import_records(_watched(records, seen), recorded_at=RECORDED_AT, today=TODAY)
+        assert {threshold for _, threshold in seen} == {0}
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
