@@ -106,8 +106,8 @@ def report(ctx, period, chosen, fmt, output, min_n, exclude_tags, verify, label,
     Shows forecasts resolved in the period and their scores by source, the leaderboard with
     intervals and counts, the calibration table and reliability diagram (overall and per source),
     score changes since the previous period, the Brier score of each of the last 12 months (8
-    quarters, 5 years), the corrections and late resolutions recorded since the previous period
-    ended that changed earlier figures, what is due now, the deadlines still to come in a period
+    quarters, 5 years), the corrections, late resolutions and late forecasts recorded since the
+    previous period ended that changed earlier figures, what is due now, the deadlines still to come in a period
     not over yet (its header says so), and the deadlines of the next period. With a past --today
     the report reads the ledger as recorded by the end of that day (UTC). The hash chain is verified first:
     a ledger that fails `verify` gets no report (exit 1). Ready for cron: the file is named for

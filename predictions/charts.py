@@ -14,7 +14,7 @@ from typing import Sequence
 from .scoring import CalibrationBin
 from .textwidth import count_text
 
-PLOT_HINT = "Install the plot extra for the reliability diagram: pip install 'predictions[plot]'"
+PLOT_HINT = "Install the plot extra for the {chart}: pip install 'predictions[plot]'"
 
 
 def bin_label(b: CalibrationBin) -> str:

@@ -271,6 +271,9 @@ def report_label(label: str | None, path: str | os.PathLike) -> str:
         return shown_path(Path(os.fsdecode(os.fspath(path))).name)
     if not isinstance(label, str):
         raise ValidationError("label", f"must be text, not {type(label).__name__}")
+    # One line: a line break or control character would forge lines of a text report or cron log
+    if not label.replace(" ", "").isprintable():
+        raise ValidationError("label", f"{label[:40]!r} holds a line break, control or invisible character: a label is one line")
     text = " ".join(label.split())
     if not text:
         raise ValidationError("label", "is empty: give the ledger's name, or leave the option out for its file name")

@@ -204,7 +204,7 @@ def _text_block(block: Block, width: int | None) -> list[str]:
     if isinstance(block, Changes):
         name = ((lambda group: escape_terminal(" ".join(group.split()))) if width is None
                 else (lambda group: clip(escape_terminal(" ".join(group.split())), 32)))  # fmt: skip
-        return ["  " + line for text in movement_lines(block.movement, name=name)
+        return ["  " + line for text in movement_lines(block.movement, name, block.earlier, block.previous)
                 for line in _wrapped(text, None if width is None else width - 2)]  # fmt: skip
     raise TypeError(f"no text for {block!r}")
 
@@ -288,7 +288,7 @@ def _md_block(block: Block) -> list[str]:
     if isinstance(block, Calibration):
         return _md_calibration(block.overall)
     if isinstance(block, Changes):
-        return ["- " + line for line in movement_lines(block.movement, name=_md_escape)]
+        return ["- " + line for line in movement_lines(block.movement, _md_escape, block.earlier, block.previous)]
     raise TypeError(f"no Markdown for {block!r}")
 
 
@@ -365,7 +365,7 @@ def _html_calibration(overall: GroupScore | None) -> str:
     table = _html_table(["bin", "n", "resolved yes", "mean forecast", "observed frequency", "95% Wilson interval"], rows)
     svg = reliability_svg(bins)
     if svg is None:
-        return table + f'<p class="muted">{_e(PLOT_HINT)}</p><pre>{_e(reliability_text(bins))}</pre>'
+        return table + f'<p class="muted">{_e(PLOT_HINT.format(chart="reliability diagram"))}</p><pre>{_e(reliability_text(bins))}</pre>'
     data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     chart = f'<img class="chart" alt="Reliability diagram" src="data:image/svg+xml;base64,{data}">'
     return f'<div class="calibration">{table}{chart}</div>'
@@ -388,7 +388,7 @@ def _html_block(block: Block) -> str:
     if isinstance(block, Calibration):
         return _html_calibration(block.overall)
     if isinstance(block, Changes):
-        items = "".join(f"<li>{_e(line)}</li>" for line in movement_lines(block.movement, name=str))
+        items = "".join(f"<li>{_e(line)}</li>" for line in movement_lines(block.movement, str, block.earlier, block.previous))
         return f"<ul>{items}</ul>"
     raise TypeError(f"no HTML for {block!r}")
 

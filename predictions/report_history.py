@@ -124,20 +124,26 @@ def build_trend(
 
 @attrs.frozen
 class Change:
-    """A resolution recorded after the previous period ended that changed an earlier period's figures."""
+    """What was recorded after the previous period ended that changed an earlier period's figures:
+    one per question whose outcome or date is not what it was when that period ended (its
+    resolutions recorded since, taken together), or one per forecast recorded late on a question
+    resolved before the report's period."""
 
     question_id: str
     claim: str  # the question's wording (or its first forecast's claim), for the reader
-    kind: str  # "correction" (it replaced an earlier resolution) or "late" (the first, dated back)
-    period: str  # the period its resolution date falls in
-    old_period: str | None  # the period of the resolution it replaced (None for a late one)
-    old_outcome: str | None
-    outcome: str
+    kind: str  # "correction" (it had a resolution), "late" (it had none: open, now dated back), "forecast"
+    period: str  # the period its resolution date falls in (now)
+    old_period: str | None  # the period of the resolution it had when the previous period ended
+    old_outcome: str | None  # as recorded when the previous period ended (None: open)
+    outcome: str  # now, as recorded by the report's day
     old_resolved_on: str | None
     resolved_on: str
-    reason: str | None  # the correction's reason; for a late resolution its note, if any
-    recorded_at: str
+    reason: str | None  # the reasons (or notes) of the resolutions recorded since, in order, "; " between
+    recorded_at: str  # the last of them (for a forecast: when it was recorded)
     forecasts: int  # forecasts on the question (each of its sources' scores moved)
+    entries: int = 1  # resolutions recorded since (1 for a forecast)
+    forecast_id: str | None = None  # for kind "forecast": the forecast recorded late, and its source
+    source: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -146,27 +152,52 @@ class Change:
 @attrs.frozen
 class ChangesSince:
     since: str  # the first recording time counted: the start of the report's period, 00:00 UTC
-    changes: tuple[Change, ...]  # up to the report's LIST_LIMIT: corrections first, each kind as recorded
+    changes: tuple[Change, ...]  # up to the report's LIST_LIMIT: corrections, late resolutions, late forecasts
     total: int
     by_period: tuple[tuple[str, int], ...]  # (period of the resolution date, how many), oldest first
-    corrections: int = 0  # of total; the rest are late resolutions
+    corrections: int = 0  # of total
+    late_forecasts: int = 0  # of total; the rest are late resolutions
+    cancelled: int = 0  # questions corrected since and back to what they were: not changes, not in total
+
+    @property
+    def late(self) -> int:
+        return self.total - self.corrections - self.late_forecasts
 
     def to_json(self) -> dict[str, Any]:
-        return {"since": self.since, "total": self.total, "corrections": self.corrections,
-                "late": self.total - self.corrections, "by_period": [list(item) for item in self.by_period],
+        return {"since": self.since, "total": self.total, "corrections": self.corrections, "late": self.late,
+                "late_forecasts": self.late_forecasts, "cancelled": self.cancelled,
+                "by_period": [list(item) for item in self.by_period],
                 "changes": [c.to_json() for c in self.changes]}  # fmt: skip
 
 
-# Each resolution with the one it replaced (the question's resolution recorded just before it);
-# `s` so that window_sql's tag clause applies. Only those recorded in [since, cutoff) and bearing on
-# a period before the report's: a first resolution dated back before it, or a correction of one
-# (from or to such a date) that changed its outcome or date.
-_CHANGED = """FROM resolutions s JOIN questions q ON q.id = s.question_id
-    LEFT JOIN resolutions p ON p.id = (SELECT x.id FROM resolutions x WHERE x.question_id = s.question_id
-                                       AND x.id < s.id ORDER BY x.id DESC LIMIT 1)
-    WHERE s.recorded_at >= :since AND (:cutoff IS NULL OR s.recorded_at < :cutoff)
-      AND (s.resolved_on < :start OR p.resolved_on < :start)
-      AND (p.id IS NULL OR p.outcome IS NOT s.outcome OR p.resolved_on IS NOT s.resolved_on)"""
+# Per question with a resolution recorded in [since, cutoff): the one it had when the previous
+# period ended (`o`, recorded before since; none: it was open) and the one it has now (`s`, the
+# latest recorded before the cutoff), where either is dated before the report's period. `s` so
+# that window_sql's tag clause applies. Ids grow with recording, so the latest is the largest.
+_STATES = """WITH touched AS (
+        SELECT question_id AS id, count(*) AS entries, max(recorded_at) AS recorded_at FROM resolutions
+        WHERE recorded_at >= :since AND (:cutoff IS NULL OR recorded_at < :cutoff) GROUP BY question_id),
+    states AS (
+        SELECT t.id, t.entries, t.recorded_at,
+            (SELECT r.id FROM resolutions r WHERE r.question_id = t.id AND r.recorded_at < :since
+             ORDER BY r.id DESC LIMIT 1) AS old_id,
+            (SELECT r.id FROM resolutions r WHERE r.question_id = t.id
+             AND (:cutoff IS NULL OR r.recorded_at < :cutoff) ORDER BY r.id DESC LIMIT 1) AS new_id
+        FROM touched t)
+    SELECT st.id AS question_id, st.entries, st.recorded_at, o.id IS NULL AS late, o.outcome AS old_outcome,
+           o.resolved_on AS old_resolved_on, s.outcome, s.resolved_on,
+           (o.id IS NOT NULL AND o.outcome IS s.outcome AND o.resolved_on IS s.resolved_on) AS same
+    FROM states st JOIN resolutions s ON s.id = st.new_id LEFT JOIN resolutions o ON o.id = st.old_id
+    WHERE (s.resolved_on < :start OR o.resolved_on < :start)"""
+# Forecasts recorded in [since, cutoff) on a question resolved yes or no before the report's period
+# (the snapshot's questions: as recorded by the report's day); they change its source's scores there.
+_LATE_FORECASTS = """FROM (SELECT f.rowid AS at, f.id, f.question_id, f.source, f.claim, f.note, f.recorded_at,
+        q.outcome, q.resolved_on FROM forecasts f JOIN questions q ON q.id = f.question_id
+    WHERE f.recorded_at >= :since AND (:cutoff IS NULL OR f.recorded_at < :cutoff)
+      AND q.outcome IN ('yes', 'no') AND q.resolved_on < :start) s WHERE 1 = 1"""
+_CLAIM = """coalesce((SELECT q.question FROM questions q WHERE q.id = {qid}), (SELECT f.claim FROM forecasts f
+    WHERE f.question_id = {qid} AND f.claim IS NOT NULL ORDER BY f.rowid LIMIT 1), '')"""
+_FORECASTS_ON = "(SELECT count(*) FROM forecasts f WHERE f.question_id = {qid})"
 
 
 def changes_since(
@@ -183,33 +214,51 @@ def changes_since(
     # Text order: every stamp of the period's first day or later is >= the bare date.
     params = {"since": period.start.isoformat(), "cutoff": cutoff, "start": period.start.isoformat(),
               **{f"t{i}": value for i, value in enumerate(tag_params)}}  # fmt: skip
-    expression = GROUPINGS[period.kind][0]
+    expression = GROUPINGS[period.kind][0]  # the period label of s.resolved_on
+    states = f"SELECT * FROM ({_STATES}) s WHERE 1 = 1{tags}"
     counts: dict[str, int] = {}
-    corrections = 0
-    for label, late, n in conn.execute(
-        f"SELECT {expression} AS grp, p.id IS NULL, count(*) {_CHANGED}{tags} GROUP BY grp, p.id IS NULL ORDER BY grp",
+    corrections = late_forecasts = cancelled = 0
+    for label, kind, n in conn.execute(
+        f"""SELECT {expression} AS grp, CASE WHEN same THEN 'same' WHEN late THEN 'late' ELSE 'correction' END,
+                   count(*) FROM ({states}) s GROUP BY 1, 2
+            UNION ALL SELECT {expression}, 'forecast', count(*) {_LATE_FORECASTS}{tags} GROUP BY 1 ORDER BY 1""",
         params,
     ):
+        if kind == "same":  # corrected since, and back to what a reader saw: nothing changed
+            cancelled += n
+            continue
         counts[str(label)] = counts.get(str(label), 0) + n
-        corrections += 0 if late else n
-    by_period = tuple(counts.items())
-    total = sum(counts.values())
+        corrections += n if kind == "correction" else 0
+        late_forecasts += n if kind == "forecast" else 0
     rows = conn.execute(
-        f"""SELECT s.question_id, coalesce(q.question, (SELECT f.claim FROM forecasts f WHERE f.question_id =
-                   s.question_id AND f.claim IS NOT NULL ORDER BY f.rowid LIMIT 1), ''),
-                   p.id IS NULL, p.outcome, s.outcome, p.resolved_on, s.resolved_on,
-                   coalesce(s.correction_reason, s.note), s.recorded_at,
-                   (SELECT count(*) FROM forecasts f WHERE f.question_id = s.question_id)
-            {_CHANGED}{tags} ORDER BY p.id IS NULL, s.recorded_at, s.id LIMIT :limit""",
+        f"""SELECT s.question_id, {_CLAIM.format(qid="s.question_id")}, s.late, s.old_outcome, s.outcome,
+                   s.old_resolved_on, s.resolved_on,
+                   (SELECT group_concat(why, '; ') FROM (SELECT coalesce(r.correction_reason, r.note) AS why
+                    FROM resolutions r WHERE r.question_id = s.question_id AND r.recorded_at >= :since
+                    AND (:cutoff IS NULL OR r.recorded_at < :cutoff) ORDER BY r.id)),
+                   s.recorded_at, {_FORECASTS_ON.format(qid="s.question_id")}, s.entries
+            FROM ({states}) s WHERE NOT s.same ORDER BY s.late, s.recorded_at, s.question_id LIMIT :limit""",
         {**params, "limit": limit},
-    )
+    ).fetchall()
+    forecast_rows = conn.execute(
+        f"""SELECT s.question_id, coalesce(s.claim, {_CLAIM.format(qid="s.question_id")}), s.outcome, s.resolved_on,
+                   s.note, s.recorded_at, {_FORECASTS_ON.format(qid="s.question_id")}, s.id, s.source
+            {_LATE_FORECASTS}{tags} ORDER BY s.recorded_at, s.at LIMIT :limit""",
+        {**params, "limit": max(0, limit - len(rows))},
+    ).fetchall()
 
     def label(day: str | None) -> str | None:
         return None if day is None else Period.containing(period.kind, day).label
 
-    changes = tuple(
+    changes = [
         Change(qid, claim, "late" if late else "correction", label(new_on), label(old_on), old, new, old_on, new_on,
-               reason, recorded_at, forecasts)
-        for qid, claim, late, old, new, old_on, new_on, reason, recorded_at, forecasts in rows
-    )  # fmt: skip
-    return ChangesSince(since, changes, total, by_period, corrections)
+               reason, recorded_at, forecasts, entries)
+        for qid, claim, late, old, new, old_on, new_on, reason, recorded_at, forecasts, entries in rows
+    ]  # fmt: skip
+    changes += [
+        Change(qid, claim, "forecast", label(on), label(on), outcome, outcome, on, on, note, recorded_at, forecasts,
+               1, fid, source)
+        for qid, claim, outcome, on, note, recorded_at, forecasts, fid, source in forecast_rows
+    ]  # fmt: skip
+    return ChangesSince(since, tuple(changes), sum(counts.values()), tuple(sorted(counts.items())), corrections,
+                        late_forecasts, cancelled)  # fmt: skip

@@ -56,6 +56,8 @@ class Calibration:
 @attrs.frozen
 class Changes:
     movement: tuple[Movement, ...]
+    earlier: int = 0  # changes to earlier periods recorded since the previous one ended (ChangeList)
+    previous: str = ""  # that period's label
 
 
 @attrs.frozen
@@ -113,11 +115,21 @@ def calibration_summary(report: Report) -> str:
     )
 
 
-def movement_lines(movement: tuple[Movement, ...], name: Callable[[str], str]) -> list[str]:
-    """One line per source whose score moved; `name` renders the source for the format."""
-    if not movement:
-        return ["No source had new forecasts scored in this period."]
+CHANGES_HEADING = "Changes to earlier periods recorded since {previous} ended"
+
+
+def movement_lines(movement: tuple[Movement, ...], name: Callable[[str], str], earlier: int = 0,
+                   previous: str = "") -> list[str]:  # fmt: skip
+    """One line per source whose score moved; `name` renders the source for the format. With
+    `earlier` changes to earlier periods, a line saying so, pointing to their section."""
     lines = []
+    if earlier:
+        lines.append(
+            f"{plural(earlier, 'change')} recorded since {previous} ended changed earlier periods' figures: the "
+            f"figures before are as they stand now, not as a report read then showed them (see "
+            f"\"{CHANGES_HEADING.format(previous=previous)}\" below).")  # fmt: skip
+    if not movement:
+        return lines + ["No source had new forecasts scored in this period."]
     for m in movement:
         if m.change is None:
             lines.append(f"{name(m.group)}: first scored, Brier {m.brier_now:.3f} (n={m.n_now})")
@@ -131,7 +143,8 @@ def movement_lines(movement: tuple[Movement, ...], name: Callable[[str], str]) -
 
 
 def title(report: Report) -> str:
-    return f"Calibration report {report.period.label}"
+    """The HTML page's title: the period and the ledger's label (or file name), one line."""
+    return f"Calibration report {report.period.label}: {report.ledger}"
 
 
 # --- the sections, in order ---------------------------------------------------------------------
@@ -167,9 +180,14 @@ def _header(report: Report) -> list[Block]:
 
 def recorded_text(report: Report) -> str:
     """What the report read: everything recorded so far, or as recorded by a past day."""
-    until = report.recorded_until or "never (the ledger is empty)"
+    until = report.recorded_until
     if report.recorded_by is None:
+        if until is None:
+            return "It includes everything recorded so far: nothing (the ledger is empty)."
         return f"It includes everything recorded so far: the latest entry it reads was recorded {until}."
+    if until is None:
+        return (f"It shows the ledger as recorded by the end of {report.recorded_by} (UTC): nothing had been "
+                "recorded by then; what was recorded later is not in it.")  # fmt: skip
     return (f"It shows the ledger as recorded by the end of {report.recorded_by} (UTC): questions, forecasts, "
             f"resolutions and corrections recorded later are not in it; the latest entry it reads was "
             f"recorded {until}.")  # fmt: skip
@@ -196,8 +214,9 @@ def _ranks_withheld(report: Report) -> list[Block]:
 
 
 def _resolved(report: Report) -> list[Block]:
-    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items())) or "none"
-    return [Heading(f"Resolved in {report.period.label}: {counts}"),
+    counts = ", ".join(f"{n} {outcome}" for outcome, n in sorted(report.outcomes.items()))
+    # With nothing resolved the line under the heading says so: the heading does not say it too.
+    return [Heading(f"Resolved in {report.period.label}" + (f": {counts}" if counts else "")),
             Forecasts(report.resolved, "Nothing was resolved in this period.")]  # fmt: skip
 
 
@@ -227,7 +246,8 @@ def _calibration_by_source(report: Report) -> list[Block]:
     heading = Heading(f"Calibration by source, up to {report.scored_until} "
                       f"(sources with at least {plural(min_n, 'scored forecast')}, largest first)", 3)  # fmt: skip
     if not groups:
-        return [heading, Para((f"No source has {plural(min_n, 'forecast')} resolved yes or no yet.",), "muted")]
+        return [heading, Para((f"No source has {plural(min_n, 'scored (source, question) pair')} (resolved yes or "
+                                "no) yet.",), "muted")]  # fmt: skip
     return [heading, Para((
         "The same bins as above, per source: where the observed frequency sits below the mean forecast "
         "in the high bins (above it in the low ones) the source is over-confident; an interval that "
@@ -255,16 +275,21 @@ def _changes_since_previous(report: Report) -> list[Block]:
     if changes is None:
         return []
     previous = report.period.shifted(-1)
-    return [Heading(f"Changes to earlier periods recorded since {previous.label} ended"),
+    return [Heading(CHANGES_HEADING.format(previous=previous.label)),
             Para((
-                f"Resolutions recorded from {report.period.start} on that change a figure of a period before "
-                f"{report.period.label}: corrections, and resolutions recorded late and dated back. The "
-                "scores above already count them; a report read before shows the old figures.",), "muted"),
+                f"What was recorded from {report.period.start} on that changes a figure of a period before "
+                f"{report.period.label}, one line per question: its outcome and date when {previous.label} "
+                "ended → now (a correction; a late resolution, dated back, of a question that was open), "
+                "with the reasons of the resolutions recorded since; and forecasts recorded late on "
+                "questions already resolved. The scores above already count them; a report read before "
+                "shows the old figures.",), "muted"),
             ChangeList(changes)]  # fmt: skip
 
 
 def _changes(report: Report) -> list[Block]:
-    return [Heading(f"Score changes since the end of {report.period.shifted(-1).label}"), Changes(report.movement)]
+    previous = report.period.shifted(-1).label
+    earlier = report.changes.total if report.changes else 0
+    return [Heading(f"Score changes since the end of {previous}"), Changes(report.movement, earlier, previous)]
 
 
 def _due(report: Report) -> list[Block]:

@@ -51,28 +51,53 @@ def _shared_columns(trend: Trend, shown: list[TrendSeries]) -> list[int]:
     return [i for i in range(len(trend.periods)) if any(s.points[i].shared_questions for s in shown)]
 
 
+def _old_text(c) -> str:
+    return f"{c.old_outcome} ({c.old_resolved_on})" if c.old_outcome else "open"
+
+
+def _new_text(c) -> str:
+    if c.kind == "forecast":
+        return f"forecast {c.forecast_id} by {c.source}, on {c.outcome} ({c.resolved_on})"
+    return f"{c.outcome} ({c.resolved_on})"
+
+
 def _change_line(c) -> str:
+    if c.kind == "forecast":
+        why = f"; {c.reason}" if c.reason else ""
+        return (f"{c.question_id} in {c.period}: forecast {c.forecast_id} by {c.source} recorded late, "
+                f"{c.recorded_at}, on a question resolved {c.outcome} on {c.resolved_on}{why}")  # fmt: skip
     old = f"{c.old_outcome} on {c.old_resolved_on}" if c.old_outcome else "open"
     why = f"; {c.kind}: {c.reason}" if c.reason else f"; {c.kind}"
     moved = f" (was {c.old_period})" if c.old_period and c.old_period != c.period else ""
-    return (f"{c.question_id} in {c.period}{moved}: {old} → {c.outcome} on {c.resolved_on}, recorded {c.recorded_at}"
+    when = (f" ({c.entries} resolutions, the last recorded {c.recorded_at})" if c.entries > 1
+            else f", recorded {c.recorded_at}")  # fmt: skip
+    return (f"{c.question_id} in {c.period}{moved}: {old} → {c.outcome} on {c.resolved_on}{when}"
             f"{why} ({plural(c.forecasts, 'forecast')})")  # fmt: skip
 
 
 PERIODS_NAMED = 12  # periods named in the changes' count line (the JSON has every one)
 
 
+def _cancelled(changes: ChangesSince) -> str:
+    n = changes.cancelled
+    if not n:
+        return ""
+    return (f" {plural(n, 'question')} {'was' if n == 1 else 'were'} corrected since and back to the outcome "
+            "and date a reader saw: not a change.")  # fmt: skip
+
+
 def _counts(changes: ChangesSince) -> str:
     if not changes.total:
-        return "Nothing recorded since then changed an earlier period."
-    late = changes.total - changes.corrections
-    kinds = f"{plural(changes.corrections, 'correction')}, {plural(late, 'late resolution')}"
+        return "Nothing recorded since then changed an earlier period." + _cancelled(changes)
+    kinds = f"{plural(changes.corrections, 'correction')}, {plural(changes.late, 'late resolution')}"
+    if changes.late_forecasts:
+        kinds += f", {plural(changes.late_forecasts, 'late forecast')}"
     named = changes.by_period[-PERIODS_NAMED:]
     parts = ", ".join(f"{period}: {n}" for period, n in named)
     if len(changes.by_period) > len(named):
         earlier = changes.by_period[: -PERIODS_NAMED]
         parts = f"{plural(sum(n for _, n in earlier), 'change')} in {len(earlier)} earlier periods, " + parts
-    return f"{plural(changes.total, 'change')} to earlier periods ({kinds}; by period: {parts})."
+    return f"{plural(changes.total, 'change')} to earlier periods ({kinds}; by period: {parts})." + _cancelled(changes)
 
 
 # Text -------------------------------------------------------------------------------------------
@@ -174,8 +199,8 @@ def md_block(block) -> list[str]:
         lines = [escape_markdown(_counts(changes))]
         if changes.changes:
             rows = [[escape_markdown_code(c.question_id, in_table=True), escape_markdown(c.claim), c.period,
-                     escape_markdown(c.old_period or "–"), escape_markdown(f"{c.old_outcome} ({c.old_resolved_on})" if c.old_outcome else "open"),
-                     escape_markdown(f"{c.outcome} ({c.resolved_on})"), c.kind, escape_markdown(c.reason or "–"),
+                     escape_markdown(c.old_period or "–"), escape_markdown(_old_text(c)), escape_markdown(_new_text(c)),
+                     c.kind, escape_markdown(c.reason or "–"),
                      escape_markdown(c.recorded_at)]
                     for c in changes.changes]  # fmt: skip
             lines += [""] + _md_table(["question", "claim", "period", "was in", "old outcome", "new outcome", "kind",
@@ -227,8 +252,7 @@ def html_block(block) -> str:
         if changes.changes:
             rows = [[f"<code>{escape_html(c.question_id)}</code>", escape_html(c.claim), escape_html(c.period),
                      escape_html(c.old_period or "–"),
-                     escape_html(f"{c.old_outcome} ({c.old_resolved_on})" if c.old_outcome else "open"),
-                     escape_html(f"{c.outcome} ({c.resolved_on})"), escape_html(c.kind), escape_html(c.reason or "–"),
+                     escape_html(_old_text(c)), escape_html(_new_text(c)), escape_html(c.kind), escape_html(c.reason or "–"),
                      escape_html(c.recorded_at)] for c in changes.changes]  # fmt: skip
             out += _html_table(["question", "claim", "period", "was in", "old outcome", "new outcome", "kind", "reason",
                                 "recorded at"], rows, text_columns=2)  # fmt: skip
@@ -255,7 +279,7 @@ def _html_multiples(groups: tuple[GroupScore, ...]) -> str:
             names = ", ".join(escape_html(g.group) for g in rest)
             out += f'<p class="muted">Not drawn ({plural(len(rest), "smaller source")}, in the tables below): {names}.</p>'
     else:
-        out = f'<p class="muted">{escape_html(PLOT_HINT)} (small multiples per source); every figure is in the tables.</p>'
+        out = f'<p class="muted">{escape_html(PLOT_HINT.format(chart="reliability diagram of each source"))}; every figure is in the tables.</p>'
     tables = "".join(
         f"<details><summary>{escape_html(g.group)}: {escape_html(_ece(g))}</summary>"
         + _html_table(BIN_HEADERS, [[escape_html(c) for c in _bin_cells(b)] for b in g.bins]) + "</details>"
@@ -268,7 +292,7 @@ def _html_trend(trend: Trend) -> str:
     drawn = _series(trend, CHART_TREND_SOURCES)
     svg = trend_svg(trend.periods, [(s.group, [(p.n, p.brier) for p in s.points]) for s in drawn])
     if svg is None:
-        chart = f'<p class="muted">{escape_html(PLOT_HINT)} (the trend chart); every figure is in the table.</p>'
+        chart = f'<p class="muted">{escape_html(PLOT_HINT.format(chart="trend chart"))}; every figure is in the table.</p>'
     else:
         chart = _img(svg, f"Brier score by {trend.kind}", "trend")
     shown = _series(trend, TABLE_TREND_SOURCES)

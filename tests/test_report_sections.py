@@ -96,7 +96,7 @@ def test_calibration_by_source_is_each_sources_own_calibration_table(history):
 def test_calibration_by_source_leaves_out_sources_below_min_n(history):
     assert [g.group for g in _report(history, min_n=4).calibration_by_source] == ["B"]
     assert _report(history, min_n=5).calibration_by_source == ()
-    assert "No source has 5 forecasts resolved yes or no yet." in _report(history, min_n=5).render("text")
+    assert "No source has 5 scored (source, question) pairs (resolved yes or no) yet." in _report(history, min_n=5).render("text")
 
 
 def test_trend_scores_each_month_alone_with_gaps(history):
@@ -144,6 +144,7 @@ def test_changes_since_the_previous_period_list_corrections_and_late_resolutions
         "question_id": "q-a2", "claim": "claim of q-a2", "kind": "correction", "period": "2026-08",
         "old_period": "2026-08", "old_outcome": "no", "outcome": "yes", "old_resolved_on": "2026-08-15",
         "resolved_on": "2026-08-15", "reason": "misread the series", "recorded_at": None, "forecasts": 1,
+        "entries": 1, "forecast_id": None, "source": None,
     }  # fmt: skip
 
 
@@ -403,13 +404,14 @@ def test_corrections_come_first_and_many_periods_are_summed(ledger, recorded_on_
         day = dt.date(2025 + (month - 1) // 12, (month - 1) % 12 + 1, 28).isoformat()
         recorded_on_today.on("2025-01-01")
         ledger.add(**forecast_fields(id=f"late-{month}", source="A", probability=0.5, made_on="2025-01-01", deadline=day))
-        _resolve(ledger, recorded_on_today, f"late-{month}", "yes", day, "2026-10-02")
+        # late-1's resolution was recorded before October: its correction is one; the other 13 are late
+        _resolve(ledger, recorded_on_today, f"late-{month}", "yes", day, "2026-09-30" if month == 1 else "2026-10-02")
     _resolve(ledger, recorded_on_today, "late-1", "no", "2025-01-28", "2026-10-03", correction="misread")
     changes = _report(ledger, period="2026-10", min_n=1).changes
-    assert (changes.total, changes.corrections) == (15, 1) and len(changes.by_period) == 14
+    assert (changes.total, changes.corrections) == (14, 1) and len(changes.by_period) == 14
     assert changes.changes[0].kind == "correction" and {c.kind for c in changes.changes[1:]} == {"late"}
     text = _report(ledger, period="2026-10", min_n=1).render("text")
-    assert "15 changes to earlier periods (1 correction, 14 late resolutions; by period: 3 changes in 2 earlier periods, 2025-03: 1," in text
+    assert "14 changes to earlier periods (1 correction, 13 late resolutions; by period: 2 changes in 2 earlier periods, 2025-03: 1," in text
 
 
 EVENTS = st.lists(
