@@ -195,9 +195,9 @@ _LATE_FORECASTS = """FROM (SELECT f.rowid AS at, f.id, f.question_id, f.source, 
         q.outcome, q.resolved_on FROM forecasts f JOIN questions q ON q.id = f.question_id
     WHERE f.recorded_at >= :since AND (:cutoff IS NULL OR f.recorded_at < :cutoff)
       AND q.outcome IN ('yes', 'no') AND q.resolved_on < :start) s WHERE 1 = 1"""
-_CLAIM = """coalesce((SELECT q.question FROM questions q WHERE q.id = {qid}), (SELECT f.claim FROM forecasts f
-    WHERE f.question_id = {qid} AND f.claim IS NOT NULL ORDER BY f.rowid LIMIT 1), '')"""
-_FORECASTS_ON = "(SELECT count(*) FROM forecasts f WHERE f.question_id = {qid})"
+_CLAIM = """coalesce((SELECT q.question FROM questions q WHERE q.id = s.question_id), (SELECT f.claim FROM forecasts f
+    WHERE f.question_id = s.question_id AND f.claim IS NOT NULL ORDER BY f.rowid LIMIT 1), '')"""
+_FORECASTS_ON = "(SELECT count(*) FROM forecasts f WHERE f.question_id = s.question_id)"
 
 
 def changes_since(
@@ -231,18 +231,18 @@ def changes_since(
         corrections += n if kind == "correction" else 0
         late_forecasts += n if kind == "forecast" else 0
     rows = conn.execute(
-        f"""SELECT s.question_id, {_CLAIM.format(qid="s.question_id")}, s.late, s.old_outcome, s.outcome,
+        f"""SELECT s.question_id, {_CLAIM}, s.late, s.old_outcome, s.outcome,
                    s.old_resolved_on, s.resolved_on,
                    (SELECT group_concat(why, '; ') FROM (SELECT coalesce(r.correction_reason, r.note) AS why
                     FROM resolutions r WHERE r.question_id = s.question_id AND r.recorded_at >= :since
                     AND (:cutoff IS NULL OR r.recorded_at < :cutoff) ORDER BY r.id)),
-                   s.recorded_at, {_FORECASTS_ON.format(qid="s.question_id")}, s.entries
+                   s.recorded_at, {_FORECASTS_ON}, s.entries
             FROM ({states}) s WHERE NOT s.same ORDER BY s.late, s.recorded_at, s.question_id LIMIT :limit""",
         {**params, "limit": limit},
     ).fetchall()
     forecast_rows = conn.execute(
-        f"""SELECT s.question_id, coalesce(s.claim, {_CLAIM.format(qid="s.question_id")}), s.outcome, s.resolved_on,
-                   s.note, s.recorded_at, {_FORECASTS_ON.format(qid="s.question_id")}, s.id, s.source
+        f"""SELECT s.question_id, coalesce(s.claim, {_CLAIM}), s.outcome, s.resolved_on,
+                   s.note, s.recorded_at, {_FORECASTS_ON}, s.id, s.source
             {_LATE_FORECASTS}{tags} ORDER BY s.recorded_at, s.at LIMIT :limit""",
         {**params, "limit": max(0, limit - len(rows))},
     ).fetchall()
