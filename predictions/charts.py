@@ -26,28 +26,38 @@ def resolved_yes(b: CalibrationBin) -> str:
     return f"{count_text(b.yes)} of {count_text(b.n)} resolved yes"
 
 
-def reliability_text(bins: Sequence[CalibrationBin], width: int = 30) -> str:
+def reliability_text(bins: Sequence[CalibrationBin], width: int = 30, compact: bool = False) -> str:
     """Two lines per non-empty bin: the mean forecast (▒) and the observed frequency (█) as bars,
-    with "k of n resolved yes" and the 95% Wilson interval of the observed frequency.
+    with "k of n resolved yes" and the 95% Wilson interval of the observed frequency (when
+    `compact`, for a narrow terminal, those on a third line).
 
     A calibrated source has both bars the same length in every row.
     """
     if not bins:
         return "(no resolved forecasts to chart)"
-    lines = [f"{'bin':<11} {'mean forecast ▒ / observed frequency █':<{width + 6}}"]
+    legend = "mean ▒ / observed █" if compact else "mean forecast ▒ / observed frequency █"
+    lines = [f"{'bin':<11} {legend}"]
     for b in bins:
+        ci = f"{b.wilson_low:.2f}–{b.wilson_high:.2f}"
+        counts = f"{resolved_yes(b)} (95% CI {ci})"
         lines.append(f"{bin_label(b):<11} {_bar(b.mean_forecast, width, '▒')} {b.mean_forecast:4.2f}")
-        lines.append(
-            f"{'':<11} {_bar(b.observed_frequency, width, '█')} {b.observed_frequency:4.2f}  "
-            f"{resolved_yes(b)} (95% CI {b.wilson_low:.2f}–{b.wilson_high:.2f})"
-        )
+        observed = f"{'':<11} {_bar(b.observed_frequency, width, '█')} {b.observed_frequency:4.2f}"
+        short = f"{count_text(b.yes)} of {count_text(b.n)} yes, 95% CI {ci}"
+        lines += [observed, f"    {short}"] if compact else [f"{observed}  {counts}"]
     return "\n".join(lines)
 
 
 def bar_width(width: int | None) -> int:
     """The bars' length in a text chart fitted to `width` cells: 30, less on a narrow terminal
-    (the rest of a row, labels and counts, takes about 58 cells)."""
-    return 30 if width is None else max(10, min(30, width - 58))
+    (the rest of a row, labels and counts, takes about 62 cells; compact, 17)."""
+    if width is None:
+        return 30
+    return max(10, min(30, width - 62)) if not compact_chart(width) else max(3, min(30, width - 17))
+
+
+def compact_chart(width: int | None) -> bool:
+    """Whether a text chart fitted to `width` cells puts its counts on lines of their own."""
+    return width is not None and width < 92
 
 
 def _bar(value: float, width: int, char: str) -> str:
@@ -188,10 +198,16 @@ def source_reliability_svg(name: str, n: int, bins: Sequence[CalibrationBin]) ->
         return _svg(plt, figure)
 
 
+# The trend chart's colours, `all` first: the page's legend (HTML text, readable on a phone, where
+# the chart's own type shrinks with it) names each series beside its colour.
+TREND_COLOURS = ("#222222", "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b")
+
+
 def trend_svg(periods: Sequence[str], series: Sequence[tuple[str, Sequence[tuple[int, float | None]]]]) -> str | None:
     """Brier score per period, one line per series (the first, "all", drawn heaviest); a point's
     area grows with its n and the first series' points are labelled with it. A period with nothing
-    scored is a gap: the line breaks there, it is never drawn across."""
+    scored is a gap: the line breaks there, it is never drawn across. Series take TREND_COLOURS
+    in order; the chart has no legend of its own (the page gives it as text)."""
     plt = _pyplot()
     if plt is None:
         return None
@@ -200,19 +216,24 @@ def trend_svg(periods: Sequence[str], series: Sequence[tuple[str, Sequence[tuple
         warnings.simplefilter("ignore")
         x = list(range(len(periods)))
         largest = max([n for _, points in series for n, _ in points] + [1])
+        def area(n: int) -> float:
+            return 12 + 140 * (n / largest) ** 0.5
+
         for index, (name, points) in enumerate(series):
             y = [float("nan") if brier is None else brier for _, brier in points]
             first = index == 0
-            line = axes.plot(x, y, linewidth=2.2 if first else 1.2, color="#222222" if first else None,
-                             label=chart_label(name, 24).replace("$", r"\$"), zorder=3 if first else 2)[0]  # fmt: skip
+            line = axes.plot(x, y, linewidth=2.2 if first else 1.2, color=TREND_COLOURS[index % len(TREND_COLOURS)],
+                             zorder=2 if first else 3)[0]  # fmt: skip
             shown = [(i, n, brier) for i, (n, brier) in enumerate(points) if brier is not None]
-            axes.scatter([i for i, _, _ in shown], [b for _, _, b in shown], color=line.get_color(),
-                         s=[12 + 140 * (n / largest) ** 0.5 for _, n, _ in shown], zorder=line.get_zorder(), alpha=0.8)
+            # `all` as rings on top, the sources' filled points inside them stay visible
+            colour = line.get_color()
+            axes.scatter([i for i, _, _ in shown], [b for _, _, b in shown], s=[area(n) for _, n, _ in shown],
+                         facecolors="none" if first else colour, edgecolors=colour, linewidths=1.4 if first else 0,
+                         zorder=5 if first else 4, alpha=1 if first else 0.75)  # fmt: skip
             if first:
-                for i, (n, brier) in enumerate(points):
-                    if brier is not None:
-                        axes.annotate(f"n={n}", (i, brier), textcoords="offset points", xytext=(0, 7), ha="center",
-                                      fontsize=7, color="#222222")  # fmt: skip
+                for i, n, brier in shown:  # above the ring: its radius (points) and a little more
+                    axes.annotate(f"n={n}", (i, brier), textcoords="offset points", xytext=(0, area(n) ** 0.5 / 2 + 3),
+                                  ha="center", va="bottom", fontsize=7, color="#222222", zorder=6)  # fmt: skip
         axes.set_xticks(x)
         axes.set_xticklabels(periods, rotation=45 if len(periods) > 6 else 0, ha="right" if len(periods) > 6 else "center",
                              fontsize=8)  # fmt: skip
@@ -221,5 +242,4 @@ def trend_svg(periods: Sequence[str], series: Sequence[tuple[str, Sequence[tuple
         axes.set_ylabel("Brier score (lower is better)", fontsize=8)
         axes.tick_params(axis="y", labelsize=8)
         axes.spines[["top", "right"]].set_visible(False)
-        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7, frameon=False)
         return _svg(plt, figure)

@@ -15,7 +15,7 @@ from .aggregate import GroupScore, ScoreTable
 from .escape import (
     escape_html, escape_json, escape_markdown, escape_markdown_code, escape_terminal, escape_terminal_lines,
 )  # fmt: skip
-from .charts import PLOT_HINT, bar_width, bin_label, reliability_svg, reliability_text, resolved_yes
+from .charts import PLOT_HINT, bar_width, bin_label, compact_chart, reliability_svg, reliability_text, resolved_yes
 from .errors import ValidationError
 from .report import Listing, Report
 from .report_sections import (
@@ -143,7 +143,8 @@ def score_command_text(table: ScoreTable, width: int | None = None) -> str:
 def render(report: Report, fmt: str, width: int | None = None) -> str:
     """The report in `fmt`; text is fitted to `width` terminal cells if given (the others ignore it)."""
     if fmt == "text":
-        return escape_terminal_lines(_text(report, width))
+        text = escape_terminal_lines(_text(report, width))
+        return text if width is None else _fit(text, width)
     if fmt == "md":
         return _markdown(report)
     if fmt == "html":
@@ -175,6 +176,8 @@ def _listing_text(listing: Listing, empty: str, width: int | None = None) -> lis
     widths = [max(display_width(row[column]) for row in rows) for column in range(3)]
     # On a terminal the claim keeps at least 20 cells and the source 6 (up to 24, and its colon).
     source_cap = None if width is None else max(6, min(24, width - 9 - sum(widths) - 1 - 20))
+    if width is not None and width - 9 - sum(widths) - 7 < 20:  # too narrow for one line each: two (or three)
+        return _listing_narrow(rows, widths, width) + _more(listing)
     rows = [(fid, p, when, fit(source, source_cap) + ":", claim) for fid, p, when, source, claim in rows]
     widths.append(max(display_width(row[3]) for row in rows))
     room = None if width is None else max(20, width - 9 - sum(widths))
@@ -183,8 +186,21 @@ def _listing_text(listing: Listing, empty: str, width: int | None = None) -> lis
         f"{fit(claim, room)}"
         for fid, p, when, source, claim in rows
     ]
-    if listing.total > len(listing.lines):
-        lines.append(f"  … and {listing.total - len(listing.lines)} more")
+    return lines + _more(listing)
+
+
+def _more(listing: Listing) -> list[str]:
+    return [f"  … and {listing.total - len(listing.lines)} more"] if listing.total > len(listing.lines) else []
+
+
+def _listing_narrow(rows, widths: list[int], width: int) -> list[str]:
+    """The listing on a narrow terminal: id, probability and date on a line (the id alone if even
+    that is too wide: it is what `resolve` takes, never cut), "source: claim" clipped under it."""
+    lines = []
+    for fid, p, when, source, claim in rows:
+        head = f"  {pad(fid, widths[0])}  {pad(p, widths[1])}  {when}"
+        lines += [f"  {fid}", f"      {p}  {when}"] if display_width(head) > width else [head.rstrip()]
+        lines.append("      " + clip(f"{source}: {claim}", width - 6))
     return lines
 
 
@@ -200,13 +216,41 @@ def _text_block(block: Block, width: int | None) -> list[str]:
     if isinstance(block, Forecasts):
         return _listing_text(block.listing, block.empty, width)
     if isinstance(block, Calibration):
-        return ["", reliability_text(block.overall.bins if block.overall else (), bar_width(width))]
+        bins = block.overall.bins if block.overall else ()
+        return ["", *reliability_text(bins, bar_width(width), compact_chart(width)).split("\n")]
     if isinstance(block, Changes):
         name = ((lambda group: escape_terminal(" ".join(group.split()))) if width is None
                 else (lambda group: clip(escape_terminal(" ".join(group.split())), 32)))  # fmt: skip
         return ["  " + line for text in movement_lines(block.movement, name, block.earlier, block.previous)
                 for line in _wrapped(text, None if width is None else width - 2)]  # fmt: skip
     raise TypeError(f"no text for {block!r}")
+
+
+def _cut(line: str, width: int) -> str:
+    """`line` in at most `width` cells, its spacing kept (columns stay aligned), cut with '…'."""
+    kept, used = [], 1  # the '…'
+    for char in line:
+        used += display_width(char)
+        if used > width:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
+
+
+def _fit(text: str, width: int) -> str:
+    """Every line in at most `width` cells: the sections wrap or clip what they can; a line still
+    wider (a diagram's row, a listing's fixed columns on a narrow terminal) is cut, and a last line
+    says how many were and how to see them whole."""
+    lines, cut = [], 0
+    for line in text.rstrip("\n").split("\n"):
+        line = line.rstrip()
+        if display_width(line) > width:
+            line, cut = _cut(line, width), cut + 1
+        lines.append(line)
+    if cut:
+        lines += ["", *_wrapped(f"({plural(cut, 'line')} cut to fit {width} columns, ending in …; --wide, or -o "
+                                "FILE, shows every line whole)", width)]  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def _text(report: Report, width: int | None = None) -> str:

@@ -11,7 +11,7 @@ import base64
 from typing import Any, Callable
 
 from .aggregate import GroupScore
-from .charts import PLOT_HINT, bin_label, resolved_yes, source_reliability_svg, trend_svg
+from .charts import PLOT_HINT, TREND_COLOURS, bin_label, resolved_yes, source_reliability_svg, trend_svg
 from .escape import escape_html, escape_markdown, escape_markdown_code, escape_terminal
 from .report_history import ChangesSince, Trend, TrendPoint, TrendSeries
 from .report_sections import ChangeList, SourceCalibration, TrendTable
@@ -44,6 +44,15 @@ def _cell(point: TrendPoint, relative: bool = False) -> str:
 
 def _series(trend: Trend, sources: int) -> list[TrendSeries]:
     return [trend.overall, *trend.sources[:sources]]
+
+
+def _html_cell(point: TrendPoint, relative: bool = False) -> str:
+    """A trend cell in HTML: the score, and under it its n (shared questions for rel.)."""
+    text = _cell(point, relative)
+    if text == "–":
+        return text
+    score, count = text.split(" ")
+    return f'{escape_html(score)}<br><span class="muted">{escape_html(count)}</span>'
 
 
 def _shared_columns(trend: Trend, shown: list[TrendSeries]) -> list[int]:
@@ -146,8 +155,10 @@ def text_block(block, width: int | None) -> list[str]:
 
 def _trend_text(trend: Trend, width: int | None, name: Callable[[str], str]) -> list[str]:
     lines: list[str] = []
+    most = min(TEXT_TREND_SOURCES, len(trend.sources))
     for relative in (False, True) if trend.shared else (False,):
-        for sources in range(min(TEXT_TREND_SOURCES, len(trend.sources)), -1, -1):
+        # The rel. table has no legend of its own: it shows at most the sources the first one named
+        for sources in range(most, -1, -1):
             shown = _series(trend, sources)
             rows = [[trend.kind, "all", *(f"[{i}]" for i in range(1, len(shown)))]]
             rows += [[label, *(_cell(s.points[i], relative) for s in shown)] for i, label in enumerate(trend.periods)
@@ -156,9 +167,10 @@ def _trend_text(trend: Trend, width: int | None, name: Callable[[str], str]) -> 
             if width is None or max(display_width(line) for line in table) <= width or sources == 0:
                 break
         if relative:
-            lines += ["", f"  rel. (shared questions in brackets; only the {trend.kind}s with any):"]
+            lines += ["", *_lines(f"rel. (shared questions in brackets; only the {trend.kind}s with any):", width)]
         lines += table
         if not relative:
+            most = sources
             lines += [f"  [{i}] {name(s.group, 60)}" for i, s in enumerate(shown[1:], start=1)]
         left = len(trend.sources) - sources
         if left > 0 and not relative:
@@ -219,7 +231,10 @@ CSS = """
 .multiples{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:.5rem 1rem;margin:.5rem 0}
 .multiples img{width:100%;height:auto;max-width:300px}img.trend{width:100%;max-width:820px;height:auto}
 details{margin:.3rem 0 .8rem}summary{cursor:pointer}summary,li,.series{overflow-wrap:anywhere}
-.series{max-width:16rem;min-width:8rem}table.periods th{white-space:nowrap}
+.series{max-width:12rem;min-width:7rem}table.periods th{white-space:nowrap}
+ul.legend{list-style:none;padding:0;margin:.2rem 0 1rem;display:flex;flex-wrap:wrap;gap:.2rem 1.2rem;font-size:.9rem}
+.key{display:inline-block;width:1.4em;height:.3em;vertical-align:middle;margin-right:.4em}
+table.periods{font-size:.78rem}table.periods th,table.periods td{padding:.2rem .35rem}
 @media (max-width:600px){.multiples{grid-template-columns:repeat(auto-fill,minmax(150px,1fr))}}
 """
 
@@ -294,17 +309,20 @@ def _html_trend(trend: Trend) -> str:
     if svg is None:
         chart = f'<p class="muted">{escape_html(PLOT_HINT.format(chart="trend chart"))}; every figure is in the table.</p>'
     else:
-        chart = _img(svg, f"Brier score by {trend.kind}", "trend")
+        keys = "".join(f'<li><span class="key" style="background:{TREND_COLOURS[i % len(TREND_COLOURS)]}"></span>'
+                       f"{escape_html(s.group)}</li>" for i, s in enumerate(drawn))  # fmt: skip
+        chart = _img(svg, f"Brier score by {trend.kind}", "trend") + f'<ul class="legend">{keys}</ul>'
+
     shown = _series(trend, TABLE_TREND_SOURCES)
     headers = ["source", *trend.periods]
 
-    out = chart + _html_table(headers, [[escape_html(s.group), *(_cell(p) for p in s.points)] for s in shown],
+    out = chart + _html_table(headers, [[escape_html(s.group), *(_html_cell(p) for p in s.points)] for s in shown],
                               kind="periods")  # fmt: skip
     if trend.shared:
         columns = _shared_columns(trend, shown)
         out += (f'<p class="muted">rel. (shared questions in brackets; only the {trend.kind}s with any):</p>'
                 + _html_table(["source", *(trend.periods[i] for i in columns)],
-                              [[escape_html(s.group), *(_cell(s.points[i], True) for i in columns)] for s in shown],
+                              [[escape_html(s.group), *(_html_cell(s.points[i], True) for i in columns)] for s in shown],
                               kind="periods"))  # fmt: skip
     if len(trend.sources) > TABLE_TREND_SOURCES:
         out += f'<p class="muted">{plural(len(trend.sources) - TABLE_TREND_SOURCES, "more source")} in the JSON report.</p>'

@@ -5,6 +5,7 @@ period ended) against the new; forecasts recorded late on resolved questions are
 
 from __future__ import annotations
 
+from .conftest import forecast_fields
 from .test_report_sections import _question, _report, _resolve, history  # noqa: F401  (a fixture)
 
 
@@ -129,3 +130,86 @@ def test_a_label_with_a_line_break_or_control_character_is_refused(history, db_p
     assert "<title>Calibration report 2026-10: ledger.db</title>" in page
     labelled = history.report("2026-10", today="2026-11-22", label="My <ledger>").render("html")
     assert "<title>Calibration report 2026-10: My &lt;ledger&gt;</title>" in labelled
+
+
+def _trend(sources: int, n: int, shared: int):
+    from predictions.report_history import Trend, TrendPoint, TrendSeries
+
+    periods = tuple(f"2026-{m:02d}" for m in range(1, 13))
+
+    def series(name, rel):
+        points = tuple(TrendPoint(p, n, 0.25, rel if i == 3 else None, shared if i == 3 else 0)
+                       for i, p in enumerate(periods))  # fmt: skip
+        return TrendSeries(name, n * len(periods), points)
+
+    return Trend("month", periods, series("all", 0.0), tuple(series(f"S{i}", -0.1) for i in range(sources)), 1)
+
+
+def test_the_rel_trend_table_names_no_column_its_legend_does_not(monkeypatch):
+    import re
+
+    from predictions.report_sections import TrendTable
+    from predictions.report_views import text_block
+
+    # Brier cells "0.250 (1000)" are wider than rel. cells "-0.100 (1)": the rel. table fitted more columns
+    trend = _trend(4, 1000, 1)
+    for width in (40, 50, 60, 70, 80, None):
+        lines = text_block(TrendTable(trend), width)
+        split = lines.index("")  # the rel. table follows a blank line
+        named = {m for line in lines[:split] for m in re.findall(r"^  \[(\d)\] ", line)}
+        used = set(re.findall(r"\[(\d)\]", "\n".join(lines[split:])))
+        assert used <= named, (width, used, named)
+        assert all(len(line) <= width for line in lines) if width else True
+
+
+def _busy(ledger, clock):
+    """Long names and claims, shared questions, updates, a correction with a long reason, due and upcoming."""
+    long = "Institute for the Very Long Names of Forecasting Organisations"
+    sources = [long, "A", "Bee ünïcode 名前 source", "C" * 30, "D"]
+    for k in range(12):
+        qid = f"busy-{k}"
+        month = k % 10 + 1
+        deadline = f"2026-{month:02d}-28"
+        clock.on("2025-12-01")
+        ledger.add(**forecast_fields(id=qid, source=sources[k % 5], probability=(k % 9 + 1) / 10,
+                                     made_on="2025-12-01", deadline=deadline, claim=f"claim {k} " + "that goes on " * 8))
+        ledger.add(source=sources[(k + 1) % 5], probability=0.5 + k / 100, made_on="2025-12-02", question=qid)
+        ledger.add(source=sources[k % 5], probability=0.3 + k / 100, made_on="2026-01-15", question=qid)  # an update
+        _resolve(ledger, clock, qid, "yes" if k % 3 else "no", deadline, f"2026-{month:02d}-28")
+    _resolve(ledger, clock, "busy-1", "no", "2026-02-28", "2026-11-03",
+             correction="the first resolution read the wrong table of the report " * 3)
+    clock.on("2026-11-04")
+    for k, deadline in enumerate(("2026-11-10", "2026-11-30", "2026-12-15")):
+        ledger.add(**forecast_fields(id=f"open-{k}", source=sources[k], probability=0.5, made_on="2026-11-01",
+                                     deadline=deadline, claim="an open claim " * 10))
+
+
+def test_every_line_of_a_busy_report_fits_the_width(ledger, recorded_on_today):
+    from predictions.textwidth import display_width
+
+    _busy(ledger, recorded_on_today)
+    for period, today in (("2026", "2026-12-01"), ("2026-11", "2026-11-22"), ("2026-10", "2026-11-05")):
+        report = ledger.report(period, today=today, min_n=1)
+        for width in (40, 60, 80):
+            text = report.render("text", width=width)
+            wide = [line for line in text.splitlines() if display_width(line) > width]
+            assert not wide, (period, width, wide[:3])
+        assert max(display_width(line) for line in report.render("text").splitlines()) > 80  # nothing cut without
+
+
+def test_the_html_trend_legend_is_page_text_in_the_charts_colours(history):  # noqa: F811
+    import base64
+    import re
+
+    from predictions.charts import TREND_COLOURS
+
+    page = _report(history, min_n=1).render("html")
+    part = page[page.index("Brier score by month"):page.index("<h2>Changes to earlier periods")]
+    legend = re.search(r'<ul class="legend">(.*?)</ul>', part)[1]  # under the chart, not inside its image
+    assert part.index('class="trend"') < part.index('<ul class="legend">')
+    keys = re.findall(r'<li><span class="key" style="background:(#[0-9a-f]{6})"></span>([^<]*)</li>', legend)
+    assert keys == [(TREND_COLOURS[0], "all"), (TREND_COLOURS[1], "B"), (TREND_COLOURS[2], "A")]
+    svg = base64.b64decode(re.search(r'class="trend" alt="[^"]*" src="data:image/svg\+xml;base64,([^"]+)"', part)[1]).decode()
+    assert all(colour in svg for colour, _ in keys)  # each line is drawn in its legend's colour
+    # Each cell's n sits under its score, so that twelve months fit a desk's page
+    assert '0.650<br><span class="muted">(2)</span>' in part
