@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import gc
 import sqlite3
+import threading
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
@@ -156,14 +157,28 @@ def _rare_collections() -> Iterator[None]:
     every few dozen records and re-scanned the batch each time, 4-5% of an import's CPU. Nothing
     an import keeps forms a cycle, so those runs found nothing. It stays enabled: garbage cycles,
     if any formed, still trigger it once IMPORT_GC_THRESHOLD of them pile up, so memory stays bounded.
+    The threshold is the process's: imports in several threads (or nested) share one raised
+    threshold, and the last to end restores the one the first found.
     """
-    thresholds = gc.get_threshold()
-    if 0 < thresholds[0] < IMPORT_GC_THRESHOLD:  # 0: collection is off, and stays off
-        gc.set_threshold(IMPORT_GC_THRESHOLD, *thresholds[1:])
+    global _imports_running, _threshold_before
+    with _threshold_lock:
+        if _imports_running == 0:
+            _threshold_before = gc.get_threshold()
+            if 0 < _threshold_before[0] < IMPORT_GC_THRESHOLD:  # 0: collection is off, and stays off
+                gc.set_threshold(IMPORT_GC_THRESHOLD, *_threshold_before[1:])
+        _imports_running += 1
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
+        with _threshold_lock:
+            _imports_running -= 1
+            if _imports_running == 0:
+                gc.set_threshold(*_threshold_before)
+
+
+_threshold_lock = threading.Lock()
+_imports_running = 0
+_threshold_before = gc.get_threshold()
 
 
 def import_platform(

@@ -256,3 +256,37 @@ def test_an_import_leaves_a_collector_switched_off_by_threshold_off(tmp_path):
         assert gc.get_threshold()[0] == 0
     finally:
         gc.set_threshold(*before)
+
+
+def test_imports_in_two_threads_restore_the_collector_whichever_ends_first(tmp_path):
+    """A starts, B starts, A ends, B ends: B must not restore the threshold A had raised."""
+    import threading
+
+    before = gc.get_threshold()
+    a_started, b_started, a_done = threading.Event(), threading.Event(), threading.Event()
+    errors = []
+
+    def records(started, wait_for, n):
+        started.set()
+        assert wait_for.wait(10)
+        yield from ((f"in.jsonl:{k}", r) for k, r in enumerate(_records(n), start=1))
+
+    def run(name, started, wait_for, done=None):
+        try:
+            with Ledger(tmp_path / f"{name}.db") as ledger:
+                ledger.import_records(records(started, wait_for, 5), recorded_at=RECORDED_AT, today=TODAY)
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+        finally:
+            if done is not None:
+                done.set()
+
+    a = threading.Thread(target=run, args=("a", a_started, b_started, a_done))
+    b = threading.Thread(target=run, args=("b", b_started, a_done))
+    a.start()
+    assert a_started.wait(10)
+    b.start()
+    a.join(20)
+    b.join(20)
+    assert not errors
+    assert gc.get_threshold() == before
