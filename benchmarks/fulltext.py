@@ -31,11 +31,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from import_and_score import generate  # noqa: E402
+from import_and_score import generate, measure_cpu as measure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # A child process: the CLI with the index's upkeep off when NO_INDEX is set.
@@ -73,16 +72,6 @@ def realistic(path: Path, n: int, prefix: str) -> None:
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     raw.unlink()
 
-
-def measure(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """(wall seconds, peak resident MB, CPU seconds) of one process run to completion."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"benchmark command failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def cli(db: Path, *args: str, index: bool = True) -> tuple[float, float, float]:

@@ -37,11 +37,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from import_and_score import generate  # noqa: E402  (the same synthetic records as every benchmark)
+from import_and_score import generate, measure_cpu as measure  # noqa: E402  (the same synthetic records as every benchmark)
 
 LIMIT_MB = 200
 GOALS = {"import into a new ledger": 1.25, "score": 1.1, "verify": 4.0, "start-up": 0.65}
@@ -64,19 +63,6 @@ for payload, stored in conn.execute("SELECT payload, hash FROM entries ORDER BY 
 print(prev)
 """
 
-
-def measure(command: list[str]) -> tuple[float, float, float]:
-    """(wall seconds, peak resident MB, CPU seconds) of one process run to completion; a failure
-    stops the run. CPU time (user + system) moves much less than wall time with the machine's load."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.exit(f"benchmark command failed ({code}): {' '.join(command)}\n{process.stderr.read().decode()}")
-    process.stderr.close()
-    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # ru_maxrss: KiB on Linux
 
 
 def remove_db(path: Path) -> None:

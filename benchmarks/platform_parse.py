@@ -24,8 +24,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from import_and_score import measure  # noqa: E402  (how every benchmark measures a command)
 
 HEADER = ("Question title,Multiple choice option,Forecast created by,Forecast (scale = 0-1),Forecast created at,"
           "Question created by,Question created at,Question resolve by,Resolution,Resolved at,"
@@ -72,16 +74,6 @@ def generate(csv_path: Path, jsonl_path: Path, n: int, per_question: int, seed: 
                                   evidence=f"Resolved {resolution} on Fatebook")
                 jsonl_out.write(json.dumps(record) + "\n")
 
-
-def measure(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak resident MB) of one process run to completion."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"benchmark command failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
 
 
 def main() -> None:

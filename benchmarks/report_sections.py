@@ -30,11 +30,10 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from import_and_score import generate  # noqa: E402  the same synthetic records as every benchmark
+from import_and_score import generate, measure  # noqa: E402  the same synthetic records as every benchmark
 
 PERIOD = "2025-06"  # resolutions of the generated records run from 2020 to early 2026
 PAST_DAY = "2026-11-25"  # after the bulk (2026-11-22), before the later 100 (2026-11-29)
@@ -45,16 +44,6 @@ WITHOUT = (
     "sys.argv = ['predictions', *sys.argv[1:]]; cli()"
 )
 
-
-def measure(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak resident MB) of one process run to completion."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"benchmark command failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024  # KiB on Linux
 
 
 def _stamp(path: Path, recorded_at: str) -> None:
