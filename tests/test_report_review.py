@@ -213,3 +213,20 @@ def test_the_html_trend_legend_is_page_text_in_the_charts_colours(history):  # n
     assert all(colour in svg for colour, _ in keys)  # each line is drawn in its legend's colour
     # Each cell's n sits under its score, so that twelve months fit a desk's page
     assert '0.650<br><span class="muted">(2)</span>' in part
+
+
+def test_the_installed_command_refuses_a_label_with_a_line_break(history, db_path):  # noqa: F811
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    command = Path(sys.executable).with_name("predictions")
+    def rows():  # what the ledger holds (its file's bytes move with a WAL checkpoint)
+        return history.conn.execute("SELECT count(*), max(hash) FROM entries").fetchone()
+
+    before = rows()
+    result = subprocess.run([str(command), "--db", str(db_path), "report", "--for", "2026-10", "--label", "bad\nlabel"],
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
+    (error,) = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert "'--label'" in error and "'bad\\nlabel'" in error and rows() == before
