@@ -22,7 +22,7 @@ from .report_sections import (
     score_legend, Block, Calibration, ChangeList, Changes, Code, Forecasts, Heading, Para, Scores, SourceCalibration,
     TrendTable, ci_text, movement_lines, sections, title,
 )  # fmt: skip
-from . import report_views
+from . import report_views, textwidth
 
 _VIEWS = (SourceCalibration, TrendTable, ChangeList)  # rendered by report_views
 from .textwidth import clip, count_text, display_width, pad, plural, probability_text, wrap
@@ -226,17 +226,6 @@ def _text_block(block: Block, width: int | None) -> list[str]:
     raise TypeError(f"no text for {block!r}")
 
 
-def _cut(line: str, width: int) -> str:
-    """`line` in at most `width` cells, its spacing kept (columns stay aligned), cut with '…'."""
-    kept, used = [], 1  # the '…'
-    for char in line:
-        used += display_width(char)
-        if used > width:
-            break
-        kept.append(char)
-    return "".join(kept) + "…"
-
-
 def _fit(text: str, width: int) -> str:
     """Every line in at most `width` cells: the sections wrap or clip what they can; a line still
     wider (a diagram's row, a listing's fixed columns on a narrow terminal) is cut, and a last line
@@ -245,7 +234,7 @@ def _fit(text: str, width: int) -> str:
     for line in text.rstrip("\n").split("\n"):
         line = line.rstrip()
         if display_width(line) > width:
-            line, cut = _cut(line, width), cut + 1
+            line, cut = textwidth.cut(line, width), cut + 1
         lines.append(line)
     if cut:
         lines += ["", *_wrapped(f"({plural(cut, 'line')} cut to fit {width} columns, ending in …; --wide, or -o "

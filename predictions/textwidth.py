@@ -21,11 +21,15 @@ def _cells(char: str) -> int:
 
 def clip(text: str, width: int) -> str:
     """`text` on one line in at most `width` cells, cut with '…' if it is longer."""
-    text = " ".join(text.split())
-    if display_width(text) <= width:
-        return text
+    return cut(" ".join(text.split()), width)
+
+
+def cut(line: str, width: int) -> str:
+    """`line` in at most `width` cells, its spacing kept (columns stay aligned), cut with '…' if longer."""
+    if display_width(line) <= width:
+        return line
     kept, used = [], 1  # the '…'
-    for char in text:
+    for char in line:
         used += _cells(char)
         if used > width:
             break
