@@ -127,6 +127,8 @@ def _text_checker(field: str, *, optional: bool, single_line: bool):
     def check(value: Any) -> str | None:
         if type(value) is str and len(value) <= limit and value.isprintable() and value.strip(" "):
             return value
+        if value is None and optional:  # an absent optional field, a dozen times a record: as _checked_text says
+            return None
         return _checked_text(value, field, optional=optional, single_line=single_line)
 
     return check
