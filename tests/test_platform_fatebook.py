@@ -298,3 +298,22 @@ def test_a_file_saved_again_with_a_bom_and_crlf_reads_the_same(tmp_path):
     questions, _ = read(path)
     assert questions == expected  # the line breaks inside a title or notes read as "\n" too
     assert [[f.key for f in q.forecasts] for q in questions] == [[f.key for f in q.forecasts] for q in expected]
+
+
+def test_a_question_whose_rows_are_apart_and_disagree_is_refused_naming_both_lines(tmp_path):
+    # Rows of one question (same title and creation time) separated by another question's row:
+    # the parser keeps only a digest of earlier questions' cells, and still refuses the change.
+    other = ROW.replace('"Q"', '"Other"')
+    later = ROW.replace('"Ann",0.5,2025-01-01 10:00:0', '"Ann",0.6,2025-01-02 10:00:0').replace(
+        ',,,,,"",', ',"YES",2025-03-01 10:00:0,,,"",')
+    path = tmp_path / "apart.csv"
+    path.write_text("\n".join([HEADER, ROW, other, later]) + "\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as refused:
+        read(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}:4: ") and f"differ from its rows at {path}:2" in message
+    assert "Resolution" in message and "\n" not in message
+    agreeing = ROW.replace('"Ann",0.5,2025-01-01 10:00:0', '"Bo",0.6,2025-01-02 10:00:0')
+    path.write_text("\n".join([HEADER, ROW, other, agreeing]) + "\n", encoding="utf-8")
+    questions, _ = read(path)
+    assert sorted(len(q.forecasts) for q in questions) == [1, 1, 1]  # the same question, seen twice: its rows kept

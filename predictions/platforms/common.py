@@ -11,6 +11,7 @@ file that disagrees with itself) and each yield carries forecasts not yielded be
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import contextvars
 import datetime as dt
 import json
@@ -117,14 +118,16 @@ def _singular(what: str) -> str:
     return " ".join(words)
 
 
-def new_keys(seen: set[str], forecasts: list[PlatformForecast], skipped: Skipped) -> tuple[PlatformForecast, ...]:
-    """The forecasts whose key was not seen before in this file; repeats are counted."""
+def new_keys(seen: set[bytes], forecasts: list[PlatformForecast], skipped: Skipped) -> tuple[PlatformForecast, ...]:
+    """The forecasts whose key was not seen before in this file; repeats are counted. `seen` holds
+    16-byte digests of the keys, not the keys: a third of the memory, for every forecast of a file."""
     fresh = []
     for forecast in forecasts:
-        if forecast.key in seen:
+        digest = hashlib.blake2b(forecast.key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        if digest in seen:
             skipped.add("repeated forecasts (the same forecast twice in the file)")
             continue
-        seen.add(forecast.key)
+        seen.add(digest)
         fresh.append(forecast)
     return tuple(fresh)
 

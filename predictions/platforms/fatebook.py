@@ -81,8 +81,11 @@ def _read_rows(reader, name: str, skipped: Skipped, source: str | None) -> Itera
     columns = {field: header[i] for field, i in index.items()}
     width = len(header)
     cells_of = [(field, index[field]) for field in QUESTION_CELLS if field in index]
-    seen_cells: dict[str, tuple[tuple[str, ...], str]] = {}  # question key -> its cells, where first read
-    seen_forecasts: set[str] = set()
+    # question key -> a digest of its cells and where first read: an export lists a question's rows
+    # together, so the current question's cells are kept whole (to name the cell that differs) and
+    # earlier ones only as digests (memory: a question's notes and comments, for every question).
+    seen_cells: dict[str, tuple[bytes, str]] = {}
+    seen_forecasts: set[bytes] = set()
     choice_questions: set[str] = set()
     forecasters: dict[str, str] = {}  # (with --source) each name in the file -> where first read
     key = question = cells = None
@@ -115,9 +118,10 @@ def _read_rows(reader, name: str, skipped: Skipped, source: str | None) -> Itera
             if pending:
                 yield from _flush(question, pending, seen_forecasts, skipped)
             key, cells, pending = row_key, row_cells, []
-            first = seen_cells.setdefault(key, (cells, where))
-            if first[0] != cells:
-                _disagree(cells, first[0], cells_of, columns, where, first[1])
+            first = seen_cells.setdefault(key, (_digest(cells), where))
+            if first[0] != _digest(cells):
+                names = ", ".join(columns[field] for field, _ in cells_of)
+                raise ValidationError(None, f"the question's cells ({names}) differ from its rows at {first[1]}", where)
             try:
                 question = attrs.evolve(_question(row, index, key, skipped), where=first[1])
             except ValidationError as exc:
@@ -132,10 +136,14 @@ def _read_rows(reader, name: str, skipped: Skipped, source: str | None) -> Itera
         yield from _flush(question, pending, seen_forecasts, skipped)
 
 
-def _flush(question: PlatformQuestion, forecasts: list[PlatformForecast], seen: set[str], skipped: Skipped):
+def _flush(question: PlatformQuestion, forecasts: list[PlatformForecast], seen: set[bytes], skipped: Skipped):
     fresh = common.new_keys(seen, forecasts, skipped)
     if fresh:
         yield common.with_forecasts(question, fresh)
+
+
+def _digest(cells: tuple[str, ...]) -> bytes:
+    return hashlib.blake2b("\x00".join(cells).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _disagree(cells, first, cells_of, columns, where: str, first_where: str):

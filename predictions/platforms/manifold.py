@@ -107,7 +107,7 @@ def _questions(markets, bets, skipped: Skipped, source: str | None) -> Iterator[
         forecast = _forecast(bet, where, source, forecasters, skipped)
         if forecast is not None:
             on[contract].append(forecast)
-    seen: set[str] = set()
+    seen: set[bytes] = set()
     for key in order:
         question = by_id[key]
         if isinstance(question, str):

@@ -260,7 +260,7 @@ def _python_list(value: str, field: str) -> list[str]:
 
 def _read_forecasts(archive, member, name: str, questions, skipped: Skipped, source: str | None,
                     progress) -> Iterator[PlatformQuestion]:
-    seen: set[str] = set()
+    seen: set[bytes] = set()
     forecasters: dict[str, str] = {}
     answered: set[str] = set()
     current: PlatformQuestion | None = None

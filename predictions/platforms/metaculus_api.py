@@ -24,7 +24,7 @@ def read(path: str | Path, *, skipped: Skipped, source: str | None = None,
     name = str(path)
     data = common.load_json(path, progress)
     seen_questions: dict[str, PlatformQuestion] = {}
-    seen_forecasts: set[str] = set()
+    seen_forecasts: set[bytes] = set()
     forecasters: dict[str, str] = {}
     for where, post in _posts(data, name):
         for at, raw, group in _questions(post, where, skipped):

@@ -28,7 +28,7 @@ def read(path: str | Path, *, skipped: Skipped, source: str | None = None,
     source = common.source_override(source)
     data = common.load_json(path, progress)
     seen_questions: dict[str, PlatformQuestion] = {}
-    seen_forecasts: set[str] = set()
+    seen_forecasts: set[bytes] = set()
     forecasters: dict[str, str] = {}
     for where, prediction in _predictions(data, name):
         question = _question(prediction, where)
