@@ -35,7 +35,7 @@ def verify(ctx, contains, as_json, log):
     else:
         found = ", and it contains the published hash" if result.contains else ""
         click.echo(escape_terminal(logged(
-            f"OK: {_entries_check_out(result.entries)} ({plural(result.forecasts, 'forecast')}, "
+            f"OK: {_entries_check_out(result.entries)} ({_questions(result.entries - result.forecasts - result.resolutions)}{plural(result.forecasts, 'forecast')}, "
             f"{plural(result.resolutions, 'resolution or correction', 'resolutions and corrections')}){found}; head {result.head}"
         )))  # fmt: skip
     if not result.ok:
@@ -49,6 +49,12 @@ def _entries_check_out(entries: int) -> str:
     if entries == 1:
         return "the 1 chain entry checks out"
     return f"all {entries} chain entries check out" if entries else "the chain has no entries yet"
+
+
+def _questions(count: int) -> str:
+    """The entries of questions recorded on their own (shared by several forecasts, m004 on), so
+    the parts add up to the entries; where every question rides in its forecast's entry, none."""
+    return f"{plural(count, 'question')}, " if count else ""
 
 
 @click.command()

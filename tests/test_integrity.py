@@ -495,3 +495,22 @@ def test_routine_sqlite_maintenance_is_not_a_change_of_schema(built):
     _raw(built, "ANALYZE", "PRAGMA optimize", "VACUUM")  # sqlite_stat1 appears; the ledger's own objects do not change
     result = run(built, "verify")
     assert result.exit_code == 0, result.output
+
+
+def test_verify_names_the_questions_it_checked_when_they_have_entries_of_their_own(tmp_path):
+    # Two sources on one question: the question has its own chain entry, and the OK line counts
+    # it, so the parts add up to the entries (they summed to 9 of 13 on an imported Fatebook export).
+    from click.testing import CliRunner
+
+    from predictions_cli.main import cli
+
+    db = str(tmp_path / "l.db")
+    fixture = Path(__file__).parent / "fixtures" / "platforms" / "fatebook.csv"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--db", db, "import", "--from", "fatebook", str(fixture)]).exit_code == 0
+    result = runner.invoke(cli, ["--db", db, "verify"])
+    assert result.exit_code == 0, result.output
+    line = result.output.strip()
+    entries = int(line.split("all ")[1].split(" chain")[0])
+    parts = [int(part.split()[0]) for part in line.split("(")[1].split(")")[0].split(", ")]
+    assert "question" in line and len(parts) == 3 and sum(parts) == entries
