@@ -207,6 +207,10 @@ class Report:
     # a report as of today, everything), the latest of it recorded at recorded_until.
     recorded_by: dt.date | None = None
     recorded_until: str | None = None
+    # With recorded_by: the chain as it stood at the end of that day, its last entry then (number
+    # and hash). chain_head stays the head verified now; the two are equal if nothing came after.
+    recorded_entries: int | None = None
+    recorded_head: str | None = None
 
     def render(self, fmt: str = "text", width: int | None = None) -> str:
         """The report as text, md (Markdown), html (one self-contained page) or json; text fitted
@@ -402,6 +406,8 @@ def _build(conn, ledger, verified, chain_head, chain_entries, period, today, min
         changes=changes_since(conn, period, recorded.cutoff, exclude_tags=exclude, limit=LIST_LIMIT),
         recorded_by=recorded.day,
         recorded_until=recorded.until,
+        recorded_entries=None if recorded.cutoff is None else recorded.entries,
+        recorded_head=recorded.head,
     )
 
 

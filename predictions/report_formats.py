@@ -465,6 +465,9 @@ def report_json(report: Report) -> dict[str, Any]:
         # today), the latest entry recorded at recorded_until (docs/reports.md, "As recorded by").
         "recorded_by": None if report.recorded_by is None else report.recorded_by.isoformat(),
         "recorded_until": report.recorded_until,
+        # With recorded_by: the chain's last entry then (its number and hash), the head published that day
+        "recorded_entries": report.recorded_entries,
+        "recorded_head": report.recorded_head,
         "exclude_tags": list(report.exclude_tags),
         "min_n": report.leaderboard.min_n,  # groups with fewer scored forecasts have rank null
         "resolved": {**_listing_json(report.resolved), "outcomes": report.outcomes},

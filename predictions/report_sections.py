@@ -190,7 +190,8 @@ def recorded_text(report: Report) -> str:
                 "recorded by then; what was recorded later is not in it.")  # fmt: skip
     return (f"It shows the ledger as recorded by the end of {report.recorded_by} (UTC): questions, forecasts, "
             f"resolutions and corrections recorded later are not in it; the latest entry it reads was "
-            f"recorded {until}.")  # fmt: skip
+            f"recorded {until}; the chain then ended at entry {report.recorded_entries}, head "
+            f"{report.recorded_head}.")  # fmt: skip
 
 
 def _left_out(report: Report) -> str:

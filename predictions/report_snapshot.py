@@ -23,6 +23,7 @@ from typing import Iterator
 
 import attrs
 
+from .chain import GENESIS
 from .scoring import pair_weights_sql
 
 
@@ -35,6 +36,11 @@ class Recorded:
     # stamp of a later day ("2026-11-02T00:00:00Z", "2026-11-02T00:00:00.5Z") above it.
     cutoff: str | None
     until: str | None  # the latest recorded_at among what the report read
+    # With a cutoff: the shortest stretch of the chain holding everything the report read, to its
+    # last entry recorded before the cutoff (seq, hash; 0 and GENESIS if none was). Entries carry the
+    # clock's stamps in order, so this is the head the ledger had at the end of that day.
+    entries: int = 0
+    head: str | None = None
 
     @property
     def day(self) -> dt.date | None:
@@ -60,6 +66,20 @@ def _latest(conn: sqlite3.Connection, before: str | None) -> str | None:
     return conn.execute(_LATEST, {"before": before}).fetchone()[0]
 
 
+def _chain_then(conn: sqlite3.Connection, cutoff: str) -> tuple[int, str]:
+    """(seq, hash) of the last chain entry recorded before `cutoff`, or (0, GENESIS).
+
+    Each payload holds its record's recorded_at. The scan runs from the end and stops at the first
+    entry recorded before the cutoff, so it reads only what was recorded since. A payload that is
+    not JSON (a damaged ledger, reported with --no-verify) is passed over, not a crash."""
+    row = conn.execute(
+        "SELECT seq, hash FROM main.entries WHERE CASE WHEN json_valid(payload) "
+        "THEN json_extract(payload, '$.recorded_at') END < ? ORDER BY seq DESC LIMIT 1",
+        [cutoff],
+    ).fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
 _LATEST = """SELECT max(stamp) FROM (
     SELECT max(recorded_at) AS stamp FROM main.questions WHERE :before IS NULL OR recorded_at < :before
     UNION ALL SELECT max(recorded_at) FROM main.forecasts WHERE :before IS NULL OR recorded_at < :before
@@ -74,8 +94,9 @@ def as_recorded_by(conn: sqlite3.Connection, cutoff: str | None) -> Iterator[Rec
     write to `temp` (never to the ledger: every statement here names temp) for the snapshot, which
     is dropped on the way out."""
     latest = _latest(conn, None)
+    then = {} if cutoff is None else dict(zip(("entries", "head"), _chain_then(conn, cutoff)))
     if cutoff is None or latest is None or latest < cutoff:
-        yield Recorded(cutoff, latest)
+        yield Recorded(cutoff, latest, **then)
         return
     query_only = conn.execute("PRAGMA query_only").fetchone()[0]
     conn.execute("PRAGMA query_only = OFF")
@@ -83,7 +104,7 @@ def as_recorded_by(conn: sqlite3.Connection, cutoff: str | None) -> Iterator[Rec
         for statement in _SNAPSHOT:
             conn.execute(statement, {"cutoff": cutoff})
         conn.execute(_scored_view())
-        yield Recorded(cutoff, _latest(conn, cutoff))
+        yield Recorded(cutoff, _latest(conn, cutoff), **then)
     finally:
         for statement in _DROP:
             conn.execute(statement)

@@ -85,8 +85,10 @@ def test_a_forecast_recorded_late_on_a_resolved_question_is_a_change(ledger, rec
 
 
 def test_a_report_of_a_day_before_anything_was_recorded_says_so(history):  # noqa: F811
-    text = history.report("2026-04", today="2026-05-01", min_n=1).render("text")
+    report = history.report("2026-04", today="2026-05-01", min_n=1)
+    text = report.render("text")
     assert "nothing had been recorded by then" in text and "the ledger is empty" not in text
+    assert (report.recorded_entries, report.recorded_head) == (0, "0" * 64)  # the chain before its first entry
 
 
 def test_nothing_resolved_is_said_once(history):  # noqa: F811

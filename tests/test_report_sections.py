@@ -166,6 +166,15 @@ def test_a_report_as_of_a_past_day_excludes_what_was_recorded_later(history):
     assert [line.id for line in before.due.lines] == ["q-b3"]  # past its deadline, and not resolved then
     data = before.to_json()
     assert data["recorded_by"] == "2026-11-01" and data["recorded_until"] == before.recorded_until
+    # The head it names is the chain's last entry recorded by then; the header's is the head verified now
+    seq, digest, stamp = history.conn.execute(
+        "SELECT seq, hash, json_extract(payload, '$.recorded_at') FROM entries WHERE seq = ?", [before.recorded_entries]
+    ).fetchone()
+    later_stamps = [r[0] for r in history.conn.execute(
+        "SELECT json_extract(payload, '$.recorded_at') FROM entries WHERE seq > ?", [seq])]  # fmt: skip
+    assert stamp < "2026-11-02" and later_stamps and min(later_stamps) >= "2026-11-02"
+    assert (data["recorded_entries"], data["recorded_head"]) == (seq, digest) and digest != before.chain_head
+    assert f"the chain then ended at entry {seq}, head {digest}." in before.render("text")
     later = _report(history)  # as of 2026-11-22: everything was recorded by then
     assert {g.group: g for g in later.leaderboard}["A"].brier == pytest.approx((0.04 + 0.49 + 0.09) / 3)
     assert later.due.total == 0 and later.recorded_until.startswith("2026-11-10T")
@@ -175,6 +184,7 @@ def test_a_report_as_of_today_reads_everything_and_says_so(history):
     report = history.report("2026-10", min_n=3)  # the real day
     assert report.recorded_by is None and report.changes.total == 2
     assert report.to_json()["recorded_by"] is None
+    assert (report.to_json()["recorded_entries"], report.to_json()["recorded_head"]) == (None, None)
     assert "It includes everything recorded so far" in report.render("text")
     assert recorded_cutoff(dt.date(2026, 11, 1), real_today=dt.date(2026, 11, 1)) is None
     cutoff = recorded_cutoff(dt.date(2026, 11, 1), real_today=dt.date(2026, 11, 2))
@@ -478,3 +488,6 @@ def test_a_past_days_report_is_the_report_of_what_had_been_recorded(tmp_path_fac
     for key in ("leaderboard", "overall", "period_scores", "trend", "calibration_by_source", "resolved", "due",
                 "recorded_until", "recorded_by"):  # fmt: skip
         assert whole[key] == then[key], key
+    # The chain as it stood on 09-10 is the whole chain of the ledger that holds only what was recorded by then
+    assert (whole["recorded_entries"], whole["recorded_head"]) == (then["recorded_entries"], then["recorded_head"])
+    assert then["recorded_head"] == then["chain_head"]
