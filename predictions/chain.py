@@ -291,6 +291,7 @@ def verify(
     contains: str | None = None,
     limit: int = 20,
     on_problem: Callable[[Problem], None] | None = None,
+    reopen: Callable[[], sqlite3.Connection] | None = None,
 ) -> Verification:
     """Check the schema, the file's own integrity, the chain and every row against it.
 
@@ -298,6 +299,11 @@ def verify(
     so a damaged schema is known before the long steps run. Every query here reads the tables in
     rowid order or through their primary keys (which no DROP INDEX can remove), so a dropped or
     added secondary index changes neither the answers nor how long they take.
+
+    `reopen` (`sqlite_file.reopener`) opens a second connection to the file, exactly as `conn`
+    was: the steps that are pure SQL then run on it in a thread, in the same snapshot, proven
+    (verify_parallel), while `conn` reads the chain. `conn` must not yet have read anything in
+    its current transaction (its first read below is its snapshot).
     """
     if contains is not None:
         contains = published_hash(contains)
@@ -309,7 +315,7 @@ def verify(
             on_problem(problem)
 
     try:
-        return _verify(conn, contains, limit, heard)
+        return _verify(conn, contains, limit, heard, reopen)
     except sqlite3.OperationalError as exc:
         if "Could not decode" not in str(exc):
             raise
@@ -319,7 +325,7 @@ def verify(
     factory = conn.text_factory
     conn.text_factory = _lenient_text
     try:
-        return _verify(conn, contains, limit, heard)
+        return _verify(conn, contains, limit, heard, None)  # sequential: rare, and only a damaged file
     finally:
         conn.text_factory = factory
 
@@ -328,29 +334,11 @@ def _lenient_text(data: bytes) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-class _Steps:
-    """Runs each step of verify; a step that SQLite cannot finish is a finding, not a crash."""
-
-    def __init__(self, report):
-        self.report = report
-
-    def run(self, what: str, step: Callable[[], None]) -> None:
-        try:
-            step()
-        except sqlite3.OperationalError as exc:
-            if "Could not decode" in str(exc):
-                raise  # text that is not UTF-8: verify reads the file again, keeping such bytes
-            self.report(None, None, f"{what} could not be read ({exc}): the file is damaged")
-        except sqlite3.DatabaseError as exc:
-            self.report(None, None, f"{what} could not be read ({exc}): the file is damaged")
-
-
-def _verify(conn, contains, limit, heard) -> Verification:
+def _verify(conn, contains, limit, heard, reopen) -> Verification:
     # Only verify needs these: imported here, a command such as `list` (which imports this module
     # for its column lists) starts without them.
-    from . import fts
-    from .schema_check import fulltext_intact, schema_differences
-    from .scoring import pair_weights_sql
+    from .schema_check import schema_differences
+    from .verify_parallel import JOBS, SecondReader, Steps
 
     problems: list[Problem] = []
 
@@ -364,7 +352,7 @@ def _verify(conn, contains, limit, heard) -> Verification:
             problems.append(problem)
             heard(problem)
 
-    steps = _Steps(report)
+    steps = Steps(report)
     counts = {"entries": 0, "questions": 0, "forecasts": 0, "resolutions": 0, "head": GENESIS, "found": False}
 
     # 1. The schema, first and fast: a missing or foreign object is named before the long steps.
@@ -377,7 +365,7 @@ def _verify(conn, contains, limit, heard) -> Verification:
     #    change the answers of the queries that read through it), every page is sound, every
     #    CHECK holds. Linear in the file's size.
     def integrity():
-        rows = [row[0] for row in conn.execute(f"PRAGMA integrity_check({INTEGRITY_MESSAGES})")]
+        rows = [row[0] for row in rows_of("integrity")]
         if rows != ["ok"]:
             for message in rows:
                 report(None, None, f"SQLite's integrity check: {message}")
@@ -533,66 +521,83 @@ def _verify(conn, contains, limit, heard) -> Verification:
     #    scoring weight is its share of its pair's days. The subqueries are computed once and
     #    joined through indexes SQLite builds for this query alone.
     def projections():
-        for question_id, outcome, resolved_on, latest_outcome, latest_on in conn.execute(
-            """WITH latest AS MATERIALIZED (
-                   SELECT question_id, outcome, resolved_on, max(id) FROM resolutions GROUP BY question_id)
-               SELECT q.id, q.outcome, q.resolved_on, r.outcome, r.resolved_on
-               FROM questions q LEFT JOIN latest r ON r.question_id = q.id
-               WHERE q.outcome IS NOT r.outcome OR q.resolved_on IS NOT r.resolved_on LIMIT 5"""
-        ):
+        for question_id, outcome, resolved_on, latest_outcome, latest_on in rows_of("outcome"):
             report(
                 None, None,
                 f"the current outcome says {outcome or 'unresolved'} ({resolved_on or '-'}) but the "
                 f"resolution history says {latest_outcome or 'unresolved'} ({latest_on or '-'})",
                 question_id,
             )  # fmt: skip
-        for question_id, stored, counted in conn.execute(FORECASTERS_MISMATCH_SQL):
+        for question_id, stored, counted in rows_of("forecasters"):
             report(None, None, f"says {stored} sources forecast it, but its forecasts have {counted}", question_id)
-        for forecast_id, stored, computed in conn.execute(
-            f"WITH w AS MATERIALIZED ({pair_weights_sql()}) "
-            "SELECT f.id, f.weight, w.weight FROM forecasts f JOIN w ON w.id = f.id WHERE f.weight IS NOT w.weight LIMIT 5"
-        ):
+        for forecast_id, stored, computed in rows_of("weights"):
             report(None, forecast_id, f"its scoring weight is {stored} in the table but its days in force give {computed}")
 
-    steps.run("the schema", schema)
-    steps.run("the file", integrity)
-    # Steps 3-8 in one pass that only says whether they would all find nothing (chain_scan: it
-    # relies on the schema checked above); if not, or if it cannot tell, they run one by one and
-    # find and word whatever there is.
+    # Steps 2, 9 and 10 are pure SQL (verify_parallel.JOBS). With a second connection proven to
+    # read the same snapshot they run there while the one pass (steps 3-8) runs here, and their
+    # rows are replayed to the steps in order; else each runs here, as the step's own query.
     from .chain_scan import rows_agree  # here: chain_scan reads this module's column lists
 
-    agreed = None if problems else rows_agree(conn, contains)
-    if agreed is not None:
-        counts.update(agreed)
-    else:
-        steps.run("the chain", entries)
-        steps.run("the questions", questions)
-        steps.run("the forecasts", forecasts)
-        steps.run("the resolutions", resolutions)
-        steps.run("the order of questions and forecasts", order)
-        steps.run("the rows outside the chain", unchained)
-    steps.run("the projections", projections)
+    second = SecondReader(reopen) if reopen is not None else None
+    try:
+        if second is not None and not second.start():
+            second.close()
+            second = None
 
-    # 10. The full-text index (fts.py) holds the words of its table's rows, and only those.
-    def fulltext():
-        for message in fts.problems(conn, fulltext_intact(conn)):
-            report(None, None, message)
+        def rows_of(name):
+            return second.result(name, conn) if second is not None else iter(JOBS[name](conn))
 
-    steps.run("the full-text index", fulltext)
-    return Verification(
-        entries=counts["entries"],
-        forecasts=counts["forecasts"],
-        resolutions=counts["resolutions"],
-        head=counts["head"],
-        problems=tuple(sorted(problems, key=lambda p: (p.seq is None, p.seq or 0))),
-        contains=contains,
-        contains_found=counts["found"] if contains is not None else None,
-        questions=counts["questions"],
-    )
+        steps.run("the schema", schema)  # the first read of `conn`: its snapshot
+        early = None  # the one pass, run while the thread checks the file
+        if second is not None:
+            second.go(conn)
+            if not problems:
+                try:
+                    early = (rows_agree(conn, contains), None)
+                except sqlite3.OperationalError as exc:  # raised only where the steps would call it
+                    early = (None, exc)
+        steps.run("the file", integrity)
+        # Steps 3-8 in one pass that only says whether they would all find nothing (chain_scan: it
+        # relies on the schema and file checked above); if not, or if it cannot tell, they run one
+        # by one and find and word whatever there is.
+        if problems:
+            agreed = None
+        elif early is None:
+            agreed = rows_agree(conn, contains)
+        elif early[1] is not None:
+            raise early[1]
+        else:
+            agreed = early[0]
+        if agreed is not None:
+            counts.update(agreed)
+        else:
+            steps.run("the chain", entries)
+            steps.run("the questions", questions)
+            steps.run("the forecasts", forecasts)
+            steps.run("the resolutions", resolutions)
+            steps.run("the order of questions and forecasts", order)
+            steps.run("the rows outside the chain", unchained)
+        steps.run("the projections", projections)
+
+        # 10. The full-text index (fts.py) holds the words of its table's rows, and only those.
+        def fulltext():
+            for message in rows_of("fulltext"):
+                report(None, None, message)
+
+        steps.run("the full-text index", fulltext)
+        return Verification(
+            entries=counts["entries"],
+            forecasts=counts["forecasts"],
+            resolutions=counts["resolutions"],
+            head=counts["head"],
+            problems=tuple(sorted(problems, key=lambda p: (p.seq is None, p.seq or 0))),
+            contains=contains,
+            contains_found=counts["found"] if contains is not None else None,
+            questions=counts["questions"],
+        )
+    finally:
+        if second is not None:
+            second.close()
 
 
 FORECASTERS_SQL = "SELECT count(DISTINCT source) FROM forecasts WHERE question_id = questions.id"
-FORECASTERS_MISMATCH_SQL = """
-    WITH c AS MATERIALIZED (SELECT question_id, count(DISTINCT source) AS n FROM forecasts GROUP BY question_id)
-    SELECT q.id, q.forecasters, c.n FROM questions q LEFT JOIN c ON c.question_id = q.id
-    WHERE q.forecasters IS NOT c.n LIMIT 5"""

@@ -23,7 +23,7 @@ import stat
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .errors import LedgerError, NotALedgerError, OlderSchemaError
 from .migrations import MIGRATION_SET, known_names, migrations
@@ -203,6 +203,40 @@ def transaction(conn: sqlite3.Connection, path: Path, *, wal: bool = True) -> It
         conn.execute("COMMIT")
 
 
+class _Connection(sqlite3.Connection):
+    """A ledger's connection, which remembers how it was opened (`reopener`)."""
+
+    opened_as: tuple[str | bytes, bool] | None = None
+
+
+def _open(database: str | bytes, *, uri: bool = False, **options) -> sqlite3.Connection:
+    conn = sqlite3.connect(database, uri=uri, factory=_Connection, **options)
+    conn.opened_as = (database, uri)
+    return conn
+
+
+def reopener(conn: sqlite3.Connection) -> Callable[[], sqlite3.Connection] | None:
+    """A function that opens another connection to `conn`'s file exactly as `conn` was opened (the
+    same name or URI, so the same read-only or immutable mode), for reading only; None for a
+    connection not opened here. verify reads the file on two connections at once with it."""
+    opened = getattr(conn, "opened_as", None)
+    if opened is None:
+        return None
+    database, uri = opened
+
+    def reopen() -> sqlite3.Connection:
+        other = sqlite3.connect(database, uri=uri, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        try:
+            other.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+            other.execute("PRAGMA query_only = ON")
+        except BaseException:
+            other.close()
+            raise
+        return other
+
+    return reopen
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     # check_same_thread: one connection shared by threads interleaves their transactions (a
     # reviewer saw rows written outside the chain); sqlite3 then refuses use from another thread.
@@ -212,9 +246,9 @@ def _connect(path: Path) -> sqlite3.Connection:
         # read. Nobody can write there, so the file is immutable: read it without locks. Every
         # write then fails with "attempt to write a readonly database", reported as read-only.
         uri = f"file:{urllib.parse.quote(os.fsencode(path.absolute()))}?mode=ro&immutable=1"
-        return sqlite3.connect(uri, uri=True, **options)
+        return _open(uri, uri=True, **options)
     # As bytes: a name holding bytes that are not UTF-8 (\udcXX in Python) then still opens.
-    return sqlite3.connect(os.fsencode(path), **options)
+    return _open(os.fsencode(path), **options)
 
 
 def _connect_reader(path: Path) -> sqlite3.Connection:
@@ -233,7 +267,7 @@ def _connect_reader(path: Path) -> sqlite3.Connection:
     uri = f"file:{urllib.parse.quote(os.fsencode(path.absolute()))}"
     failure: sqlite3.OperationalError | None = None
     for query in ("", "?mode=ro"):
-        conn = sqlite3.connect(uri + query, uri=True, **options)
+        conn = _open(uri + query, uri=True, **options)
         try:
             conn.execute("PRAGMA query_only = ON")
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -250,7 +284,7 @@ def _connect_reader(path: Path) -> sqlite3.Connection:
             f"transaction to roll back from a -journal) that cannot be read without writing beside the file "
             f"({failure}); a command that writes, run by the file's owner, settles them"
         )
-    conn = sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, **options)
+    conn = _open(uri + "?mode=ro&immutable=1", uri=True, **options)
     conn.execute("PRAGMA query_only = ON")
     return conn
 

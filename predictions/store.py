@@ -35,7 +35,7 @@ from .model import (
     stored_values, utc_now,
 )  # fmt: skip
 from .records import QUESTION_KEYS, check_recorded_before_now, export_record
-from .sqlite_file import checked_path, connect, shown_path, sqlite_errors, transaction, use_wal
+from .sqlite_file import checked_path, connect, reopener, shown_path, sqlite_errors, transaction, use_wal
 
 if TYPE_CHECKING:  # imported where used: a command that only reads forecasts never loads the scoring code
     from .aggregate import ScoreTable
@@ -755,8 +755,9 @@ class Ledger:
     ) -> Verification:
         """Check the schema, the file, the chain and every row against it (docs/integrity.md);
         `contains`: a published head; `on_problem` hears of each finding as soon as it is made."""
+        reopen = reopener(self.conn)  # a second connection, opened as this one, reads beside it
         with self._snapshot():
-            return chain.verify(self.conn, contains=contains, on_problem=on_problem)
+            return chain.verify(self.conn, contains=contains, on_problem=on_problem, reopen=reopen)
 
     def backup(self, target: str | os.PathLike, *, progress: Callable[[int, int], None] | None = None) -> Path:
         """A consistent copy made with SQLite's online backup while others may be writing.
