@@ -10,10 +10,7 @@ from typing import Any, Iterable, Iterator
 
 import click
 
-from predictions import (
-    Ledger, OutputError, ValidationError, check_output_path, escape_json, escape_terminal_lines, log_stamp,
-    output_format, parse_date,
-)  # fmt: skip
+from predictions import Ledger, ValidationError, escape_json, escape_terminal_lines, log_stamp, parse_date
 
 
 class DateType(click.ParamType):
@@ -89,6 +86,8 @@ def open_ledger(ctx: click.Context, *, create: bool = False, write: bool = False
 
 def checked_output(ctx: click.Context, path: str, param_hint: str = "'-o' / '--output'") -> None:
     """Refuse an output path the library would refuse (the ledger, a FIFO, ...) as a usage error, at once."""
+    from predictions import OutputError, check_output_path  # predictions.files: not loaded by `list`
+
     try:
         check_output_path(path, protect=[ctx.find_root().obj["db"]])
     except OutputError as exc:
@@ -97,6 +96,8 @@ def checked_output(ctx: click.Context, path: str, param_hint: str = "'-o' / '--o
 
 def chosen_format(ctx: click.Context, path: str | None, fmt: str | None, extensions, default: str) -> str:
     """--format, or the format -o's extension names; a contradiction is a usage error."""
+    from predictions import OutputError, output_format
+
     try:
         return output_format(path, fmt, extensions, default)
     except OutputError as exc:

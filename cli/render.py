@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import shutil
 import sys
 from typing import Iterable, Iterator
 
@@ -24,6 +23,8 @@ def terminal_width(wide: bool = False) -> int | None:
     programs export it to their children (pytest does), and a script must get whole lines."""
     if wide or not stdout_is_terminal():
         return None
+    import shutil  # only on a terminal: it imports zlib, bz2 and lzma, which `list | ...` never needs
+
     return max(40, shutil.get_terminal_size((100, 24)).columns)
 
 

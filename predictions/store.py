@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import attrs
 
-from . import chain, files
+from . import chain
 from .chain import Problem, Verification
 from .errors import (
     AmbiguousIdError,
@@ -34,7 +34,6 @@ from .model import (
     STATUS_SQL, Forecast, Question, Resolution, check_resolution, check_timestamp, normalise_tag, parse_date, status_of,
     stored_values, utc_now,
 )  # fmt: skip
-from .records import QUESTION_KEYS, check_recorded_before_now, export_record
 from .sqlite_file import checked_path, connect, reopener, shown_path, sqlite_errors, transaction, use_wal
 
 if TYPE_CHECKING:  # imported where used: a command that only reads forecasts never loads the scoring code
@@ -71,6 +70,8 @@ class TrackedForecast:
 
     def to_record(self) -> dict[str, Any]:
         """The export format: what `export`, `list --json` and `show --json` print for it."""
+        from .records import export_record  # records (and hedges): not loaded by a command that only lists
+
         return export_record(self.question, self.forecast, self.history, self.status)
 
 
@@ -276,6 +277,8 @@ class Ledger:
                 records = ((None, record) for record in built.export_records())
                 written.head = self.import_records(records, skip_existing=skip_existing).head
 
+        from . import files  # only the first write of a new ledger needs it
+
         with files.new_ledger(self.path, if_taken=into_theirs) as conn:
             self._conn = conn
             try:
@@ -363,6 +366,8 @@ class Ledger:
                 )  # fmt: skip
         if record.get("tags") and tuple(sorted(set(record["tags"]))) != question.tags:
             raise ValidationError("tags", f"tags belong to the question; {question.id} has {', '.join(question.tags) or 'none'}")
+        from .records import QUESTION_KEYS
+
         question_record = question.to_record()
         values = {**record, **{k: question_record[k] for k in QUESTION_KEYS}, "question_id": question.id}
         return values
@@ -417,6 +422,8 @@ class Ledger:
         if recorded_at is None:
             recorded_at = utc_now()
         else:  # the stamp every record without its own gets: as checked as theirs
+            from .records import check_recorded_before_now
+
             check_recorded_before_now(check_timestamp(recorded_at))
         return recorded_at, _write_today(today)
 
@@ -769,6 +776,8 @@ class Ledger:
         target = checked_path(target, "backup")
         with sqlite_errors(self.path):
             self.conn.execute("SELECT 1")  # a closed Ledger is refused as such, not blamed on the target
+        from . import files
+
         files.backup_into(self.conn, target, protect=self.path, progress=progress)
         return target
 
