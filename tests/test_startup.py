@@ -120,3 +120,26 @@ def test_list_loads_neither_the_other_commands_nor_the_heavy_libraries(tmp_path)
              "predictions.files", "predictions.records", "predictions.hedges", "shutil", "zlib", "bz2", "lzma"}  # fmt: skip
     assert loaded & never == set()
     assert {"predictions_cli.integrity", "predictions.chain"} <= _imported("head", db=db)
+
+
+def test_the_command_freezes_what_is_loaded_and_the_test_runner_does_not(tmp_path):
+    """`predictions` (its script calls `cli()`) moves what is loaded before the command runs out of
+    the collector's sight, so exit does not walk it again; CliRunner, which calls `cli.main`, and
+    so the test process, is left alone."""
+    db = tmp_path / "ledger.db"
+    code = ("import gc, sys; from predictions_cli.main import cli\n"
+            "try:\n    cli(['--db', sys.argv[1], '--today', '2026-11-22', 'list'])\n"
+            "except SystemExit as exc:\n    print(exc.code, gc.get_freeze_count() > 1000)")  # fmt: skip
+    from predictions import Ledger
+
+    with Ledger(db) as ledger:
+        ledger.add(source="S", claim="C", resolution_criteria="R", made_on="2026-01-01", deadline="2026-12-31",
+                   probability=0.5)  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code, str(db)], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split()[-2:] == ["0", "True"], result.stderr
+    assert "2026-12-31" in result.stdout  # the command ran and printed its list
+    import gc
+
+    frozen = gc.get_freeze_count()
+    assert CliRunner().invoke(main.cli, ["--db", str(db), "list"]).exit_code == 0
+    assert gc.get_freeze_count() == frozen
