@@ -143,3 +143,20 @@ def test_the_command_freezes_what_is_loaded_and_the_test_runner_does_not(tmp_pat
     frozen = gc.get_freeze_count()
     assert CliRunner().invoke(main.cli, ["--db", str(db), "list"]).exit_code == 0
     assert gc.get_freeze_count() == frozen
+
+
+@pytest.mark.skipif(not (SCRIPT.parent / "sqlite-utils").exists(), reason="sqlite-utils is not installed beside python")
+def test_the_startup_benchmark_runs_and_removes_the_bytecode_it_compiled():
+    """benchmarks/startup.py (figures in docs/performance.md) cannot rot: one round, shape only."""
+    root = Path(__file__).resolve().parent.parent
+    had_cache = (root / "predictions" / "__pycache__").exists()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREDICTIONS_")}
+    env["PATH"] = f"{SCRIPT.parent}{os.pathsep}{env.get('PATH', '')}"
+    result = subprocess.run([sys.executable, str(root / "benchmarks" / "startup.py"), "--pairs", "1", "--bytecode"],
+                            capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    blocks = result.stdout.split("with the package's bytecode:")
+    assert len(blocks) == 2 and "as installed:" in blocks[0]
+    for block in blocks:
+        assert "ratio list / sqlite-utils --help: wall " in block and " cpu " in block
+    assert (root / "predictions" / "__pycache__").exists() == had_cache
