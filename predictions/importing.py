@@ -13,6 +13,7 @@ import datetime as dt
 import gc
 import sqlite3
 import threading
+import weakref
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
@@ -283,9 +284,15 @@ class _Rules:
     def __init__(self, ledger: Ledger, platform: str | None, today: dt.date, bulk: bool):
         self.ledger, self.platform, self.today = ledger, platform, today
         if platform is not None:
+            from .platforms.keys import KeyStore
             from .platforms.records import NAMES, from_platform
 
             self.name, self._from_platform = NAMES[platform], from_platform
+            # the questions already reported as edited ("edited\n" + id), as resolved here but open
+            # on the platform ("open\n"), and given a resolution by this file ("resolved\n"): a
+            # KeyStore, whose memory stays flat however many questions a re-import touches
+            self._marks = KeyStore()
+            weakref.finalize(self, self._marks.close)
         conn = ledger.conn
         # a bulk load starts from an empty ledger: nothing was there before it
         self.last_forecast = 0 if bulk else conn.execute("SELECT coalesce(max(rowid), 0) FROM forecasts").fetchone()[0]
@@ -293,9 +300,6 @@ class _Rules:
         self.skipped = self.corrections = self.resolutions = 0
         self.differs: list[ImportDifference] = []  # the first MAX_DIFFERENCES; differs_total counts all
         self.differs_total = 0
-        self._reported: set[str] = set()  # questions already reported as edited
-        self._reported_open: set[str] = set()  # ... as resolved here but open on the platform
-        self._resolved_here: set[str] = set()  # questions this file gave a resolution for
         self._pending: list[Resolution] = []
 
     def sift(self, items: list[Item]) -> list[Item]:
@@ -367,14 +371,12 @@ class _Rules:
         question, outcome = prior
         qid = question.id
         fields = _differing(question.to_record(), item.question.to_record(), QUESTION_KEYS)
-        if fields and qid not in self._reported:
-            self._reported.add(qid)
+        if fields and self._marks.add("edited\n" + qid):
             self._differ(ImportDifference(qid, item.where, fields, f"question edited on {self.name}; kept as recorded"))
         if item.history:
-            self._resolved_here.add(qid)
+            self._marks.add("resolved\n" + qid)
             self._resolve(question, item)
-        elif outcome is not None and qid not in self._resolved_here and qid not in self._reported_open:
-            self._reported_open.add(qid)
+        elif outcome is not None and "resolved\n" + qid not in self._marks and self._marks.add("open\n" + qid):
             self._differ(ImportDifference(qid, item.where, ("outcome",),
                                            f"resolved {outcome} in the ledger, open on {self.name}; kept as recorded"))  # fmt: skip
         return attrs.evolve(item, question=question, history=())

@@ -5,13 +5,13 @@ A parser yields `PlatformQuestion`s, each with the forecasts on it that it read.
 questions are yielded; everything else is counted in `Skipped`, never silently dropped. A file
 need not hold a question's rows together (a Metaculus user export does not sort them), so the
 same question may be yielded more than once: its fields are then identical (a parser refuses a
-file that disagrees with itself) and each yield carries forecasts not yielded before.
+file that disagrees with itself), each yield carries forecasts not yielded before, and each
+yield after the first says so (`again`: its outcome rode on the first).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import contextvars
 import datetime as dt
 import json
@@ -78,6 +78,7 @@ class PlatformQuestion:
     evidence: str | None = None
     forecasts: tuple[PlatformForecast, ...] = attrs.field(default=(), eq=False)
     where: str = attrs.field(default="", eq=False)
+    again: bool = attrs.field(default=False, eq=False)  # yielded before in this read (its outcome rode on that)
 
     def same_question(self, other: "PlatformQuestion") -> str | None:
         """The first field in which `other` (the same key) differs from this one, or None."""
@@ -116,20 +117,6 @@ def _singular(what: str) -> str:
             words[number] = word[:-1]
             break
     return " ".join(words)
-
-
-def new_keys(seen: set[bytes], forecasts: list[PlatformForecast], skipped: Skipped) -> tuple[PlatformForecast, ...]:
-    """The forecasts whose key was not seen before in this file; repeats are counted. `seen` holds
-    16-byte digests of the keys, not the keys: a third of the memory, for every forecast of a file."""
-    fresh = []
-    for forecast in forecasts:
-        digest = hashlib.blake2b(forecast.key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        if digest in seen:
-            skipped.add("repeated forecasts (the same forecast twice in the file)")
-            continue
-        seen.add(digest)
-        fresh.append(forecast)
-    return tuple(fresh)
 
 
 # --- files ---------------------------------------------------------------------------------------
@@ -507,8 +494,8 @@ def identifier(value: Any, field: str, *, optional: bool = False) -> str | None:
     raise ValidationError(field, f"is not an id (an integer or up to 100 printable characters), but {kind_of(value)}")
 
 
-def with_forecasts(question: PlatformQuestion, forecasts: tuple[PlatformForecast, ...]) -> PlatformQuestion:
-    return attrs.evolve(question, forecasts=forecasts)
+def with_forecasts(question: PlatformQuestion, forecasts: tuple[PlatformForecast, ...], again: bool = False) -> PlatformQuestion:
+    return attrs.evolve(question, forecasts=forecasts, again=again)
 
 
 def check_single_source(source: str | None, name: str, where: str, forecasters: dict[str, str]) -> None:

@@ -13,6 +13,7 @@ since.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import functools
@@ -24,7 +25,7 @@ from typing import Iterator
 import attrs
 
 from ..errors import ValidationError
-from . import common
+from . import common, keys
 from .common import PlatformForecast, PlatformQuestion, Skipped
 
 PLATFORM = "fatebook"
@@ -78,14 +79,18 @@ def _read_rows(reader, name: str, skipped: Skipped, source: str | None) -> Itera
     if header is None:  # not even a header: not an export (an export with no forecast has one)
         raise ValidationError(None, "is empty (no header row)", f"{name}:1")
     index = common.csv_header(header, COLUMNS, OPTIONAL, name)
+    # Each question met keeps a digest of its cells and where it was first read (SeenForecasts'
+    # info): an export lists a question's rows together, so the current question's cells are kept
+    # whole (to name the cell that differs) and earlier ones only as digests, out of Python memory.
+    with contextlib.closing(keys.SeenForecasts()) as seen:
+        yield from _read_questions(reader, name, skipped, source, header, index, seen)
+
+
+def _read_questions(reader, name: str, skipped: Skipped, source: str | None, header: list[str],
+                    index: dict[str, int], seen: keys.SeenForecasts) -> Iterator[PlatformQuestion]:
     columns = {field: header[i] for field, i in index.items()}
     width = len(header)
     cells_of = [(field, index[field]) for field in QUESTION_CELLS if field in index]
-    # question key -> a digest of its cells and where first read: an export lists a question's rows
-    # together, so the current question's cells are kept whole (to name the cell that differs) and
-    # earlier ones only as digests (memory: a question's notes and comments, for every question).
-    seen_cells: dict[str, tuple[bytes, str]] = {}
-    seen_forecasts: set[bytes] = set()
     choice_questions: set[str] = set()
     forecasters: dict[str, str] = {}  # (with --source) each name in the file -> where first read
     key = question = cells = None
@@ -116,14 +121,18 @@ def _read_rows(reader, name: str, skipped: Skipped, source: str | None) -> Itera
                 _disagree(row_cells, cells, cells_of, columns, where, question.where)
         else:
             if pending:
-                yield from _flush(question, pending, seen_forecasts, skipped)
+                yield from _flush(question, pending, seen, skipped)
             key, cells, pending = row_key, row_cells, []
-            first = seen_cells.setdefault(key, (_digest(cells), where))
-            if first[0] != _digest(cells):
-                names = ", ".join(columns[field] for field, _ in cells_of)
-                raise ValidationError(None, f"the question's cells ({names}) differ from its rows at {first[1]}", where)
+            digest = _digest(cells)
+            first = seen.meet(key, digest + where.encode("utf-8", "surrogatepass"))
+            first_where = where
+            if first is not None:
+                first_where = first[16:].decode("utf-8", "surrogatepass")
+                if first[:16] != digest:
+                    names = ", ".join(columns[field] for field, _ in cells_of)
+                    raise ValidationError(None, f"the question's cells ({names}) differ from its rows at {first_where}", where)
             try:
-                question = attrs.evolve(_question(row, index, key, skipped), where=first[1])
+                question = attrs.evolve(_question(row, index, key, skipped), where=first_where)
             except ValidationError as exc:
                 raise _name_column(exc, columns).located(where) from None
         try:
@@ -132,14 +141,18 @@ def _read_rows(reader, name: str, skipped: Skipped, source: str | None) -> Itera
             raise _name_column(exc, columns).located(where) from None
         if forecast is not None:
             pending.append(forecast)
+            if len(pending) >= keys.RUN_FORECASTS:  # a question with many: yielded in parts
+                yield from _flush(question, pending, seen, skipped)
+                pending = []
     if pending:
-        yield from _flush(question, pending, seen_forecasts, skipped)
+        yield from _flush(question, pending, seen, skipped)
 
 
-def _flush(question: PlatformQuestion, forecasts: list[PlatformForecast], seen: set[bytes], skipped: Skipped):
-    fresh = common.new_keys(seen, forecasts, skipped)
+def _flush(question: PlatformQuestion, forecasts: list[PlatformForecast], seen: keys.SeenForecasts,
+           skipped: Skipped):
+    fresh = seen.fresh(question.key, forecasts, skipped)
     if fresh:
-        yield common.with_forecasts(question, fresh)
+        yield common.with_forecasts(question, fresh, seen.again)
 
 
 def _digest(cells: tuple[str, ...]) -> bytes:

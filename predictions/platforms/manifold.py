@@ -13,11 +13,12 @@ skipped (counted).
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from ..errors import ValidationError
-from . import common
+from . import common, keys
 from .common import PlatformForecast, PlatformQuestion, Skipped
 
 PLATFORM = "manifold"
@@ -107,15 +108,20 @@ def _questions(markets, bets, skipped: Skipped, source: str | None) -> Iterator[
         forecast = _forecast(bet, where, source, forecasters, skipped)
         if forecast is not None:
             on[contract].append(forecast)
-    seen: set[bytes] = set()
+    with contextlib.closing(keys.SeenForecasts()) as seen:  # a bet's key is its own id, not under its market's
+        yield from _with_bets(order, by_id, on, seen, skipped)
+
+
+def _with_bets(order: list[str], by_id: dict, on: dict[str, list[PlatformForecast]], seen: keys.SeenForecasts,
+               skipped: Skipped) -> Iterator[PlatformQuestion]:
     for key in order:
         question = by_id[key]
         if isinstance(question, str):
             continue
         forecasts = sorted(on[key], key=lambda f: (f.made_at, f.key))  # the API lists newest first
-        fresh = common.new_keys(seen, forecasts, skipped)
+        fresh = seen.fresh(key, forecasts, skipped)
         if fresh:
-            yield common.with_forecasts(question, fresh)
+            yield common.with_forecasts(question, fresh, seen.again)
         else:
             skipped.add("markets without any bet")
 

@@ -18,6 +18,7 @@ other; only the criteria differ (`criteria_from_platform`).
 from __future__ import annotations
 
 import ast
+import contextlib
 import csv
 import zipfile
 import zlib
@@ -25,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 from ..errors import ValidationError
-from . import common
+from . import common, keys
 from .common import PlatformForecast, PlatformQuestion, Skipped
 
 PLATFORM = "metaculus"
@@ -175,27 +176,33 @@ def _rows(reader, name: str, columns, optional):
         raise common.csv_error(exc, f"{name}:{reader.line_num}") from None
 
 
-def _read_questions(archive, member, name: str, skipped: Skipped, progress) -> dict[str, PlatformQuestion | str]:
-    """Question id -> its binary question, or the label of the kind skipped ('numeric questions')."""
-    questions: dict[str, PlatformQuestion | str] = {}
+def _read_questions(archive, member, name: str, skipped: Skipped, progress) -> tuple[keys.KeyStore, int]:
+    """Question id -> its binary question, or the label of the kind skipped ('numeric questions'),
+    kept in a KeyStore (a file of a million questions would take a gigabyte as Python values);
+    and the number of binary questions."""
+    questions = keys.KeyStore()
+    binary = 0
     handle, reader = _csv(archive, member, name, progress)
-    with handle:
-        for where, index, row in _rows(reader, name, QUESTION_COLUMNS, QUESTION_OPTIONAL):
-            try:
-                question = _question(row, index, where, skipped)
-            except ValidationError as exc:
-                raise _column(exc, QUESTION_COLUMNS).located(where) from None
-            if isinstance(question, str):
-                key, label = row[index["id"]], question
-                if key not in questions:
-                    skipped.add(label)
-                questions.setdefault(key, label)
-                continue
-            earlier = questions.get(question.key)
-            if isinstance(earlier, PlatformQuestion) and earlier.same_question(question):
-                raise ValidationError(None, f"Question ID {question.key} is given twice, differently (first at {earlier.where})", where)
-            questions.setdefault(question.key, question)
-    return questions
+    try:
+        with handle:
+            for where, index, row in _rows(reader, name, QUESTION_COLUMNS, QUESTION_OPTIONAL):
+                try:
+                    question = _question(row, index, where, skipped)
+                except ValidationError as exc:
+                    raise _column(exc, QUESTION_COLUMNS).located(where) from None
+                if isinstance(question, str):
+                    if questions.add(row[index["id"]], question):
+                        skipped.add(question)
+                    continue
+                earlier = questions.first(question.key, question)
+                if earlier is None:
+                    binary += 1
+                elif isinstance(earlier, PlatformQuestion) and earlier.same_question(question):
+                    raise ValidationError(None, f"Question ID {question.key} is given twice, differently (first at {earlier.where})", where)
+    except BaseException:
+        questions.close()
+        raise
+    return questions, binary
 
 
 def _column(exc: ValidationError, columns) -> ValidationError:
@@ -258,43 +265,49 @@ def _python_list(value: str, field: str) -> list[str]:
     return names
 
 
-def _read_forecasts(archive, member, name: str, questions, skipped: Skipped, source: str | None,
-                    progress) -> Iterator[PlatformQuestion]:
-    seen: set[bytes] = set()
-    forecasters: dict[str, str] = {}
-    answered: set[str] = set()
-    current: PlatformQuestion | None = None
-    pending: list[PlatformForecast] = []
-    handle, reader = _csv(archive, member, name, progress)
-    with handle:
-        for where, index, row in _rows(reader, name, FORECAST_COLUMNS, FORECAST_OPTIONAL):
-            key = row[index["question"]]
-            question = questions.get(key)
-            if question is None:
-                raise ValidationError("Question ID", f"{common.short(key)!r} is not a question in question_data.csv", where)
-            if isinstance(question, str):
-                skipped.add(f"forecasts on {question}")
-                continue
-            if row[index["bot"]] == "":  # aggregates have no Is Bot: they are not anyone's forecast
-                skipped.add("aggregate forecasts (the community prediction and the like)")
-                continue
-            if current is not question:
-                if current is not None and pending:
-                    fresh = common.new_keys(seen, pending, skipped)
-                    if fresh:
-                        yield common.with_forecasts(current, fresh)
-                current, pending = question, []
-            try:
-                pending.append(_forecast(row, index, question.key, where, source, forecasters))
-            except ValidationError as exc:
-                raise _column(exc, FORECAST_COLUMNS).located(where) from None
-            answered.add(key)
-    if current is not None and pending:
-        fresh = common.new_keys(seen, pending, skipped)
-        if fresh:
-            yield common.with_forecasts(current, fresh)
-    skipped.add("questions without any forecast", sum(
-        1 for key, q in questions.items() if isinstance(q, PlatformQuestion) and key not in answered))
+def _read_forecasts(archive, member, name: str, kept: tuple[keys.KeyStore, int], skipped: Skipped,
+                    source: str | None, progress) -> Iterator[PlatformQuestion]:
+    questions, binary = kept
+    with contextlib.closing(questions), contextlib.closing(keys.SeenForecasts()) as seen:
+        forecasters: dict[str, str] = {}
+        current: PlatformQuestion | None = None
+        current_key = None
+        question: PlatformQuestion | str | None = None
+        pending: list[PlatformForecast] = []
+        handle, reader = _csv(archive, member, name, progress)
+        with handle:
+            for where, index, row in _rows(reader, name, FORECAST_COLUMNS, FORECAST_OPTIONAL):
+                key = row[index["question"]]
+                if key != current_key:  # rows of a question mostly come together: one look-up a run
+                    question, current_key = questions.kept(key), key
+                if question is None:
+                    raise ValidationError("Question ID", f"{common.short(key)!r} is not a question in question_data.csv", where)
+                if isinstance(question, str):
+                    skipped.add(f"forecasts on {question}")
+                    continue
+                if row[index["bot"]] == "":  # aggregates have no Is Bot: they are not anyone's forecast
+                    skipped.add("aggregate forecasts (the community prediction and the like)")
+                    continue
+                if current is None or current.key != question.key:
+                    if current is not None and pending:
+                        yield from _yield(current, pending, seen, skipped)
+                    current, pending = question, []
+                try:
+                    pending.append(_forecast(row, index, question.key, where, source, forecasters))
+                except ValidationError as exc:
+                    raise _column(exc, FORECAST_COLUMNS).located(where) from None
+                if len(pending) >= keys.RUN_FORECASTS:  # a question with many: yielded in parts
+                    yield from _yield(current, pending, seen, skipped)
+                    pending = []
+        if current is not None and pending:
+            yield from _yield(current, pending, seen, skipped)
+        skipped.add("questions without any forecast", binary - seen.questions)
+
+
+def _yield(question: PlatformQuestion, pending: list[PlatformForecast], seen: keys.SeenForecasts, skipped: Skipped):
+    fresh = seen.fresh(question.key, pending, skipped)
+    if fresh:
+        yield common.with_forecasts(question, fresh, seen.again)
 
 
 def _forecast(row, index, key: str, where: str, source: str | None, forecasters) -> PlatformForecast:

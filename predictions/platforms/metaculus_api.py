@@ -10,11 +10,12 @@ they carry values, and where they do not, only the latest forecast is there to r
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ValidationError
-from . import common
+from . import common, keys
 from .common import PlatformForecast, PlatformQuestion, Skipped
 from .metaculus import binary_question, forecast_key, question_url
 
@@ -23,8 +24,12 @@ def read(path: str | Path, *, skipped: Skipped, source: str | None = None,
          progress: common.Progress | None = None) -> Iterator[PlatformQuestion]:
     name = str(path)
     data = common.load_json(path, progress)
-    seen_questions: dict[str, PlatformQuestion] = {}
-    seen_forecasts: set[bytes] = set()
+    with contextlib.closing(keys.SeenForecasts()) as seen:  # each question met is kept in it (pickled)
+        yield from _read(data, name, skipped, source, seen)
+
+
+def _read(data: Any, name: str, skipped: Skipped, source: str | None,
+          seen: keys.SeenForecasts) -> Iterator[PlatformQuestion]:
     forecasters: dict[str, str] = {}
     for where, post in _posts(data, name):
         for at, raw, group in _questions(post, where, skipped):
@@ -33,14 +38,14 @@ def read(path: str | Path, *, skipped: Skipped, source: str | None = None,
                 skipped.add(common.kind_label(kind))
                 continue
             question = _question(post, raw, group, where, at, skipped)
-            earlier = seen_questions.setdefault(question.key, question)
-            differs = earlier.same_question(question)
+            earlier = keys.met(seen, question)
+            differs = earlier.same_question(question) if earlier is not None else None
             if differs:
                 raise ValidationError(differs, f"differs from the same question at {earlier.where}", at)
             forecasts = _forecasts(raw, at, question.key, source, forecasters)
-            fresh = common.new_keys(seen_forecasts, forecasts, skipped)
+            fresh = seen.fresh(question.key, forecasts, skipped)
             if fresh:
-                yield common.with_forecasts(question, fresh)
+                yield common.with_forecasts(question, fresh, seen.again)
             elif not forecasts:
                 skipped.add("questions without any forecast of yours")
 

@@ -10,12 +10,13 @@ Times are Rails' JSON times (ISO 8601 with a zone; UTC on predictionbook.com).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ValidationError
-from . import common
+from . import common, keys
 from .common import PlatformForecast, PlatformQuestion, Skipped
 
 PLATFORM = "predictionbook"
@@ -27,18 +28,20 @@ def read(path: str | Path, *, skipped: Skipped, source: str | None = None,
     name = str(path)
     source = common.source_override(source)
     data = common.load_json(path, progress)
-    seen_questions: dict[str, PlatformQuestion] = {}
-    seen_forecasts: set[bytes] = set()
+    with contextlib.closing(keys.SeenForecasts()) as seen:  # each question met is kept in it (pickled)
+        yield from _read(data, name, skipped, source, seen)
+
+
+def _read(data: Any, name: str, skipped: Skipped, source: str | None,
+          seen: keys.SeenForecasts) -> Iterator[PlatformQuestion]:
     forecasters: dict[str, str] = {}
     for where, prediction in _predictions(data, name):
         question = _question(prediction, where)
-        earlier = seen_questions.get(question.key)
+        earlier = keys.met(seen, question)
         if earlier is not None:
             differs = earlier.same_question(question)
             if differs:
                 raise ValidationError(differs, f"differs from the same prediction at {earlier.where}", where)
-        else:
-            seen_questions[question.key] = question
         forecasts = []
         responses = common.array(prediction.get("responses", []), f"{where}.responses", "a list of responses")
         for number, response in enumerate(responses):
@@ -46,9 +49,9 @@ def read(path: str | Path, *, skipped: Skipped, source: str | None = None,
             forecast = _forecast(common.obj(response, at), at, question.key, source, forecasters, skipped)
             if forecast is not None:
                 forecasts.append(forecast)
-        fresh = common.new_keys(seen_forecasts, forecasts, skipped)
+        fresh = seen.fresh(question.key, forecasts, skipped)
         if fresh:
-            yield common.with_forecasts(question, fresh)
+            yield common.with_forecasts(question, fresh, seen.again)
         elif not forecasts:
             skipped.add("predictions without any forecast")
 

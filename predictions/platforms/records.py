@@ -47,10 +47,11 @@ def ledger_id(platform: str, *keys: str) -> str:
 
 
 def to_records(questions: Iterable[PlatformQuestion]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(where, record) for each forecast; a question's outcome rides on its first record."""
-    resolved: set[str] = set()
+    """(where, record) for each forecast; a question's outcome rides on its first record (that of
+    its first yield: one `again` rides on no resolution)."""
     for question in questions:
         qid = ledger_id(question.platform, question.key)
+        first = bool(question.outcome) and not question.again
         for forecast in question.forecasts:
             record: dict[str, Any] = {
                 "id": ledger_id(question.platform, question.key, forecast.key), "question_id": qid,
@@ -60,9 +61,9 @@ def to_records(questions: Iterable[PlatformQuestion]) -> Iterator[tuple[str, dic
                 "probability_basis": forecast.basis, "tags": list(question.tags), "note": forecast.comment,
                 "document": {"outlet": NAMES[question.platform], "url": question.url},
             }
-            if question.outcome and qid not in resolved:
-                resolved.add(qid)
+            if first:
                 record.update(_resolution(question))
+                first = False
             yield forecast.where, record
 
 
