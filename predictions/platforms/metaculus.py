@@ -194,15 +194,22 @@ def _read_questions(archive, member, name: str, skipped: Skipped, progress) -> t
                     if questions.add(row[index["id"]], question):
                         skipped.add(question)
                     continue
-                earlier = questions.first(question.key, question)
-                if earlier is None:
+                if questions.add(question.key, keys.pack_question(question)):
                     binary += 1
-                elif isinstance(earlier, PlatformQuestion) and earlier.same_question(question):
+                    continue
+                earlier = _kept(questions, question.key)
+                if isinstance(earlier, PlatformQuestion) and earlier.same_question(question):
                     raise ValidationError(None, f"Question ID {question.key} is given twice, differently (first at {earlier.where})", where)
     except BaseException:
         questions.close()
         raise
     return questions, binary
+
+
+def _kept(questions: keys.KeyStore, key: str) -> PlatformQuestion | str | None:
+    """The binary question kept for `key`, or the label of the kind skipped, or None."""
+    value = questions.get(key)
+    return keys.unpack_question(value) if isinstance(value, bytes) else value
 
 
 def _column(exc: ValidationError, columns) -> ValidationError:
@@ -279,7 +286,7 @@ def _read_forecasts(archive, member, name: str, kept: tuple[keys.KeyStore, int],
             for where, index, row in _rows(reader, name, FORECAST_COLUMNS, FORECAST_OPTIONAL):
                 key = row[index["question"]]
                 if key != current_key:  # rows of a question mostly come together: one look-up a run
-                    question, current_key = questions.kept(key), key
+                    question, current_key = _kept(questions, key), key
                 if question is None:
                     raise ValidationError("Question ID", f"{common.short(key)!r} is not a question in question_data.csv", where)
                 if isinstance(question, str):
