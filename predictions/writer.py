@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import operator
 import sqlite3
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import attrs
 
@@ -25,7 +25,11 @@ from .scoring import pair_weights_sql
 if (type(None), sqlite3.PrepareProtocol) not in sqlite3.adapters:
     sqlite3.register_adapter(type(None), lambda value: value)
 
-MULTIROW = 250  # rows per INSERT statement (14 columns x 250 = 3,500 parameters; SQLite allows 32,766)
+# Rows per INSERT statement, at most: an import's batch of 2,000 in one statement a table (two for
+# its entries), fewer if the connection's limit of parameters (SQLITE_LIMIT_VARIABLE_NUMBER:
+# 32,766 by default, 999 before SQLite 3.32) is lower. Few statements matter when an import
+# validates in a second thread: each one ends with a wait for the GIL (importing._Validating).
+MULTIROW = 2000
 
 _QUESTION_INSERT = ", ".join((*chain.QUESTION_COLUMNS, "outcome", "resolved_on"))
 _FORECAST_INSERT = ", ".join(chain.FORECAST_COLUMNS)
@@ -40,8 +44,9 @@ _DOCUMENT_AT = chain.FORECAST_COLUMNS.index("document_id")
 _RESOLUTION_ROW = operator.itemgetter(*chain.RESOLUTION_COLUMNS)
 
 
-def _multirow(rows: list[tuple]) -> Iterator[tuple[str, list[Any]]]:
-    """(placeholders, flat parameters) for one INSERT ... VALUES statement per MULTIROW rows.
+def _multirow(rows: list[tuple], parameters: int) -> Iterator[tuple[str, list[Any]]]:
+    """(placeholders, flat parameters) for one INSERT ... VALUES statement per MULTIROW rows
+    (or as many as `parameters`, the most a statement may bind, allow).
 
     A statement whose table has triggers that may abort (the append-only triggers) opens a
     statement journal each time it runs; one statement for many rows opens one where executemany
@@ -51,11 +56,12 @@ def _multirow(rows: list[tuple]) -> Iterator[tuple[str, list[Any]]]:
     if not rows:
         return
     width = len(rows[0])
+    size = max(1, min(MULTIROW, parameters // width))
     one = "(" + ", ".join("?" * width) + ")"
-    full = ", ".join([one] * MULTIROW)
-    for start in range(0, len(rows), MULTIROW):
-        chunk = rows[start : start + MULTIROW]
-        marks = full if len(chunk) == MULTIROW else ", ".join([one] * len(chunk))  # placeholders only
+    full = ", ".join([one] * size)
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        marks = full if len(chunk) == size else ", ".join([one] * len(chunk))  # placeholders only
         yield marks, list(itertools.chain.from_iterable(chunk))
 
 
@@ -81,16 +87,19 @@ class Writer:
     # was empty (a bulk import, a new ledger), all of them, built in one pass ('rebuild').
     indexed: dict[str, int] | None = None
     written: bool = False
+    parameters: int = 999  # the most one statement may bind (the connection's limit, read by `of`)
 
     @classmethod
     def of(cls, conn: sqlite3.Connection) -> "Writer":
         next_rid = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM resolutions").fetchone()[0]
-        writer = cls(conn, chain.Chain.of(conn), next_rid)
+        writer = cls(conn, chain.Chain.of(conn), next_rid, parameters=conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
         writer.indexed = None if writer.chain.seq == 0 else fts.last_rowids(conn)
         return writer
 
-    def write(self, items: list[Item]) -> None:
-        """Insert the items' rows and entries, in order. Raises sqlite3.IntegrityError on a refusal."""
+    def write(self, items: list[Item], statements_start: Callable[[], None] | None = None) -> None:
+        """Insert the items' rows and entries, in order. Raises sqlite3.IntegrityError on a refusal.
+        `statements_start` is called once the rows are built, before the INSERTs run (an import
+        validates its next batch meanwhile: importing._Validating)."""
         if not items:
             return
         documents: dict[str, dict[str, Any]] = {}
@@ -126,14 +135,16 @@ class Writer:
             if question is not None:
                 for resolution in item.history:
                     resolutions.append(self._resolution_row(resolution, entries))
+        if statements_start is not None:
+            statements_start()
         self.conn.executemany(
             f"INSERT OR IGNORE INTO documents ({_DOCUMENT_INSERT}) VALUES ({', '.join('?' * len(chain.DOCUMENT_COLUMNS))})",
             [(doc_id, *(d[c] for c in chain.DOCUMENT_COLUMNS[1:])) for doc_id, d in documents.items()],
         )
-        for marks, values in _multirow(questions):
+        for marks, values in _multirow(questions, self.parameters):
             self.conn.execute(f"INSERT INTO questions ({_QUESTION_INSERT}) VALUES {marks}", values)
         self.conn.executemany("INSERT INTO question_tags VALUES (?, ?)", tags)
-        for marks, values in _multirow(forecasts):
+        for marks, values in _multirow(forecasts, self.parameters):
             self.conn.execute(f"INSERT INTO forecasts ({_FORECAST_INSERT}) VALUES {marks}", values)
         self._insert_resolutions(resolutions)
         self._insert_entries(entries)
@@ -180,9 +191,9 @@ class Writer:
         return row
 
     def _insert_resolutions(self, rows: list[tuple]) -> None:
-        for marks, values in _multirow(rows):
+        for marks, values in _multirow(rows, self.parameters):
             self.conn.execute(f"INSERT INTO resolutions ({_RESOLUTION_INSERT}) VALUES {marks}", values)
 
     def _insert_entries(self, rows: list[tuple]) -> None:
-        for marks, values in _multirow(rows):
+        for marks, values in _multirow(rows, self.parameters):
             self.conn.execute(f"INSERT INTO entries ({_ENTRY_INSERT}) VALUES {marks}", values)

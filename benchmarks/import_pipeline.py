@@ -1,0 +1,95 @@
+"""Benchmark: the import with and without the validating thread (importing.PIPELINE), in process.
+
+Imports the same synthetic file (import_and_score.generate) into a new ledger, and into a
+ledger already holding another such file, once per variant, interleaved, `--runs` times, and
+prints each variant's median wall and CPU time with its ratio to the one-thread import measured
+in the same run (the baseline: importing.PIPELINE off). The variants with the thread differ in
+the GIL switch interval it sets while it runs (importing.IMPORT_SWITCH_INTERVAL; 5 ms is
+Python's default, i.e. unchanged). Every variant must write the same chain head.
+
+Usage:  python benchmarks/import_pipeline.py [--n 100000] [--runs 2] [--intervals 5,0.5] [--existing] [--workdir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from import_and_score import generate  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent.parent))
+from predictions import Ledger, importing  # noqa: E402
+from predictions.io import read_records  # noqa: E402
+
+STAMP = "2026-11-22T00:00:00Z"
+
+
+def _import(records: Path, db: Path) -> tuple[float, float, str]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    with Ledger(db) as ledger:
+        head = ledger.import_records(read_records(records), recorded_at=STAMP).head
+    return time.perf_counter() - wall, time.process_time() - cpu, head
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--intervals", default="5,0.5", help="switch intervals in ms to try with the thread")
+    parser.add_argument("--existing", action="store_true", help="also import into a ledger of N")
+    parser.add_argument("--workdir", type=Path)
+    args = parser.parse_args()
+    variants: dict[str, tuple[bool, float]] = {"one thread (baseline)": (False, importing.IMPORT_SWITCH_INTERVAL)}
+    for ms in args.intervals.split(","):
+        variants[f"validating thread, switch interval {ms} ms"] = (True, float(ms) / 1000)
+    work = Path(tempfile.mkdtemp(dir=args.workdir))
+    try:
+        records, other = work / "a.jsonl", work / "b.jsonl"
+        generate(records, args.n, sources=500)
+        targets = {"new ledger": None}
+        if args.existing:
+            generate(other, args.n, sources=500, prefix="b")
+            base = work / "base.db"
+            with Ledger(base) as ledger:
+                ledger.import_records(read_records(other), recorded_at=STAMP)
+            targets[f"ledger of {args.n:,}"] = base
+        saved = importing.PIPELINE, importing.IMPORT_SWITCH_INTERVAL
+        for target, base in targets.items():
+            wall: dict[str, list[float]] = {name: [] for name in variants}
+            cpu: dict[str, list[float]] = {name: [] for name in variants}
+            heads = set()
+            for run in range(args.runs):
+                for k, (name, (pipeline, interval)) in enumerate(variants.items()):
+                    db = work / f"{run}-{k}.db"
+                    if base is not None:
+                        shutil.copyfile(base, db)
+                    importing.PIPELINE, importing.IMPORT_SWITCH_INTERVAL = pipeline, interval
+                    try:
+                        seconds, cpu_seconds, head = _import(records, db)
+                    finally:
+                        importing.PIPELINE, importing.IMPORT_SWITCH_INTERVAL = saved
+                        db.unlink()
+                    wall[name].append(seconds)
+                    cpu[name].append(cpu_seconds)
+                    heads.add(head)
+            assert len(heads) == 1, "a variant wrote another chain"
+            w0, c0 = statistics.median(wall["one thread (baseline)"]), statistics.median(cpu["one thread (baseline)"])
+            print(f"\n| import of {args.n:,} records into a {target}, {args.runs} runs | wall s | ratio | CPU s | ratio |")
+            print("|---|---|---|---|---|")
+            for name in variants:
+                w, c = statistics.median(wall[name]), statistics.median(cpu[name])
+                spread = " / ".join(f"{x:.2f}" for x in wall[name])
+                print(f"| {name} | {spread} | {w / w0:.3f} | {c:.2f} | {c / c0:.3f} |")
+            print(f"\nthe same chain head in every run: {heads.pop()}")
+    finally:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
