@@ -12,11 +12,8 @@ import contextlib
 import datetime as dt
 import gc
 import sqlite3
-import sys
-import threading
 import weakref
 from collections import Counter
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import attrs
@@ -25,6 +22,7 @@ from . import chain, fast_records
 from .errors import LedgerError, ValidationError, shown
 from .migrations import SECONDARY_INDEXES
 from .model import Forecast, Question, Resolution, check_resolution, parse_date
+from .pipeline import ProcessSetting, validating
 from .records import QUESTION_KEYS, forecast_from_record
 from .writer import Item, Writer
 
@@ -34,6 +32,9 @@ if TYPE_CHECKING:
 BATCH_SIZE = 2000
 # The cyclic collector's first threshold while an import runs (see `_rare_collections`).
 IMPORT_GC_THRESHOLD = 50_000
+# Validate each batch after the first in a second thread while the one before it is written
+# (pipeline.Validating); False: all in this thread (the same rows, chain and refusals: tests compare).
+PIPELINE = True
 MAX_DIFFERENCES = 1000  # listed in a summary; beyond that only counted
 PLATFORMS = ("fatebook", "predictionbook", "metaculus", "manifold")  # what `import --from` reads (.platforms)
 _NO_FORECAST = None  # an Item read back from the ledger carries its question, not a forecast
@@ -127,7 +128,9 @@ def import_records(
         deferred: list[tuple[str, Item]] | None = [] if bulk else None
         if bulk:
             _drop_secondary_indexes(ledger)
-        with _validating(records, recorded_at, today) as batches:
+        # read here, each batch after the first validated in a thread while the one before is written
+        validate = lambda where, record: _validated(where, record, recorded_at, today)  # noqa: E731
+        with validating(records, validate, size=BATCH_SIZE, threaded=PIPELINE) as batches:
             for batch in batches:  # every full batch, then the rest (maybe none: the rules still flush)
                 counts = _write(ledger, batch, writer=writer, refresh=False, deferred=deferred, rules=rules,
                                 statements_start=batches.statements_start)  # fmt: skip
@@ -147,38 +150,6 @@ def import_records(
                         differs_total=rules.differs_total)  # fmt: skip
 
 
-class _WhileImporting:
-    """A process-wide setting changed while imports run, and as it was once the last one ends.
-
-    The setting is the process's: imports in several threads (or nested) share one changed value,
-    and the last to end restores the one the first found, on a refusal or an interrupt too.
-    `changed(before)` is the value to set, or None to leave it as it is.
-    """
-
-    def __init__(self, get: Callable[[], Any], set_: Callable[[Any], None], changed: Callable[[Any], Any]):
-        self._get, self._set, self._changed = get, set_, changed
-        self._lock = threading.Lock()
-        self._running = 0
-        self._before: Any = None
-
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._running == 0:
-                self._before = self._get()
-                value = self._changed(self._before)
-                if value is not None:
-                    self._set(value)
-            self._running += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._running -= 1
-                if self._running == 0:
-                    self._set(self._before)
-
-
 # The cyclic garbage collector runs rarely while an import runs, and as before after it.
 # An import allocates and frees a dozen containers a record (values, records, rows) and keeps a
 # batch of them; at the default threshold (700 more allocations than frees) the collector ran
@@ -186,134 +157,10 @@ class _WhileImporting:
 # an import keeps forms a cycle, so those runs found nothing. It stays enabled: garbage cycles,
 # if any formed, still trigger it once IMPORT_GC_THRESHOLD of them pile up, so memory stays
 # bounded. A threshold of 0 (collection off) stays 0.
-_rare_collections = _WhileImporting(
+_rare_collections = ProcessSetting(
     gc.get_threshold, lambda threshold: gc.set_threshold(*threshold),
     lambda before: (IMPORT_GC_THRESHOLD, *before[1:]) if 0 < before[0] < IMPORT_GC_THRESHOLD else None,
 )  # fmt: skip
-
-# While the validating thread runs (`_validating`), a thread waiting for the GIL takes it after
-# this long instead of the default 5 ms: the writing thread waits for it after each statement
-# SQLite steps without it, and at 5 ms, about 40 statements a batch, it waited longer than
-# the statements took. Only lowered, never raised; restored after.
-IMPORT_SWITCH_INTERVAL = 0.0005
-_quick_switches = _WhileImporting(
-    sys.getswitchinterval, sys.setswitchinterval,
-    lambda before: IMPORT_SWITCH_INTERVAL if IMPORT_SWITCH_INTERVAL < before else None,
-)  # fmt: skip
-
-# Validate the next batch in a second thread while this one writes the batch before it (see
-# `_validating`); False does all in this thread (the same rows, chain and refusals: tests compare).
-PIPELINE = True
-
-
-class _Validating:
-    """The records validated, as batches of BATCH_SIZE Items and a last one of the rest (maybe
-    empty), each batch given once the one before it is written; a refusal is raised where the
-    one-thread loop (validate a batch, write it, read on) would raise it, so the same first one.
-
-    The records are read in this thread, the thread that writes (a record source may read
-    another ledger: the create-race replay's `export_records`). Once a second batch exists, one
-    more thread validates each batch read while this one writes the batch before it: SQLite
-    releases the GIL while it steps a statement, so validation, about a quarter of an import's
-    time, runs then. It starts when the batch's statements do (`statements_start`, called by
-    `Writer.write` once the rows are built): started earlier, it took turns with this thread's
-    own Python, which gained nothing. That thread touches no connection and no state but the
-    batch it is given and returns (`_validated` is a function of the record, the stamp and the
-    day), so the connection stays in the thread that opened it (check_same_thread holds) and
-    every statement, the reads between batches and each batch's SAVEPOINT included, runs in the
-    order it always did. On leaving (done, a refusal, an exception, a KeyboardInterrupt, which
-    only this thread receives) the validating thread is told to stop and joined: none is left.
-    """
-
-    def __init__(self, records: Iterable[tuple[str, Any]], recorded_at: str, today: dt.date):
-        self._records, self._recorded_at, self._today = records, recorded_at, today
-        self._stop = threading.Event()
-        self._pool: ThreadPoolExecutor | None = None
-        self._next: list[tuple[str, Any]] | None = None  # read, not yet given to the pool
-        self._future: Future | None = None
-
-    def __iter__(self) -> Iterator[list[Item]]:
-        args = (self._recorded_at, self._today, self._stop)
-        for chunk, read_error in _read_in_batches(self._records):
-            if self._future is None and self._next is None:  # the first batch: nothing to overlap
-                self._future = _done(_validated_batch, chunk, *args)
-            else:
-                self._next = chunk
-                batch = self._result()  # its refusal, if any, before anything after it
-                if self._pool is None and PIPELINE:
-                    self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="predictions-validate")
-                yield batch  # written; its statements_start() hands the chunk read to the pool
-                self._submit()
-            if read_error is not None:
-                self._result()  # a refusal before the unreadable record comes first
-                raise read_error
-        yield self._result()
-
-    def statements_start(self) -> None:
-        """The batch being written is about to run its statements: validate the next one meanwhile."""
-        self._submit()
-
-    def _submit(self) -> None:
-        if self._next is None:
-            return
-        chunk, self._next = self._next, None
-        args = (chunk, self._recorded_at, self._today, self._stop)
-        self._future = self._pool.submit(_validated_batch, *args) if self._pool else _done(_validated_batch, *args)
-
-    def _result(self) -> list[Item]:
-        future, self._future = self._future, None
-        return future.result()
-
-    def close(self) -> None:
-        self._stop.set()  # the batch under way stops at its next record
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-@contextlib.contextmanager
-def _validating(records: Iterable[tuple[str, Any]], recorded_at: str, today: dt.date) -> Iterator[_Validating]:
-    """A `_Validating`, its thread ended on leaving, with the switch interval it runs with."""
-    validating = _Validating(records, recorded_at, today)
-    with _quick_switches() if PIPELINE else contextlib.nullcontext():
-        try:
-            yield validating
-        finally:
-            validating.close()
-
-
-def _done(fn: Callable[..., Any], *args: Any) -> Future:
-    """fn(*args) run now, as a finished Future: its exception is raised where its result is asked."""
-    future: Future = Future()
-    try:
-        future.set_result(fn(*args))
-    except Exception as exc:  # noqa: BLE001 (raised by .result(), in the batch's turn)
-        future.set_exception(exc)
-    return future
-
-
-def _read_in_batches(records: Iterable[tuple[str, Any]]) -> Iterator[tuple[list[tuple[str, Any]], Exception | None]]:
-    """(BATCH_SIZE records, None) each, then (the rest, None), or (the records before it, the
-    exception) where reading fails: raised only after everything before it is written."""
-    chunk: list[tuple[str, Any]] = []
-    try:
-        for pair in records:
-            chunk.append(pair)
-            if len(chunk) >= BATCH_SIZE:
-                yield chunk, None
-                chunk = []
-    except Exception as exc:  # noqa: BLE001 (raised by the caller in its turn)
-        yield chunk, exc
-        return
-    yield chunk, None
-
-
-def _validated_batch(chunk: list[tuple[str, Any]], recorded_at: str, today: dt.date, stop: threading.Event) -> list[Item]:
-    items = []
-    for where, record in chunk:
-        if stop.is_set():  # the import is over (refused or interrupted): what is left is not needed
-            break
-        items.append(_validated(where, record, recorded_at, today))
-    return items
 
 
 def import_platform(

@@ -28,7 +28,7 @@ if (type(None), sqlite3.PrepareProtocol) not in sqlite3.adapters:
 # Rows per INSERT statement, at most: an import's batch of 2,000 in one statement a table (two for
 # its entries), fewer if the connection's limit of parameters (SQLITE_LIMIT_VARIABLE_NUMBER:
 # 32,766 by default, 999 before SQLite 3.32) is lower. Few statements matter when an import
-# validates in a second thread: each one ends with a wait for the GIL (importing._Validating).
+# validates in a second thread: each one ends with a wait for the GIL (pipeline.Validating).
 MULTIROW = 2000
 
 _QUESTION_INSERT = ", ".join((*chain.QUESTION_COLUMNS, "outcome", "resolved_on"))
@@ -99,7 +99,7 @@ class Writer:
     def write(self, items: list[Item], statements_start: Callable[[], None] | None = None) -> None:
         """Insert the items' rows and entries, in order. Raises sqlite3.IntegrityError on a refusal.
         `statements_start` is called once the rows are built, before the INSERTs run (an import
-        validates its next batch meanwhile: importing._Validating)."""
+        validates its next batch meanwhile: pipeline.Validating)."""
         if not items:
             return
         documents: dict[str, dict[str, Any]] = {}

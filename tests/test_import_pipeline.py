@@ -1,4 +1,4 @@
-"""The import's validating thread (importing._Validating) changes nothing but when validation runs.
+"""The import's validating thread (pipeline.Validating) changes nothing but when validation runs.
 
 With importing.PIPELINE on, each batch after the first is validated in a second thread while the
 batch before it is written. These tests run the same imports with it on and off and compare
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from predictions import Ledger, files, importing, store, writer
+from predictions import Ledger, files, importing, pipeline, store, writer
 from predictions.errors import ValidationError
 from predictions.io import read_records
 
@@ -41,7 +41,7 @@ def small_batches(monkeypatch):
 
 
 @pytest.fixture(params=[True, False], ids=["thread", "one-thread"])
-def pipeline(request, monkeypatch):
+def threaded(request, monkeypatch):
     monkeypatch.setattr(importing, "PIPELINE", request.param)
     return request.param
 
@@ -85,7 +85,7 @@ def test_the_thread_runs_and_writes_the_same_rows_and_head(tmp_path, monkeypatch
         assert ledger.verify().ok
 
 
-def test_the_first_batch_alone_starts_no_thread(tmp_path, pipeline):
+def test_the_first_batch_alone_starts_no_thread(tmp_path, threaded):
     seen: list[bool] = []
     _import(tmp_path / "l.db", _records(BATCH - 1), seen=seen)
     assert seen and not any(seen)
@@ -229,7 +229,7 @@ def test_an_exception_in_the_thread_stops_the_import_and_the_thread(tmp_path, mo
 
 
 @pytest.mark.parametrize("refused", [False, True])
-def test_the_switch_interval_is_lowered_while_the_thread_runs_and_restored(tmp_path, pipeline, refused):
+def test_the_switch_interval_is_lowered_while_the_thread_runs_and_restored(tmp_path, threaded, refused):
     records = _records(130)
     if refused:
         records[-1] = {**records[-1], "deadline": "never"}
@@ -246,15 +246,15 @@ def test_the_switch_interval_is_lowered_while_the_thread_runs_and_restored(tmp_p
                 ledger.import_records(watched(), recorded_at=RECORDED_AT, today=TODAY)
         else:
             ledger.import_records(watched(), recorded_at=RECORDED_AT, today=TODAY)
-    expected = min(importing.IMPORT_SWITCH_INTERVAL, before) if pipeline else before
+    expected = min(pipeline.SWITCH_INTERVAL, before) if threaded else before
     assert {interval for interval, _ in during} == {expected}
     assert {threshold for _, threshold in during} == {importing.IMPORT_GC_THRESHOLD}
     assert sys.getswitchinterval() == before
 
 
-def test_a_switch_interval_already_lower_is_kept(tmp_path, pipeline):
+def test_a_switch_interval_already_lower_is_kept(tmp_path, threaded):
     before = sys.getswitchinterval()
-    sys.setswitchinterval(importing.IMPORT_SWITCH_INTERVAL / 2)
+    sys.setswitchinterval(pipeline.SWITCH_INTERVAL / 2)
     try:
         seen = []
 
@@ -265,8 +265,8 @@ def test_a_switch_interval_already_lower_is_kept(tmp_path, pipeline):
 
         with Ledger(tmp_path / "l.db") as ledger:
             ledger.import_records(watched(), recorded_at=RECORDED_AT, today=TODAY)
-        assert set(seen) == {importing.IMPORT_SWITCH_INTERVAL / 2}
-        assert sys.getswitchinterval() == importing.IMPORT_SWITCH_INTERVAL / 2
+        assert set(seen) == {pipeline.SWITCH_INTERVAL / 2}
+        assert sys.getswitchinterval() == pipeline.SWITCH_INTERVAL / 2
     finally:
         sys.setswitchinterval(before)
 
@@ -305,7 +305,7 @@ def test_skip_existing_is_the_same_with_the_thread(tmp_path, monkeypatch):
     assert on == off and on[0].skipped_existing == 50
 
 
-def test_the_create_race_replay_reads_the_other_ledger_in_its_own_thread(db_path, monkeypatch, pipeline):
+def test_the_create_race_replay_reads_the_other_ledger_in_its_own_thread(db_path, monkeypatch, threaded):
     """The replay's records come from another ledger's connection (`export_records`), which only
     the thread that opened it may use: the records are read in the writing thread."""
     real = files.link_no_replace
