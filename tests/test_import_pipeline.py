@@ -19,6 +19,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from predictions import Ledger, files, importing, pipeline, store, writer
 from predictions.errors import ValidationError
@@ -365,3 +367,62 @@ def test_the_installed_command_refuses_a_late_batch_with_one_line(tmp_path):
     assert result.returncode == 0, result.stderr
     with Ledger(tmp_path / "l.db", read_only=True) as ledger:
         assert ledger.count() == 4500 and ledger.verify().ok
+
+
+class _Refused(Exception):
+    pass
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from(["ok"] * 6 + ["bad", "unreadable"]), max_size=40),
+    size=st.integers(1, 7),
+    refused_batch=st.one_of(st.none(), st.integers(0, 8)),
+    threaded=st.booleans(),
+)
+def test_batches_and_the_first_refusal_are_those_of_the_one_thread_loop(kinds, size, refused_batch, threaded):
+    """Any records (some refused by validation, one unreadable), any batch size, a write refused in
+    any batch: the batches written and the exception raised are the plain loop's."""
+
+    def records():
+        for k, kind in enumerate(kinds):
+            if kind == "unreadable":
+                raise _Refused(f"line {k}: unreadable")
+            yield f"line {k}", kind
+
+    def validate(where, kind):
+        if kind == "bad":
+            raise _Refused(f"{where}: bad")
+        return where
+
+    def run(loop):
+        written = []
+
+        def write(batch):
+            if len(written) == refused_batch:
+                raise _Refused(f"batch {len(written)} refused")
+            written.append(list(batch))
+
+        try:
+            loop(write)
+        except _Refused as exc:
+            return written, str(exc)
+        return written, None
+
+    def plain(write):
+        batch = []
+        for where, kind in records():
+            batch.append(validate(where, kind))
+            if len(batch) >= size:
+                write(batch)
+                batch = []
+        write(batch)
+
+    def pipelined(write):
+        with pipeline.validating(records(), validate, size=size, threaded=threaded) as batches:
+            for batch in batches:
+                batches.statements_start()
+                write(batch)
+
+    assert run(pipelined) == run(plain)
+    assert not _validating_threads()
