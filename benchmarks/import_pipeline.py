@@ -2,16 +2,20 @@
 
 Imports the same synthetic file (import_and_score.generate) into a new ledger (and, with
 --existing, into a ledger already holding another such file) once per variant, interleaved,
-`--runs` times. The baseline is the import before the thread: one thread, 250 rows a statement.
-The others: one thread with writer.MULTIROW rows a statement, and the thread with each GIL
-switch interval of --intervals (pipeline.SWITCH_INTERVAL; 5 ms is Python's default, so unchanged).
+`--runs` times. The baseline is the import before the thread: one thread (importing.PIPELINE
+off), writer.MULTIROW rows a statement. The others: for each number of rows a statement of
+--rows, one thread, and the thread with each GIL switch interval of --intervals
+(pipeline.SWITCH_INTERVAL while it runs; 5 ms is Python's default, so unchanged).
 For each: the wall times, their median's and best's ratio to the baseline's (on a loaded machine
-the best is the nearest to a quiet one), the process's CPU time, and the writing thread's own
-CPU time (time.thread_time): on two free cores the thread's work runs beside it, so that is
-the import's critical path, less moved by the load than wall time. Every variant must write the
-same chain head.
+the best is the nearest to a quiet one), the wall time less the time the writing thread waited,
+runnable, for a CPU (Linux's /proc/thread-self/schedstat: what other processes' load added to
+its critical path; for the thread variants still pessimistic, since the validating thread's own
+waits for a CPU can hold the GIL the writing thread waits for), the process's CPU time, and the
+writing thread's own CPU time (time.thread_time). Medians; every variant must write the same
+chain head.
 
-Usage:  python benchmarks/import_pipeline.py [--n 100000] [--runs 2] [--intervals 5,0.5] [--existing] [--workdir DIR]
+Usage:  python benchmarks/import_pipeline.py [--n 100000] [--runs 2] [--intervals 5,0.5] [--rows 250,2000]
+                                             [--existing] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -34,12 +38,23 @@ from predictions.io import read_records  # noqa: E402
 STAMP = "2026-11-22T00:00:00Z"
 
 
-def _import(records: Path, db: Path) -> tuple[float, float, float, str]:
-    """(wall, CPU of the process, CPU of this thread, the chain head) of one import."""
-    wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
+def _queued() -> float:
+    """Seconds this thread has waited, runnable, for a CPU (Linux's schedstat; 0 where there is none)."""
+    try:
+        with open("/proc/thread-self/schedstat") as stat:
+            return int(stat.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _import(records: Path, db: Path) -> tuple[float, float, float, float, str]:
+    """(wall, CPU of the process, CPU of this thread, this thread's wall less its waits for a CPU,
+    the chain head) of one import."""
+    wall, cpu, own, queued = time.perf_counter(), time.process_time(), time.thread_time(), _queued()
     with Ledger(db) as ledger:
         head = ledger.import_records(read_records(records), recorded_at=STAMP).head
-    return time.perf_counter() - wall, time.process_time() - cpu, time.thread_time() - own, head
+    wall = time.perf_counter() - wall
+    return wall, time.process_time() - cpu, time.thread_time() - own, wall - (_queued() - queued), head
 
 
 def main() -> None:
@@ -47,16 +62,18 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--intervals", default="5,0.5", help="switch intervals in ms to try with the thread")
+    parser.add_argument("--rows", default=str(writer.MULTIROW), help="rows a statement to try (writer.MULTIROW)")
     parser.add_argument("--existing", action="store_true", help="also import into a ledger of N")
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
-    multirow = writer.MULTIROW
     variants: dict[str, tuple[bool, float, int]] = {
-        "one thread, 250 rows a statement (baseline)": (False, pipeline.SWITCH_INTERVAL, 250),
-        f"one thread, {multirow} rows a statement": (False, pipeline.SWITCH_INTERVAL, multirow),
+        f"one thread, {writer.MULTIROW} rows a statement (baseline)": (False, pipeline.SWITCH_INTERVAL, writer.MULTIROW),
     }
-    for ms in args.intervals.split(","):
-        variants[f"validating thread, switch interval {ms} ms"] = (True, float(ms) / 1000, multirow)
+    for rows in (int(r) for r in args.rows.split(",")):
+        if rows != writer.MULTIROW:
+            variants[f"one thread, {rows} rows a statement"] = (False, pipeline.SWITCH_INTERVAL, rows)
+        for ms in args.intervals.split(","):
+            variants[f"validating thread, {ms} ms switch interval, {rows} rows a statement"] = (True, float(ms) / 1000, rows)
     baseline = next(iter(variants))
     work = Path(tempfile.mkdtemp(dir=args.workdir))
     try:
@@ -74,6 +91,7 @@ def main() -> None:
             wall: dict[str, list[float]] = {name: [] for name in variants}
             cpu: dict[str, list[float]] = {name: [] for name in variants}
             own: dict[str, list[float]] = {name: [] for name in variants}
+            unqueued: dict[str, list[float]] = {name: [] for name in variants}
             heads = set()
             for run in range(args.runs):
                 for k, (name, setting) in enumerate(variants.items()):
@@ -82,25 +100,26 @@ def main() -> None:
                         shutil.copyfile(base, db)
                     importing.PIPELINE, pipeline.SWITCH_INTERVAL, writer.MULTIROW = setting
                     try:
-                        seconds, cpu_seconds, own_seconds, head = _import(records, db)
+                        seconds, cpu_seconds, own_seconds, unqueued_seconds, head = _import(records, db)
                     finally:
                         importing.PIPELINE, pipeline.SWITCH_INTERVAL, writer.MULTIROW = saved
                         db.unlink()
                     wall[name].append(seconds)
                     cpu[name].append(cpu_seconds)
                     own[name].append(own_seconds)
+                    unqueued[name].append(unqueued_seconds)
                     heads.add(head)
             assert len(heads) == 1, "a variant wrote another chain"
             w0, c0 = statistics.median(wall[baseline]), statistics.median(cpu[baseline])
-            b0 = min(wall[baseline])
+            b0, u0 = min(wall[baseline]), statistics.median(unqueued[baseline])
             print(f"\n| import of {args.n:,} records into a {target}, {args.runs} runs | wall s | median ratio "
-                  "| best ratio | CPU s | ratio | writing thread's CPU s | ratio |")
-            print("|---|---|---|---|---|---|---|---|")
+                  "| best ratio | wall less queueing s | ratio | CPU s | ratio | writing thread's CPU s | ratio |")
+            print("|---|---|---|---|---|---|---|---|---|---|")
             for name in variants:
-                w, c, o = (statistics.median(values[name]) for values in (wall, cpu, own))
+                w, c, o, u = (statistics.median(values[name]) for values in (wall, cpu, own, unqueued))
                 spread = " / ".join(f"{x:.2f}" for x in wall[name])
-                print(f"| {name} | {spread} | {w / w0:.3f} | {min(wall[name]) / b0:.3f} | {c:.2f} | {c / c0:.3f} "
-                      f"| {o:.2f} | {o / c0:.3f} |")
+                print(f"| {name} | {spread} | {w / w0:.3f} | {min(wall[name]) / b0:.3f} | {u:.2f} | {u / u0:.3f} "
+                      f"| {c:.2f} | {c / c0:.3f} | {o:.2f} | {o / c0:.3f} |")
             print(f"\nthe same chain head in every run: {heads.pop()}")
     finally:
         shutil.rmtree(work)

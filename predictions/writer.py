@@ -25,11 +25,11 @@ from .scoring import pair_weights_sql
 if (type(None), sqlite3.PrepareProtocol) not in sqlite3.adapters:
     sqlite3.register_adapter(type(None), lambda value: value)
 
-# Rows per INSERT statement, at most: an import's batch of 2,000 in one statement a table (two for
-# its entries), fewer if the connection's limit of parameters (SQLITE_LIMIT_VARIABLE_NUMBER:
-# 32,766 by default, 999 before SQLite 3.32) is lower. Few statements matter when an import
-# validates in a second thread: each one ends with a wait for the GIL (pipeline.Validating).
-MULTIROW = 2000
+# Rows per INSERT statement, at most (13 columns x 250 = 3,250 parameters), fewer where the
+# connection allows fewer parameters (SQLITE_LIMIT_VARIABLE_NUMBER: 32,766 by default, 999
+# before SQLite 3.32). 2,000 (a batch in one statement) measured the same, with the
+# validating thread too (docs/performance.md, issue 12's fourth round).
+MULTIROW = 250
 
 _QUESTION_INSERT = ", ".join((*chain.QUESTION_COLUMNS, "outcome", "resolved_on"))
 _FORECAST_INSERT = ", ".join(chain.FORECAST_COLUMNS)
