@@ -162,6 +162,7 @@ def load_json(path: str | Path, progress: Progress | None = None) -> Any:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ValidationError(None, "is not valid UTF-8 text", f"{name}:{line}") from None
+    del data  # the text is all that is read from here: the bytes beside it would add the file's size to the peak
     try:
         return _DECODER.decode(text)
     except _DuplicateKey as exc:
