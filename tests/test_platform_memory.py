@@ -83,14 +83,14 @@ def _forecast(key: str) -> PlatformForecast:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abc"), st.booleans(),
                           st.lists(st.tuples(st.booleans(), st.sampled_from("wxyz")), max_size=5)), max_size=14),
-       st.sampled_from([2, 4096]))
+       st.sampled_from([2, 256]))
 def test_seen_forecasts_finds_the_repeats_a_set_would(runs, run_keys):
     """Against plain sets: the same forecasts kept, repeats counted, the info of a question's
     first meeting given back and `again` set once a question was yielded, for keys under their
     question's key ("q/x") and keys of their own (a Manifold bet's "x"), questions met again later,
     met explicitly or by `fresh`, and questions with more forecasts than a run keeps in Python."""
     seen, skipped = SeenForecasts(), Skipped()
-    seen.RUN_KEYS = run_keys
+    seen.ROW_KEYS = run_keys
     keys, infos, yielded, expected_skipped = set(), {}, set(), 0
     for question, explicit, run in runs:
         if explicit:
@@ -122,9 +122,9 @@ def test_only_the_current_questions_keys_are_kept_in_python():
         seen.fresh(f"q{q}", [_forecast(f"q{q}/{f}") for f in range(3)], skipped)
         assert len(seen._current) == 3  # the rest are in the store, a row a question
     assert len(seen.store) == 1999 and seen.questions == 2000
-    many = [_forecast(f"big/{f}") for f in range(SeenForecasts.RUN_KEYS * 3)]
+    many = [_forecast(f"big/{f}") for f in range(SeenForecasts.ROW_KEYS * 3)]
     assert len(seen.fresh("big", many, skipped)) == len(many)
-    assert len(seen._current) <= SeenForecasts.RUN_KEYS and len(seen._loose) == len(many)
+    assert len(seen._current) <= SeenForecasts.ROW_KEYS and len(seen._loose) == len(many)
     assert seen.fresh("big", many[-1:], skipped) == () and skipped.counts == {REPEATED: 1}
     seen.close()
 
@@ -283,3 +283,17 @@ def test_a_packed_question_comes_back_the_same():
             assert back.created.utcoffset() == dt.timedelta(0) and type(back.deadline) is dt.date
             count += 1
     assert count > 15
+
+
+def test_meeting_a_question_again_reads_a_bounded_row():
+    """Two questions alternating row by row (an unsorted export): each meeting reads back at most
+    ROW_KEYS keys, however many the question has, and every repeat is still found."""
+    seen, skipped, limit = SeenForecasts(), Skipped(), SeenForecasts.ROW_KEYS
+    for n in range(3 * limit):
+        for q in ("a", "b"):
+            assert seen.fresh(q, [_forecast(f"{q}/{n}")], skipped)
+            assert len(seen._earlier or ()) <= limit and len(seen._current) <= limit
+    assert skipped.counts == {}
+    assert seen.fresh("a", [_forecast("a/0"), _forecast(f"a/{3 * limit - 1}"), _forecast("a/new")], skipped) != ()
+    assert skipped.counts == {REPEATED: 2}
+    seen.close()

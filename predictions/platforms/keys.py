@@ -133,11 +133,13 @@ class SeenForecasts:
     starts with its question's key and "/" on every platform but Manifold (question keys hold no
     "/"), so such a key can repeat only on a question met before: the current question's keys are
     kept in a set, and written with the question's row when the next question is met. A key of
-    another form (a Manifold bet's id), and every key of a question with more than RUN_KEYS
-    forecasts, is kept on its own, in a second KeyStore: memory stays flat either way.
+    another form (a Manifold bet's id), and every key of a question with more than ROW_KEYS
+    forecasts, is kept on its own, in a second KeyStore: memory stays flat either way, and meeting
+    a question again reads at most ROW_KEYS keys back (a file that alternates between two large
+    questions row by row costs a bounded amount a row, not one growing with the question).
     """
 
-    RUN_KEYS = 4096
+    ROW_KEYS = 256
 
     def __init__(self) -> None:
         self.store = KeyStore()  # NUL + question key -> flags, info, digests of its forecast keys
@@ -183,7 +185,7 @@ class SeenForecasts:
             else:
                 repeated = False
                 self._current.add(key)
-                if len(self._current) > self.RUN_KEYS:  # a question with many forecasts: kept on their own
+                if len(self._current) + len(self._earlier or ()) > self.ROW_KEYS:  # many: kept on their own
                     loose = self._loose_keys()
                     for kept in self._current:
                         loose.put(kept, None, new=True)
