@@ -7,6 +7,8 @@ records): the floor (the bare SHA-256 chain loop of goals.py) and each part of v
 CPU seconds (best of --repeat) and as a multiple of the floor measured in the same run; then the
 whole `Ledger.verify()` sequentially (no second connection) and on two connections, wall and CPU
 (the CPU of every thread), interleaved. The whole verify's wall time is what two CPUs can cut.
+Last, the timeline of one verify on two connections: which thread ran each part, when (wall
+seconds from the start) and its CPU seconds (that thread's).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -59,6 +62,32 @@ def whole(db: Path, two: bool) -> None:
             store.reopener = original
 
 
+def timeline(db: Path) -> list[tuple[str, str, float, float, float]]:
+    """(part, thread, start, end, CPU) of each part of one verify on two connections."""
+    spans, origin = [], time.perf_counter()
+    jobs, one_pass = dict(verify_parallel.JOBS), chain_scan.rows_agree
+
+    def span(name, run):
+        start, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return run()
+        finally:
+            spans.append((name, threading.current_thread().name, start - origin, time.perf_counter() - origin,
+                          time.thread_time() - cpu))  # fmt: skip
+
+    for name, job in jobs.items():
+        verify_parallel.JOBS[name] = lambda conn, name=name, job=job: span(name, lambda: list(job(conn)))
+    chain_scan.rows_agree = lambda conn, contains: span("one pass", lambda: one_pass(conn, contains))
+    try:
+        origin = time.perf_counter()
+        whole(db, True)
+        spans.append(("whole verify", "MainThread", 0.0, time.perf_counter() - origin, float("nan")))
+    finally:
+        verify_parallel.JOBS.update(jobs)
+        chain_scan.rows_agree = one_pass
+    return sorted(spans, key=lambda s: s[2])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("ledger", type=Path)
@@ -84,6 +113,9 @@ def main() -> None:
         walls, cpus = [v[0] for v in values], [v[1] for v in values]
         print(f"| {name} | {min(walls):.2f}-{max(walls):.2f} | {min(cpus):.2f}-{max(cpus):.2f} | "
               f"{min(walls) / base:.2f}-{max(walls) / base:.2f} |")  # fmt: skip
+    print("\n| part | thread | from s | to s | CPU s |\n|---|---|---|---|---|")
+    for name, thread, start, end, cpu in timeline(db):
+        print(f"| {name} | {thread} | {start:.2f} | {end:.2f} | {cpu:.2f} |")
 
 
 if __name__ == "__main__":

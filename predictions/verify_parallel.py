@@ -66,12 +66,14 @@ def _fulltext(conn: sqlite3.Connection) -> Iterator[str]:
     return fts.problems(conn, fulltext_intact(conn))
 
 
+# Longest first (at 100k: 0.84, 0.36, 0.21, 0.12, 0.10 CPU s), the order both sides take them in,
+# so that the two finish close together; the steps then replay them in their own order.
 JOBS: dict[str, Callable[[sqlite3.Connection], Iterable[Any]]] = {
     "integrity": lambda conn: conn.execute(INTEGRITY_SQL),
-    "weights": lambda conn: conn.execute(WEIGHTS_MISMATCH_SQL),  # the longest after the integrity check
+    "weights": lambda conn: conn.execute(WEIGHTS_MISMATCH_SQL),
+    "fulltext": _fulltext,
     "outcome": lambda conn: conn.execute(OUTCOME_MISMATCH_SQL),
     "forecasters": lambda conn: conn.execute(FORECASTERS_MISMATCH_SQL),
-    "fulltext": _fulltext,
 }
 
 
@@ -162,15 +164,22 @@ class SecondReader:
             self._lock.notify_all()
 
     def result(self, name: str, conn: sqlite3.Connection) -> Iterator[Any]:
-        """The job's rows: the thread's (waited for) if it took the job, else run on `conn` now."""
+        """The job's rows (and the error that stopped it), replayed. Until they are there, verify's
+        own connection `conn` runs the next job nobody has taken (this one, or another the thread
+        would otherwise run after the one it is on), and waits only when none is left."""
         with self._lock:  # once the thread has decided, it has taken its first job if it takes any
             self._lock.wait_for(lambda: self._state in ("same", "apart"))
-            if name in self._pending:
-                self._pending.remove(name)
-            elif name in self._mine:
-                self._lock.wait_for(lambda: name in self._results)
-                return _replayed(*self._results[name])
-        return iter(JOBS[name](conn))
+        while True:
+            with self._lock:
+                if name in self._results:
+                    return _replayed(*self._results[name])
+                if not self._pending:  # the thread is on it
+                    self._lock.wait_for(lambda: name in self._results)
+                    return _replayed(*self._results[name])
+                job = self._pending.pop(0)
+            outcome = _collected(JOBS[job], conn)
+            with self._lock:
+                self._results[job] = outcome
 
     @property
     def shared(self) -> bool:
