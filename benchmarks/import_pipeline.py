@@ -14,8 +14,12 @@ waits for a CPU can hold the GIL the writing thread waits for), the process's CP
 writing thread's own CPU time (time.thread_time). Medians; every variant must write the same
 chain head.
 
+--processes measures whole processes instead: `predictions import` with the thread and without
+it, and `sqlite-utils insert` of the same file, interleaved, each round's ratios (wall and CPU
+from the kernel, as benchmarks/goals.py measures them).
+
 Usage:  python benchmarks/import_pipeline.py [--n 100000] [--runs 2] [--intervals 5,0.5] [--rows 250,2000]
-                                             [--existing] [--workdir DIR]
+                                             [--existing] [--processes] [--workdir DIR]
 """
 
 from __future__ import annotations
@@ -57,6 +61,47 @@ def _import(records: Path, db: Path) -> tuple[float, float, float, float, str]:
     return wall, time.process_time() - cpu, time.thread_time() - own, wall - (_queued() - queued), head
 
 
+# `predictions` as a whole process, with the thread on or off (the same start-up for both)
+_COMMAND = (
+    "import sys\nfrom predictions import importing\nimporting.PIPELINE = {on}\n"
+    "from predictions_cli.main import cli\nsys.argv[0] = 'predictions'\nsys.exit(cli())"
+)
+
+
+def _processes(records: Path, work: Path, n: int, runs: int) -> None:
+    """--processes: `predictions import` with the thread, without it, and `sqlite-utils insert`
+    of the same file, as whole processes, interleaved (benchmarks/goals.py's first goal, with the
+    one-thread import in the same rounds)."""
+    from import_and_score import measure_cpu
+
+    commands = {
+        "predictions import, the thread": [sys.executable, "-c", _COMMAND.format(on=True)],
+        "predictions import, one thread": [sys.executable, "-c", _COMMAND.format(on=False)],
+    }
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in (*commands, "sqlite-utils insert")}
+    sqlite_utils = shutil.which("sqlite-utils") or sys.exit("needs `sqlite-utils` on PATH")
+    for _ in range(runs):
+        for name in results:
+            db = work / "process.db"
+            for leftover in work.glob("process.db*"):
+                leftover.unlink()
+            if name in commands:
+                command = [*commands[name], "--db", str(db), "import", str(records)]
+            else:
+                command = [sqlite_utils, "insert", str(db), "forecasts", str(records), "--nl"]
+            results[name].append(measure_cpu(command))
+    floor = results["sqlite-utils insert"]
+    print(f"\n| {n:,} records, whole processes, {runs} rounds | wall s | CPU s | "
+          "wall ratio to sqlite-utils, each round | wall ratio to one thread, each round | peak MB |")
+    print("|---|---|---|---|---|---|")
+    for name, values in results.items():
+        walls = " / ".join(f"{wall:.2f}" for wall, _, _ in values)
+        cpus = " / ".join(f"{cpu:.2f}" for _, _, cpu in values)
+        to_floor = " / ".join(f"{v[0] / f[0]:.2f}" for v, f in zip(values, floor))
+        to_one = " / ".join(f"{v[0] / o[0]:.2f}" for v, o in zip(values, results["predictions import, one thread"]))
+        print(f"| {name} | {walls} | {cpus} | {to_floor} | {to_one} | {max(v[1] for v in values):.0f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -64,6 +109,8 @@ def main() -> None:
     parser.add_argument("--intervals", default="5,0.5", help="switch intervals in ms to try with the thread")
     parser.add_argument("--rows", default=str(writer.MULTIROW), help="rows a statement to try (writer.MULTIROW)")
     parser.add_argument("--existing", action="store_true", help="also import into a ledger of N")
+    parser.add_argument("--processes", action="store_true",
+                        help="instead: whole processes, with and without the thread, against sqlite-utils insert")
     parser.add_argument("--workdir", type=Path)
     args = parser.parse_args()
     variants: dict[str, tuple[bool, float, int]] = {
@@ -79,6 +126,8 @@ def main() -> None:
     try:
         records, other = work / "a.jsonl", work / "b.jsonl"
         generate(records, args.n, sources=500)
+        if args.processes:
+            return _processes(records, work, args.n, args.runs)
         targets = {"new ledger": None}
         if args.existing:
             generate(other, args.n, sources=500, prefix="b")
