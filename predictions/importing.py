@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import gc
 import sqlite3
+import threading
 import weakref
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
@@ -22,7 +23,6 @@ from . import chain, fast_records
 from .errors import LedgerError, ValidationError, shown
 from .migrations import SECONDARY_INDEXES
 from .model import Forecast, Question, Resolution, check_resolution, parse_date
-from .pipeline import ProcessSetting, validating
 from .records import QUESTION_KEYS, forecast_from_record
 from .writer import Item, Writer
 
@@ -32,9 +32,6 @@ if TYPE_CHECKING:
 BATCH_SIZE = 2000
 # The cyclic collector's first threshold while an import runs (see `_rare_collections`).
 IMPORT_GC_THRESHOLD = 50_000
-# Validate each batch after the first in a second thread while the one before it is written
-# (pipeline.Validating); False: all in this thread (the same rows, chain and refusals: tests compare).
-PIPELINE = True
 MAX_DIFFERENCES = 1000  # listed in a summary; beyond that only counted
 PLATFORMS = ("fatebook", "predictionbook", "metaculus", "manifold")  # what `import --from` reads (.platforms)
 _NO_FORECAST = None  # an Item read back from the ledger carries its question, not a forecast
@@ -128,13 +125,15 @@ def import_records(
         deferred: list[tuple[str, Item]] | None = [] if bulk else None
         if bulk:
             _drop_secondary_indexes(ledger)
-        # read here, each batch after the first validated in a thread while the one before is written
-        validate = lambda where, record: _validated(where, record, recorded_at, today)  # noqa: E731
-        with validating(records, validate, size=BATCH_SIZE, threaded=PIPELINE) as batches:
-            for batch in batches:  # every full batch, then the rest (maybe none: the rules still flush)
-                counts = _write(ledger, batch, writer=writer, refresh=False, deferred=deferred, rules=rules,
-                                statements_start=batches.statements_start)  # fmt: skip
+        batch: list[Item] = []
+        for where, record in records:
+            batch.append(_validated(where, record, recorded_at, today))
+            if len(batch) >= BATCH_SIZE:
+                counts = _write(ledger, batch, writer=writer, refresh=False, deferred=deferred, rules=rules)
                 forecasts, questions, resolutions = forecasts + counts[0], questions + counts[1], resolutions + counts[2]
+                batch = []
+        counts = _write(ledger, batch, writer=writer, refresh=False, deferred=deferred, rules=rules)
+        forecasts, questions, resolutions = forecasts + counts[0], questions + counts[1], resolutions + counts[2]
         if bulk:
             _create_secondary_indexes(ledger)
             for question_id, item in deferred:
@@ -150,17 +149,37 @@ def import_records(
                         differs_total=rules.differs_total)  # fmt: skip
 
 
-# The cyclic garbage collector runs rarely while an import runs, and as before after it.
-# An import allocates and frees a dozen containers a record (values, records, rows) and keeps a
-# batch of them; at the default threshold (700 more allocations than frees) the collector ran
-# every few dozen records and re-scanned the batch each time, 4-5% of an import's CPU. Nothing
-# an import keeps forms a cycle, so those runs found nothing. It stays enabled: garbage cycles,
-# if any formed, still trigger it once IMPORT_GC_THRESHOLD of them pile up, so memory stays
-# bounded. A threshold of 0 (collection off) stays 0.
-_rare_collections = ProcessSetting(
-    gc.get_threshold, lambda threshold: gc.set_threshold(*threshold),
-    lambda before: (IMPORT_GC_THRESHOLD, *before[1:]) if 0 < before[0] < IMPORT_GC_THRESHOLD else None,
-)  # fmt: skip
+@contextlib.contextmanager
+def _rare_collections() -> Iterator[None]:
+    """The cyclic garbage collector runs rarely while an import runs, and as before after it.
+
+    An import allocates and frees a dozen containers a record (values, records, rows) and keeps a
+    batch of them; at the default threshold (700 more allocations than frees) the collector ran
+    every few dozen records and re-scanned the batch each time, 4-5% of an import's CPU. Nothing
+    an import keeps forms a cycle, so those runs found nothing. It stays enabled: garbage cycles,
+    if any formed, still trigger it once IMPORT_GC_THRESHOLD of them pile up, so memory stays bounded.
+    The threshold is the process's: imports in several threads (or nested) share one raised
+    threshold, and the last to end restores the one the first found.
+    """
+    global _imports_running, _threshold_before
+    with _threshold_lock:
+        if _imports_running == 0:
+            _threshold_before = gc.get_threshold()
+            if 0 < _threshold_before[0] < IMPORT_GC_THRESHOLD:  # 0: collection is off, and stays off
+                gc.set_threshold(IMPORT_GC_THRESHOLD, *_threshold_before[1:])
+        _imports_running += 1
+    try:
+        yield
+    finally:
+        with _threshold_lock:
+            _imports_running -= 1
+            if _imports_running == 0:
+                gc.set_threshold(*_threshold_before)
+
+
+_threshold_lock = threading.Lock()
+_imports_running = 0
+_threshold_before = gc.get_threshold()
 
 
 def import_platform(
@@ -194,12 +213,11 @@ def _validated(where: str | None, record: Any, recorded_at: str, today: dt.date,
 
 def _write(ledger: Ledger, items: list[Item], *, writer: Writer | None = None, refresh: bool = True,
            derived_id: bool = False, deferred: list[tuple[str, Item]] | None = None,
-           rules: _Rules | None = None, statements_start: Callable[[], None] | None = None,
-           ) -> tuple[int, int, int]:  # fmt: skip
+           rules: _Rules | None = None) -> tuple[int, int, int]:  # fmt: skip
     """Write items whose questions may already exist (in the ledger or earlier in `items`):
     such an item's question must be the same, and it then joins it. Inside a transaction.
     `rules` first sets aside what the re-import rules skip. Returns (forecasts, new questions,
-    resolutions) written. `statements_start` is called before the batch's INSERTs run."""
+    resolutions) written."""
     if rules is not None:
         items = rules.sift(items)
     if not items:
@@ -235,7 +253,7 @@ def _write(ledger: Ledger, items: list[Item], *, writer: Writer | None = None, r
         joined.append(attrs.evolve(item, question=None, history=()))
     ledger.conn.execute("SAVEPOINT batch")
     try:
-        writer.write(joined, statements_start)
+        writer.write(joined)
     except sqlite3.IntegrityError as exc:
         ledger.conn.execute("ROLLBACK TO batch")
         raise _explain_refusal(ledger, items, exc, derived_id) from None

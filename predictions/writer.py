@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import operator
 import sqlite3
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import attrs
 
@@ -27,8 +27,7 @@ if (type(None), sqlite3.PrepareProtocol) not in sqlite3.adapters:
 
 # Rows per INSERT statement, at most (13 columns x 250 = 3,250 parameters), fewer where the
 # connection allows fewer parameters (SQLITE_LIMIT_VARIABLE_NUMBER: 32,766 by default, 999
-# before SQLite 3.32). 2,000 (a batch in one statement) measured the same, with the
-# validating thread too (docs/performance.md, issue 12's fourth round).
+# before SQLite 3.32, where 250 rows a statement were refused).
 MULTIROW = 250
 
 _QUESTION_INSERT = ", ".join((*chain.QUESTION_COLUMNS, "outcome", "resolved_on"))
@@ -96,10 +95,8 @@ class Writer:
         writer.indexed = None if writer.chain.seq == 0 else fts.last_rowids(conn)
         return writer
 
-    def write(self, items: list[Item], statements_start: Callable[[], None] | None = None) -> None:
-        """Insert the items' rows and entries, in order. Raises sqlite3.IntegrityError on a refusal.
-        `statements_start` is called once the rows are built, before the INSERTs run (an import
-        validates its next batch meanwhile: pipeline.Validating)."""
+    def write(self, items: list[Item]) -> None:
+        """Insert the items' rows and entries, in order. Raises sqlite3.IntegrityError on a refusal."""
         if not items:
             return
         documents: dict[str, dict[str, Any]] = {}
@@ -135,8 +132,6 @@ class Writer:
             if question is not None:
                 for resolution in item.history:
                     resolutions.append(self._resolution_row(resolution, entries))
-        if statements_start is not None:
-            statements_start()
         self.conn.executemany(
             f"INSERT OR IGNORE INTO documents ({_DOCUMENT_INSERT}) VALUES ({', '.join('?' * len(chain.DOCUMENT_COLUMNS))})",
             [(doc_id, *(d[c] for c in chain.DOCUMENT_COLUMNS[1:])) for doc_id, d in documents.items()],

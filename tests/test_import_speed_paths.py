@@ -290,3 +290,23 @@ def test_imports_in_two_threads_restore_the_collector_whichever_ends_first(tmp_p
     b.join(20)
     assert not errors
     assert gc.get_threshold() == before
+
+
+def test_statements_stay_within_the_connections_parameter_limit(tmp_path, monkeypatch):
+    """MULTIROW rows a statement, or fewer where the connection allows fewer parameters (999
+    before SQLite 3.32): the same rows and chain."""
+    records = _records()
+    reference = _import(tmp_path / "ref.db", records).head
+    real_of = writer.Writer.of.__func__
+    limits = []
+
+    def of(cls, conn):
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 600)  # the look-ups bind 500; 46 forecast rows a statement
+        made = real_of(cls, conn)
+        limits.append(made.parameters)
+        return made
+
+    monkeypatch.setattr(writer.Writer, "of", classmethod(of))
+    assert _import(tmp_path / "small.db", records).head == reference
+    assert limits == [600]
+    assert _contents(tmp_path / "small.db") == _contents(tmp_path / "ref.db")
