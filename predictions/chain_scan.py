@@ -102,11 +102,22 @@ ORDER BY e.seq
 """
 
 
+def _real_json(value: float) -> str:
+    """A REAL as canonical_json prints it. An infinity (a cell written around the schema's CHECKs)
+    has no JSON form: its text here is not JSON, so SQLite's json() refuses it and the row cannot
+    agree. Raising inside the function would do the same, but sqlite3 reports an exception raised
+    in a callback as unraisable where callback tracebacks are on (Datasette turns them on)."""
+    try:
+        return canonical_json(value)
+    except ValueError:
+        return "not finite"
+
+
 def rows_agree(conn: sqlite3.Connection, contains: str | None) -> dict[str, Any] | None:
     """The counts, head and whether `contains` was found, if the chain and every row recorded in
     it pass every check of verify's chain, question, forecast and resolution steps; else None."""
     try:
-        conn.create_function(_FUNCTION, 1, canonical_json, deterministic=True)
+        conn.create_function(_FUNCTION, 1, _real_json, deterministic=True)
         try:
             return _scan(conn, contains)
         finally:

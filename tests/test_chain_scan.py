@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from predictions import Ledger, chain, chain_scan
+from predictions.model import canonical_json
 
 from .conftest import TODAY
 from .test_import_speed_paths import RECORDED_AT, _records
@@ -165,3 +166,23 @@ def test_a_schema_problem_runs_the_steps(sound, tmp_path):
     finally:
         chain_scan.rows_agree = original
     assert calls == []  # the one pass relies on the schema being the ledger's
+
+
+def test_an_infinite_cell_makes_it_step_aside_without_an_exception_in_sqlite(sound, tmp_path, monkeypatch):
+    """A REAL has no JSON form when it is infinite: the one pass must refuse it inside SQLite.
+    An exception raised in the registered function would reach sys.unraisablehook wherever
+    callback tracebacks are on (Datasette, imported in the same process, turns them on)."""
+    db = tmp_path / "infinite.db"
+    shutil.copy(sound, db)
+    _edit(db, "UPDATE forecasts SET probability = 9e999 WHERE rowid = 1")
+    unraisable = []
+    monkeypatch.setattr("sys.unraisablehook", unraisable.append)
+    sqlite3.enable_callback_tracebacks(True)
+    try:
+        assert _scan(db) is None
+        report = Ledger(db, read_only=True).verify()
+    finally:
+        sqlite3.enable_callback_tracebacks(False)
+    assert unraisable == []
+    assert not report.ok and any("probability" in p.message for p in report.problems)
+    assert [chain_scan._real_json(x) for x in (0.1, 1e-05, -0.0)] == [canonical_json(x) for x in (0.1, 1e-05, -0.0)]
