@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -57,9 +58,12 @@ def fresh(ledger: Path) -> Path:
 def bench(predictions: list[str], name: str, work: Path, args) -> list[str]:
     """The table rows of one platform."""
     print(f"generating {args.n:,} forecasts for {name} in {work} ...", file=sys.stderr)
-    paths = WRITERS[name](work, args.n, args.per_question)
     jsonl_path, ledger = work / "data.jsonl", work / "ledger.db"
-    count = write_own_jsonl(name, paths, jsonl_path)
+    # In a process of its own: a child's peak counts the pages it was forked with, so this
+    # process stays small (a JSON export parsed here would add its size to every measurement).
+    prepared = subprocess.run([sys.executable, __file__, "--prepare", name, str(args.n), str(args.per_question),
+                               str(work)], check=True, capture_output=True, text=True).stdout.split()
+    count, paths = int(prepared[0]), [Path(p) for p in prepared[1:]]
     files = [str(p) for p in paths]
     platform_runs, jsonl_runs = [], []
     for _ in range(args.runs):
@@ -79,7 +83,15 @@ def bench(predictions: list[str], name: str, work: Path, args) -> list[str]:
     return rows
 
 
+def prepare(name: str, n: int, per_question: int, work: Path) -> None:
+    paths = WRITERS[name](work, n, per_question)
+    print(write_own_jsonl(name, paths, work / "data.jsonl"), *paths)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--prepare"]:
+        name, n, per_question, work = sys.argv[2:6]
+        return prepare(name, int(n), int(per_question), Path(work))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--platform", choices=[*WRITERS, "all"], default="fatebook")
     parser.add_argument("--n", type=int, default=100_000)
@@ -103,6 +115,8 @@ def main() -> None:
     print(f"\nN = {args.n:,} forecasts, {args.per_question} a question; Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, {platform.machine()} {platform.system()}; commit {commit}; "
           f"load average {os.getloadavg()[0]:.1f}\n")
+    print(f"this process's own peak: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB (each "
+          "measured command starts from a copy of it)")
     print(f"| platform | forecasts | `import data.jsonl` (baseline; best of {args.runs}, peak) | "
           "`import --from PLATFORM` | time ratio |")
     print("|---|---|---|---|---|")
