@@ -121,6 +121,17 @@ def test_malformed_values_are_refused_naming_the_json_path_and_field(tmp_path, c
     assert message in str(refused.value)
 
 
+@pytest.mark.parametrize("change", [lambda m: m.pop("isResolved"), lambda m: m.update(isResolved=None)],
+                         ids=["missing", "null"])
+def test_a_market_that_does_not_say_it_is_resolved_is_open(tmp_path, change):
+    path = _edited(tmp_path, lambda d: change(d[4]["market"]))  # mLibrary005, unresolved
+    library = read(path)[0][4]
+    assert (library.key, library.outcome, library.resolved_on) == ("mLibrary005", None, None)
+    refused = _edited(tmp_path, lambda d: d[4]["market"].update(isResolved="no"))
+    with pytest.raises(ValidationError, match=r"\$\[4\]\.market: field isResolved: must be true or false"):
+        read(refused)
+
+
 def test_two_files_must_be_a_market_and_its_bets(tmp_path):
     with pytest.raises(ValidationError, match="one must hold the market and the other a list of its bets"):
         read([FIXTURES / "manifold-bets.json", FIXTURES / "manifold-bets.json"])

@@ -141,8 +141,8 @@ def _question(market: dict, where: str, key: str, skipped: Skipped) -> PlatformQ
         criteria, given = common.fit_criteria(description.strip(), url), True
     else:
         criteria, given = f"As resolved by its creator{', ' + creator + ',' if creator else ''} on Manifold.", False
-    resolved = market.get("isResolved", False)
-    resolved = get(market, "isResolved", where, common.boolean) if resolved is not None else False
+    # A market without isResolved (or with null) is open; any other value must be true or false
+    resolved = market.get("isResolved") is not None and get(market, "isResolved", where, common.boolean)
     resolution = market.get("resolution")
     outcome = resolved_at = resolved_on = evidence = None
     if resolved:
