@@ -761,7 +761,11 @@ class Ledger:
         self, *, contains: str | None = None, on_problem: Callable[[Problem], None] | None = None
     ) -> Verification:
         """Check the schema, the file, the chain and every row against it (docs/integrity.md);
-        `contains`: a published head; `on_problem` hears of each finding as soon as it is made."""
+        `contains`: a published head; `on_problem` hears of each finding as soon as it is made.
+
+        Reads on two connections in one snapshot. An iterator of this Ledger left unfinished holds
+        a read open from before: finish or close it first, or the proof of one snapshot rests on
+        checks that catch a write appending an entry or changing the schema, not a raw edit."""
         reopen = reopener(self.conn)  # a second connection, opened as this one, reads beside it
         with self._snapshot():
             return chain.verify(self.conn, contains=contains, on_problem=on_problem, reopen=reopen)
