@@ -716,8 +716,9 @@ class Ledger:
         today = _today(today)
         chosen = report_period(period, kind, today)
         label = report_label(label, self.path)
+        reopen = reopener(self.conn) if verify else None  # its verification reads on two connections, as verify's
         with self._snapshot():
-            verification = chain.verify(self.conn) if verify else None
+            verification = chain.verify(self.conn, reopen=reopen) if verify else None
             if verification is not None and not verification.ok:
                 raise VerificationError(
                     f"the ledger failed verification, so no report was made: {verification.problems[0]}",

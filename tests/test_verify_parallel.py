@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from predictions import Ledger, chain, chain_scan, sqlite_file, store, verify_parallel
+from predictions import Ledger, VerificationError, chain, chain_scan, sqlite_file, store, verify_parallel
 
 from .conftest import TODAY
 from .test_chain_scan import _edit, _sound
@@ -330,3 +330,15 @@ def test_the_installed_command_verifies_on_two_connections(copy, tmp_path):
     import json
 
     assert json.loads(done.stdout) == seq.to_json()
+
+
+def test_a_report_verifies_on_two_connections_and_refuses_a_damaged_ledger_the_same(copy, watch):
+    with Ledger(copy, read_only=True) as ledger:
+        report = ledger.report("2026", today=TODAY, min_n=1)
+    assert report.verified and watch.shared and watch.shared[-1], "the report's verification used one connection"
+    assert report.chain_head == _verify(copy, sequential=True)[0].head and watch.all_closed()
+    _damage(copy, DAMAGE["a payload's row edited"])
+    first = _verify(copy, sequential=True)[0].problems[0]
+    with Ledger(copy, read_only=True) as ledger, pytest.raises(VerificationError) as refused:
+        ledger.report("2026", today=TODAY, min_n=1)
+    assert str(first) in str(refused.value) and watch.all_closed()
