@@ -19,6 +19,7 @@ from predictions import Ledger, VerificationError, chain, chain_scan, sqlite_fil
 
 from .conftest import TODAY
 from .test_chain_scan import _edit, _sound
+from .test_integrity import _tamper
 
 
 @pytest.fixture(scope="module")
@@ -137,18 +138,7 @@ DAMAGE["over the limit"] = [_corrupt_index, *DAMAGE["all of them"]]
 
 
 def _damage(db: Path, statements) -> None:
-    conn = sqlite3.connect(db, isolation_level=None)
-    try:
-        conn.execute("PRAGMA ignore_check_constraints = ON")
-        triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
-        for name, _ in triggers:
-            conn.execute(f'DROP TRIGGER "{name}"')
-        for statement in statements:
-            statement(conn) if callable(statement) else conn.execute(statement)
-        for _, sql in triggers:
-            conn.execute(sql)
-    finally:
-        conn.close()
+    _tamper(db, *statements, ignore_checks=True)
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
