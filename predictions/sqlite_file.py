@@ -126,7 +126,9 @@ def sqlite_errors(path: Path) -> Iterator[None]:
     except sqlite3.OperationalError as exc:
         text = str(exc)
         if "disk is full" in text:
-            raise LedgerError(f"{shown}: the disk is full ({text}); nothing was written") from None
+            # SQLite's temporary files (sorts, statement journals) may be on another disk than the ledger
+            raise LedgerError(f"{shown}: the disk is full ({text}); nothing was written (full: the ledger's disk, "
+                              "or the one for SQLite's temporary files: SQLITE_TMPDIR, TMPDIR, /var/tmp or /tmp)") from None
         if "disk I/O error" in text:
             raise LedgerError(
                 f"{shown}: the disk refused a write ({text}: it is full, failing or over a size limit); "

@@ -239,6 +239,17 @@ def test_a_full_database_refuses_an_import_whole(tmp_path):
     assert snapshot(db) == before
 
 
+def test_a_full_temporary_directory_is_named_with_the_full_disk(tmp_path):
+    """SQLite's temporary files (a sort, a statement journal) on an 8 KiB tmpfs: the ledger's own
+    disk has room, so the line must say where else the space ran out."""
+    with mounted(tmp_path / "tmp", ["-t", "tmpfs", "-o", "size=8k", "tmpfs"]) as small:
+        records = write_records(tmp_path / "records.jsonl", 300)
+        env = {**os.environ, "SQLITE_TMPDIR": str(small), "TMPDIR": str(small)}
+        result = cli(tmp_path / "new.db", "import", records, env=env)
+        assert_one_line_error(result, "the disk is full", "nothing was written", "SQLITE_TMPDIR, TMPDIR")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["records.jsonl", "tmp"]  # no ledger, no leftovers
+
+
 def test_a_file_size_limit_gives_one_line_and_writes_nothing(tmp_path):
     """The installed command under RLIMIT_FSIZE: the kernel refuses the write (EFBIG), for real."""
     db = seeded(tmp_path / "ledger.db")
