@@ -243,17 +243,21 @@ def test_another_platforms_json_is_not_read_as_metaculus_notebooks(tmp_path, nam
     assert not db.exists()
 
 
-def test_a_json_file_of_countless_tiny_values_is_refused_before_it_is_parsed(ledger_db, tmp_path, monkeypatch):
-    # 50 MB of "[]," parsed took 1.3 GB: the values are counted (commas, brackets) before parsing
+def test_a_json_element_of_countless_tiny_values_is_refused_before_it_is_parsed(ledger_db, tmp_path, monkeypatch):
+    # 50 MB of "[]," parsed took 1.3 GB: the values are counted (commas, brackets) before parsing.
+    # The limit is on an element of the streamed list (each is parsed alone), not on the file.
     from predictions.platforms import common
 
     monkeypatch.setattr(common, "MAX_JSON_VALUES", 1000)
     path = tmp_path / "lists.json"
-    path.write_text('{"predictions": [' + ",".join(["[]"] * 600) + "]}", encoding="utf-8")
+    path.write_text('{"predictions": [[' + ",".join(["[]"] * 600) + "]]}", encoding="utf-8")
     assert refused(ledger_db, "predictionbook", path) == (
-        f"{path}: holds about 1,201 JSON values; at most 1,000 are read (parsed, they would take gigabytes of memory)")
-    path.write_text('{"predictions": [' + ",".join(["[]"] * 400) + "]}", encoding="utf-8")
+        f"{path}: holds about 1,200 JSON values; at most 1,000 are read (parsed, they would take gigabytes of memory)")
+    path.write_text('{"predictions": [[' + ",".join(["[]"] * 400) + "]]}", encoding="utf-8")
     assert "must be a prediction" in refused(ledger_db, "predictionbook", path)  # under the limit: parsed
+    many = ",".join(['{"id": 1}'] * 600)  # as many values in small elements: each is under the limit
+    path.write_text('{"predictions": [' + many + "]}", encoding="utf-8")
+    assert "field description" in refused(ledger_db, "predictionbook", path)
 
 
 # --- invisible formatting characters: removed and counted, not a refusal of the whole file -----------

@@ -111,6 +111,14 @@ def _edited(tmp_path, change) -> Path:
     return path
 
 
+def test_a_prediction_without_withdrawn_is_not_withdrawn(tmp_path):
+    # missing was meant as null (not withdrawn), but reached the true/false check and was refused
+    path = _edited(tmp_path, lambda data: [p.pop("withdrawn", None) for p in data["predictions"]])
+    questions, _ = read(path)
+    assert questions and all(q.outcome != "annulled" for q in questions)
+    assert [q.key for q in questions] == [q.key for q in read(FIXTURES / "predictionbook.json")[0]]
+
+
 def _set(path_keys, value):
     def change(data):
         target = data

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ValidationError
-from . import common, keys
+from . import common, json_stream, keys
 from .common import PlatformForecast, PlatformQuestion, Skipped
 from .metaculus import binary_question, forecast_key, question_url
 
@@ -23,12 +23,12 @@ from .metaculus import binary_question, forecast_key, question_url
 def read(path: str | Path, *, skipped: Skipped, source: str | None = None,
          progress: common.Progress | None = None) -> Iterator[PlatformQuestion]:
     name = str(path)
-    data = common.load_json(path, progress)
+    items = json_stream.stream(path, "results", progress)  # one post (or page) at a time
     with contextlib.closing(keys.SeenForecasts()) as seen:  # each question met is kept in it (pickled)
-        yield from _read(data, name, skipped, source, seen)
+        yield from _read(items, name, skipped, source, seen)
 
 
-def _read(data: Any, name: str, skipped: Skipped, source: str | None,
+def _read(data: Iterator[tuple[str, Any]], name: str, skipped: Skipped, source: str | None,
           seen: keys.SeenForecasts) -> Iterator[PlatformQuestion]:
     forecasters: dict[str, str] = {}
     for where, post in _posts(data, name):
@@ -50,14 +50,16 @@ def _read(data: Any, name: str, skipped: Skipped, source: str | None,
                 skipped.add("questions without any forecast of yours")
 
 
-def _posts(data: Any, name: str) -> Iterator[tuple[str, dict]]:
-    """Every post in one page `{"results": [...]}`, a list of pages or posts, or one post."""
-    items = [(f"{name}:$", data)] if isinstance(data, dict) else None
-    if items is None:
-        if not isinstance(data, list):
+def _posts(items: Iterator[tuple[str, Any]], name: str) -> Iterator[tuple[str, dict]]:
+    """Every post in one page `{"results": [...]}`, a list of pages or posts, or one post, as
+    streamed: the elements of a top-level list or of a page's `results`, or one value."""
+    for path, item in items:
+        at = f"{name}:{path}"
+        if path.startswith("$.results["):
+            yield at, common.obj(item, at, "a post")
+            continue
+        if path == "$" and not isinstance(item, dict):
             raise ValidationError(None, "must hold a page of posts ({\"results\": [...]}), a list of them or a post", f"{name}:1")
-        items = [(f"{name}:$[{n}]", item) for n, item in enumerate(data)]
-    for at, item in items:
         item = common.obj(item, at, "a page of posts or a post")
         if "results" in item:
             results = common.array(item["results"], f"{at}.results", "a list of posts")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import ValidationError
-from . import common, keys
+from . import common, json_stream, keys
 from .common import PlatformForecast, PlatformQuestion, Skipped
 
 PLATFORM = "predictionbook"
@@ -27,12 +27,12 @@ def read(path: str | Path, *, skipped: Skipped, source: str | None = None,
          progress: common.Progress | None = None) -> Iterator[PlatformQuestion]:
     name = str(path)
     source = common.source_override(source)
-    data = common.load_json(path, progress)
+    items = json_stream.stream(path, "predictions", progress)  # one prediction (or page) at a time
     with contextlib.closing(keys.SeenForecasts()) as seen:  # each question met is kept in it (pickled)
-        yield from _read(data, name, skipped, source, seen)
+        yield from _read(items, name, skipped, source, seen)
 
 
-def _read(data: Any, name: str, skipped: Skipped, source: str | None,
+def _read(data: Iterator[tuple[str, Any]], name: str, skipped: Skipped, source: str | None,
           seen: keys.SeenForecasts) -> Iterator[PlatformQuestion]:
     forecasters: dict[str, str] = {}
     for where, prediction in _predictions(data, name):
@@ -56,22 +56,25 @@ def _read(data: Any, name: str, skipped: Skipped, source: str | None,
             skipped.add("predictions without any forecast")
 
 
-def _predictions(data: Any, name: str) -> Iterator[tuple[str, dict]]:
-    """(where, prediction) for every prediction in any of the accepted shapes."""
-    if isinstance(data, list):
-        for number, item in enumerate(data):
-            at = f"{name}:$[{number}]"
+def _predictions(items: Iterator[tuple[str, Any]], name: str) -> Iterator[tuple[str, dict]]:
+    """(where, prediction) for every prediction in any of the accepted shapes, as streamed: the
+    elements of a top-level list (predictions or pages), of a page's `predictions`, or one value."""
+    for path, item in items:
+        at = f"{name}:{path}"
+        if path.startswith("$["):
             item = common.obj(item, at, "a prediction or a my_predictions response")
             if "predictions" in item:
                 yield from _page(item, at)
             else:
                 yield at, item
-    elif isinstance(data, dict) and "predictions" in data:
-        yield from _page(data, f"{name}:$")
-    elif isinstance(data, dict):
-        yield f"{name}:$", data
-    else:
-        raise ValidationError(None, "must hold a my_predictions response, a list of predictions or one prediction", f"{name}:1")
+        elif path != "$":
+            yield at, common.obj(item, at, "a prediction object")
+        elif isinstance(item, dict) and "predictions" in item:  # a page whose predictions are not a list
+            yield from _page(item, at)
+        elif isinstance(item, dict):
+            yield at, item
+        else:
+            raise ValidationError(None, "must hold a my_predictions response, a list of predictions or one prediction", f"{name}:1")
 
 
 def _page(page: dict, at: str) -> Iterator[tuple[str, dict]]:
@@ -87,7 +90,7 @@ def _question(prediction: dict, where: str) -> PlatformQuestion:
     title = get(prediction, "description", where, common.text)
     created = get(prediction, "created_at", where, common.iso_time)
     deadline = get(prediction, "deadline", where, common.iso_time).date()
-    withdrawn = prediction.get("withdrawn", False)
+    withdrawn = prediction.get("withdrawn")  # missing or null: not withdrawn
     withdrawn = get(prediction, "withdrawn", where, common.boolean) if withdrawn is not None else False
     judged_at = get(prediction, "last_judgement_at", where, common.iso_time, optional=True)
     outcome = prediction.get("outcome")
