@@ -2,6 +2,9 @@
 the same values and the same refusals (wording and FILE:LINE) as parsing the file whole."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -142,3 +145,29 @@ def test_a_field_error_early_is_named_before_a_syntax_error_late(tmp_path):
     with pytest.raises(ValidationError) as refused:
         list(predictionbook.read(path, skipped=Skipped()))
     assert str(refused.value) == f"{path}:$.predictions[0].responses[0]: field confidence: 150.0 is outside [0, 100]"
+
+
+def test_the_installed_command_names_the_first_error_in_file_order_and_writes_nothing(tmp_path):
+    good = {"id": 7, "description": "Snow?", "deadline": "2024-01-02T00:00:00Z", "created_at": "2024-01-01T00:00:00Z",
+            "responses": [{"confidence": 60, "created_at": "2024-01-01T00:00:00Z", "user_label": "al"}]}
+    bad = dict(good, id=8, deadline="soon")
+    path = tmp_path / "pb.json"
+    path.write_text("[" + json.dumps(good) + ",\n" + json.dumps(bad) + ",\n" + json.dumps(good) + "\n]]", encoding="utf-8")
+    db = tmp_path / "ledger.db"
+    command = Path(sys.executable).with_name("predictions")
+    run = subprocess.run([str(command), "--db", str(db), "import", "--from", "predictionbook", str(path)],
+                         capture_output=True, text=True)
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.strip().splitlines() == [f"Error: {path}:$[1]: field deadline: 'soon' is not an ISO 8601 time"]
+    assert not db.exists()
+    other = tmp_path / "other.json"  # a ledger with something in it: a refused file leaves it as it was
+    other.write_text("[" + json.dumps(dict(good, id=9)) + "]", encoding="utf-8")
+    subprocess.run([str(command), "--db", str(db), "import", "--from", "predictionbook", str(other)], check=True,
+                   capture_output=True)
+    before = db.read_bytes()
+    path.write_text("[" + json.dumps(good) + "\n]]", encoding="utf-8")  # now the garbage is the first error
+    run = subprocess.run([str(command), "--db", str(db), "import", "--from", "predictionbook", str(path)],
+                         capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [f"Error: {path}:2: not valid JSON (Extra data)"]
+    assert db.read_bytes() == before

@@ -32,9 +32,10 @@ from ..model import MAX_LINE, MAX_TEXT, TAG_PATTERN, _checked_text
 
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
-MAX_JSON_BYTES = 512 * 1024 * 1024  # a JSON file is read whole; an API dump of a whole account fits
+MAX_JSON_BYTES = 512 * 1024 * 1024  # an API dump of a whole account fits (json_stream streams most)
 # Parsed, each value costs 30-80 bytes: 50 MB of "[]," took 1.3 GB. A real export has a value per
 # ~25 bytes or more, so this many (counted by commas and brackets, before parsing) fits its 512 MiB.
+# load_json counts the whole file; json_stream each element of the list it streams.
 MAX_JSON_VALUES = 20_000_000
 Progress = Callable[[int], None]  # called with the number of bytes of the file just consumed
 
@@ -144,7 +145,8 @@ def open_regular(path: str | Path):
 
 
 def load_json(path: str | Path, progress: Progress | None = None) -> Any:
-    """The whole JSON value in a file, or one line naming FILE:LINE and what is wrong."""
+    """The whole JSON value in a file, or one line naming FILE:LINE and what is wrong. (Manifold's
+    reader; one that can take a file's large list an element at a time uses json_stream.)"""
     name = str(path)
     with open_regular(path) as handle:
         size = os.fstat(handle.fileno()).st_size
