@@ -88,3 +88,18 @@ def empty_ledger(path) -> None:
     """Make an empty ledger file at `path` (a Ledger on a new path creates its file when first used)."""
     with Ledger(path) as ledger:
         ledger.conn
+
+
+@pytest.fixture
+def without_matplotlib(monkeypatch):
+    """An interpreter where the plot extra is not installed: importing matplotlib fails."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)

@@ -6,7 +6,6 @@ the `scored` view, never by the code under test.
 
 from __future__ import annotations
 
-import builtins
 import datetime as dt
 import json
 import re
@@ -225,15 +224,7 @@ def test_html_escapes_ledger_text(ledger):
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in output
 
 
-def test_html_without_matplotlib_says_how_to_get_the_chart(scored_ledger, monkeypatch):
-    real_import = builtins.__import__
-
-    def no_matplotlib(name, *args, **kwargs):
-        if name.startswith("matplotlib"):
-            raise ImportError("No module named 'matplotlib'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+def test_html_without_matplotlib_says_how_to_get_the_chart(scored_ledger, without_matplotlib):
     output = render(_report(scored_ledger), "html")
     assert "pip install &#x27;predictions[plot]&#x27;" in output
     assert "data:image/svg+xml" not in output

@@ -101,17 +101,7 @@ def test_no_source_with_enough_pairs_counts_pairs(history):  # noqa: F811
     assert "No source has 9 scored (source, question) pairs (resolved yes or no) yet." in text
 
 
-def test_without_matplotlib_each_chart_hint_names_its_chart(history, monkeypatch):  # noqa: F811
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_matplotlib(name, *args, **kwargs):
-        if name.startswith("matplotlib"):
-            raise ImportError("No module named 'matplotlib'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+def test_without_matplotlib_each_chart_hint_names_its_chart(history, without_matplotlib):  # noqa: F811
     html = _report(history, min_n=1).render("html")
     assert "Install the plot extra for the trend chart:" in html
     assert "Install the plot extra for the reliability diagram:" in html
