@@ -144,6 +144,29 @@ def open_regular(path: str | Path):
         raise
 
 
+
+# One wording for each refusal of a JSON file, shared by load_json and json_stream.
+def json_too_large(name: str, size: int, more: bool = False) -> ValidationError:
+    return ValidationError(None, f"{name} is {'more than ' if more else ''}{size:,} bytes; a JSON file may be at "
+                                 f"most {MAX_JSON_BYTES:,}")
+
+
+def json_too_many_values(name: str, values: int) -> ValidationError:
+    return ValidationError(None, f"holds about {values:,} JSON values; at most {MAX_JSON_VALUES:,} are read "
+                                 "(parsed, they would take gigabytes of memory)", name)
+
+
+def json_duplicate_key(name: str, key: str) -> ValidationError:
+    return ValidationError(None, f"not valid JSON (an object gives the key {field_name(key)!r} twice: which "
+                                 "is meant?)", name)
+
+
+def json_reason(reason: str) -> str:
+    """The decoder's reason, with int()'s limit on digits worded for a reader, not a programmer."""
+    if "integer string conversion" in reason:
+        return f"a number of more than {sys.get_int_max_str_digits():,} digits"
+    return reason
+
 def load_json(path: str | Path, progress: Progress | None = None) -> Any:
     """The whole JSON value in a file, or one line naming FILE:LINE and what is wrong. (Manifold's
     reader; one that can take a file's large list an element at a time uses json_stream.)"""
@@ -151,14 +174,13 @@ def load_json(path: str | Path, progress: Progress | None = None) -> Any:
     with open_regular(path) as handle:
         size = os.fstat(handle.fileno()).st_size
         if size > MAX_JSON_BYTES:
-            raise ValidationError(None, f"{name} is {size:,} bytes; a JSON file may be at most {MAX_JSON_BYTES:,}")
+            raise json_too_large(name, size)
         data = handle.read(MAX_JSON_BYTES + 1)
     if progress:
         progress(len(data))
     values = data.count(b",") + data.count(b"[") + data.count(b"{")  # fast, an upper bound (strings too)
     if values > MAX_JSON_VALUES:
-        raise ValidationError(None, f"holds about {values:,} JSON values; at most {MAX_JSON_VALUES:,} are read "
-                                    "(parsed, they would take gigabytes of memory)", name)
+        raise json_too_many_values(name, values)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -168,16 +190,13 @@ def load_json(path: str | Path, progress: Progress | None = None) -> Any:
     try:
         return _DECODER.decode(text)
     except _DuplicateKey as exc:
-        raise ValidationError(None, f"not valid JSON (an object gives the key {field_name(exc.key)!r} twice: which "
-                              "is meant?)", name) from None
+        raise json_duplicate_key(name, exc.key) from None
     except RecursionError:
         raise ValidationError(None, "not valid JSON (nested too deeply)", f"{name}:1") from None
     except ValueError as exc:
         position = getattr(exc, "pos", None)
         line = text.count("\n", 0, position) + 1 if position is not None else 1
-        reason = getattr(exc, "msg", None) or str(exc)
-        if "integer string conversion" in reason:  # int()'s limit, worded for Python programmers
-            reason = f"a number of more than {sys.get_int_max_str_digits():,} digits"
+        reason = json_reason(getattr(exc, "msg", None) or str(exc))
         raise ValidationError(None, f"not valid JSON ({reason})", f"{name}:{line}") from None
 
 

@@ -20,11 +20,10 @@ import codecs
 import json
 import os
 import re
-import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..errors import ValidationError, field_name
+from ..errors import ValidationError
 from . import common
 
 CHUNK = 1024 * 1024
@@ -41,7 +40,7 @@ def stream(path: str | Path, key: str, progress: common.Progress | None = None,
     with common.open_regular(path) as handle:
         size = os.fstat(handle.fileno()).st_size
         if size > common.MAX_JSON_BYTES:
-            raise ValidationError(None, f"{name} is {size:,} bytes; a JSON file may be at most {common.MAX_JSON_BYTES:,}")
+            raise common.json_too_large(name, size)
         window = _Window(handle, name, progress, chunk or CHUNK)
         first = window.peek()
         if first == "[":
@@ -93,8 +92,7 @@ class _Window:
             data = self.handle.read(max(self.chunk, len(self.text)))
             self.read_bytes += len(data)
             if self.read_bytes > common.MAX_JSON_BYTES:  # it grew since it was measured
-                raise ValidationError(None, f"{self.name} is more than {common.MAX_JSON_BYTES:,} bytes; a JSON "
-                                            f"file may be at most {common.MAX_JSON_BYTES:,}")
+                raise common.json_too_large(self.name, common.MAX_JSON_BYTES, more=True)
             if data and self.progress:
                 self.progress(len(data))
             buffered = self.decoder.getstate()[0]
@@ -153,15 +151,11 @@ class _Window:
             except json.JSONDecodeError as exc:
                 error, reason = exc.pos, exc.msg
             except common._DuplicateKey as exc:
-                raise ValidationError(None, f"not valid JSON (an object gives the key {field_name(exc.key)!r} twice: "
-                                      "which is meant?)", self.name) from None
+                raise common.json_duplicate_key(self.name, exc.key) from None
             except RecursionError:
                 raise ValidationError(None, "not valid JSON (nested too deeply)", f"{self.name}:1") from None
             except ValueError as exc:  # NaN or Infinity (refused), or int()'s limit on digits
-                reason = str(exc)
-                if "integer string conversion" in reason:  # worded for Python programmers
-                    reason = f"a number of more than {sys.get_int_max_str_digits():,} digits"
-                self.fail(reason)  # the value's own line: the error has no position
+                self.fail(common.json_reason(str(exc)))  # the value's own line: the error has no position
             else:
                 # a number may go on past the window ("0." of "0.5", "1e" of "1e-3"): decided 3 on
                 if end + 3 <= len(text) or (limit is None and not self.more()):
@@ -179,9 +173,7 @@ class _Window:
                 self._limit(again=True)  # worked out for an earlier value: again from this one
                 continue
             if cut and limit is not None:
-                raise ValidationError(None, f"holds about {self.values:,} JSON values; at most "
-                                            f"{common.MAX_JSON_VALUES:,} are read (parsed, they would take gigabytes "
-                                            "of memory)", self.name)
+                raise common.json_too_many_values(self.name, self.values)
             if cut and self.more():
                 continue
             self.fail(reason, self.pos + error - start)
@@ -241,8 +233,7 @@ class _Window:
                     self.fail("Expecting property name enclosed in double quotes")
                 name = self._scan(lambda text, pos: _scanstring(text, pos + 1, True))
                 if name in seen:
-                    raise ValidationError(None, f"not valid JSON (an object gives the key {field_name(name)!r} twice: "
-                                          "which is meant?)", self.name)
+                    raise common.json_duplicate_key(self.name, name)
                 seen.add(name)
                 if self.peek() != ":":
                     self.fail("Expecting ':' delimiter")
